@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Upcoming features, each with its proposal:
+// - ExistentialAny: SE-0335, `any P` spelled out
+// - MemberImportVisibility: SE-0444, members visible only from modules actually imported
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "BriefSync",
+    platforms: [.macOS(.v14), .iOS(.v17)],
+    products: [
+        .library(name: "BriefModel", targets: ["BriefModel"]),
+        .library(name: "BriefClient", targets: ["BriefClient"]),
+        .executable(name: "brief-device", targets: ["brief-device"]),
+        .executable(name: "brief-server", targets: ["brief-server"]),
+    ],
+    dependencies: [
+        // HMAC-SHA256 of change tokens (server side only)
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        // Command lines of brief-device and brief-server
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // Tests-only: property-based tests of the merge laws
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        // Tests-only: reading Schema/openapi.yaml to check it against the wire fixtures
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // The shared model: value types, validation, merge, wire protocol. No dependencies, no I/O.
+        .target(name: "BriefModel", path: "Sources/BriefModel", swiftSettings: swiftSettings),
+        // Authenticated encoding of change tokens; only the server holds the key.
+        .target(
+            name: "BriefToken",
+            dependencies: ["BriefModel", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/BriefToken",
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "BriefClient", dependencies: ["BriefModel"], path: "Client/BriefClient", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "brief-device",
+            dependencies: [
+                "BriefClient", "BriefModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Client/brief-device",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BriefServer",
+            dependencies: ["BriefModel", "BriefToken"],
+            path: "Server/BriefServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "brief-server",
+            dependencies: [
+                "BriefServer", "BriefModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Server/brief-server",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BriefModelTests",
+            dependencies: [
+                "BriefModel", "BriefToken",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/BriefModelTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BriefClientTests",
+            dependencies: ["BriefClient", "BriefModel"],
+            path: "Tests/BriefClientTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BriefServerTests",
+            dependencies: ["BriefServer", "BriefModel", "BriefToken"],
+            path: "Tests/BriefServerTests",
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,39 @@
+/// The version of the HTTP protocol between devices and the server, and how each side checks it.
+///
+/// Every request carries the header `BriefSync-Protocol: 1` and every response answers with the
+/// version it speaks. A server that does not support the version a request names answers
+/// `unsupported_protocol` (HTTP 400) with the versions it supports in the message, and a device
+/// that receives a version it does not know stops syncing and reports that it must be updated.
+/// A request without the header is taken to speak the current version, so `curl` works.
+public enum WireProtocol {
+    /// The version this code speaks.
+    public static let version = 1
+    /// The versions this code understands.
+    public static let supported: ClosedRange<Int> = 1...1
+    /// The header that carries the version on requests and responses.
+    public static let header = "BriefSync-Protocol"
+
+    /// Checks the version a peer named in the header.
+    ///
+    /// - Parameter header: The header's value, or `nil` when absent.
+    /// - Returns: The version to speak, or the error to answer with.
+    public static func negotiate(_ header: String?) -> Result<Int, ErrorResponseV1> {
+        guard let header else {
+            return .success(version)
+        }
+        guard let requested = Int(header.trimmingWhitespace), supported.contains(requested) else {
+            return .failure(
+                ErrorResponseV1(
+                    code: .unsupportedProtocol,
+                    message: "This server speaks BriefSync protocol \(supported.lowerBound)...\(supported.upperBound); "
+                        + "the request asked for \"\(header)\". Update the app or the server."))
+        }
+        return .success(requested)
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

@@ -1,0 +1,160 @@
+/// Reads typed values out of a `JSONValue` tree and collects every problem it meets instead of
+/// stopping at the first, so that a document is rejected with all its issues at once.
+///
+/// Each accessor returns `nil` when the value is missing or wrong, after recording why; callers go
+/// on reading the rest of the document.
+struct FieldReader {
+    typealias UnknownKeys = UnknownFieldPolicy
+
+    private(set) var issues: [ValidationIssue] = []
+    let unknownKeys: UnknownKeys
+
+    init(unknownKeys: UnknownKeys) {
+        self.unknownKeys = unknownKeys
+    }
+
+    mutating func report(_ path: FieldPath, _ reason: String) {
+        issues.append(ValidationIssue(path: path.description, reason: reason))
+    }
+
+    /// An object whose keys are checked against `allowed`.
+    mutating func object(_ value: JSONValue?, at path: FieldPath, allowed: Set<String>) -> [String: JSONValue]? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        guard case .object(let members) = value else {
+            report(path, "expected object, found \(value.typeName)")
+            return nil
+        }
+        if unknownKeys == .reject {
+            for key in members.keys.sorted() where !allowed.contains(key) {
+                report(path.appending(key), "unknown field")
+            }
+        }
+        return members
+    }
+
+    /// An array of at most `maxCount` elements (and at least `minCount`).
+    mutating func array(
+        _ value: JSONValue?,
+        at path: FieldPath,
+        minCount: Int = 0,
+        maxCount: Int
+    ) -> [JSONValue]? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        guard case .array(let elements) = value else {
+            report(path, "expected array, found \(value.typeName)")
+            return nil
+        }
+        if elements.count < minCount {
+            report(path, minCount == 1 ? "empty" : "fewer than \(minCount) elements")
+        }
+        if elements.count > maxCount {
+            report(path, "more than \(maxCount) elements")
+            return Array(elements.prefix(maxCount))
+        }
+        return elements
+    }
+
+    /// A non-empty string of at most `maxLength` characters with no control characters other than
+    /// line breaks and tabs, and no leading or trailing white space.
+    mutating func string(_ value: JSONValue?, at path: FieldPath, maxLength: Int) -> String? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        guard case .string(let text) = value else {
+            report(path, "expected string, found \(value.typeName)")
+            return nil
+        }
+        if text.allSatisfy(\.isWhitespace) {
+            report(path, "empty")
+            return nil
+        }
+        var valid = true
+        if text.count > maxLength {
+            report(path, "longer than \(maxLength) characters")
+            valid = false
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+            report(path, "contains control characters")
+            valid = false
+        }
+        if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
+            report(path, "has leading or trailing white space")
+            valid = false
+        }
+        return valid ? text : nil
+    }
+
+    /// A string that may be absent or `null`.
+    mutating func optionalString(_ value: JSONValue?, at path: FieldPath, maxLength: Int) -> String?? {
+        switch value {
+        case nil, .null?: .some(nil)
+        default: string(value, at: path, maxLength: maxLength).map { .some($0) }
+        }
+    }
+
+    /// A whole number within `range`.
+    mutating func integer(_ value: JSONValue?, at path: FieldPath, in range: ClosedRange<Int64>) -> Int64? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        let number: Int64
+        switch value {
+        case .integer(let whole):
+            number = whole
+        case .number(let real) where real.rounded() == real && abs(real) < 9.0e15:
+            number = Int64(real)
+        case .number:
+            report(path, "expected a whole number")
+            return nil
+        default:
+            report(path, "expected number, found \(value.typeName)")
+            return nil
+        }
+        guard range.contains(number) else {
+            report(path, "out of range \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return number
+    }
+
+    /// A finite number within `range`.
+    mutating func number(_ value: JSONValue?, at path: FieldPath, in range: ClosedRange<Double>) -> Double? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        guard let number = value.doubleValue else {
+            report(path, "expected number, found \(value.typeName)")
+            return nil
+        }
+        guard number.isFinite, range.contains(number) else {
+            report(path, "out of range \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return number
+    }
+
+    /// A boolean.
+    mutating func bool(_ value: JSONValue?, at path: FieldPath) -> Bool? {
+        guard let value = present(value, at: path) else {
+            return nil
+        }
+        guard case .bool(let flag) = value else {
+            report(path, "expected boolean, found \(value.typeName)")
+            return nil
+        }
+        return flag
+    }
+
+    /// A value that must be there: `missing` when absent or `null`.
+    private mutating func present(_ value: JSONValue?, at path: FieldPath) -> JSONValue? {
+        guard let value, value != .null else {
+            report(path, "missing")
+            return nil
+        }
+        return value
+    }
+}
