@@ -38,7 +38,12 @@ let package = Package(
             path: "Sources/BriefToken",
             swiftSettings: swiftSettings
         ),
-        .target(name: "BriefClient", dependencies: ["BriefModel"], path: "Client/BriefClient", swiftSettings: swiftSettings),
+        .target(
+            name: "BriefClient",
+            dependencies: ["BriefModel"],
+            path: "Client/BriefClient",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "brief-device",
             dependencies: [

@@ -16,7 +16,9 @@ struct BriefDevice: ParsableCommand {
 func loadBrief(_ path: String) throws -> Brief {
     let data: Data
     do {
-        data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+        data =
+            path == "-"
+            ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
         throw ValidationError("cannot read \(path): \(error.localizedDescription)")
     }
@@ -30,7 +32,8 @@ func loadBrief(_ path: String) throws -> Brief {
         return try Brief.validate(document)
     } catch {
         throw ValidationError(
-            "\(path) is not a valid brief:\n" + error.issues.map { "  \($0)" }.joined(separator: "\n"))
+            "\(path) is not a valid brief:\n" + error.issues.map { "  \($0)" }.joined(separator: "\n")
+        )
     }
 }
 
@@ -50,7 +53,8 @@ struct Render: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a brief document; prints every issue with its path and exits 1 when there is one.")
+        abstract: "Check a brief document; prints every issue with its path and exits 1 when there is one."
+    )
 
     @Argument(help: "A brief document (JSON), or - for standard input.")
     var file: String

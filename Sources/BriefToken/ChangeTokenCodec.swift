@@ -50,7 +50,7 @@ public struct ChangeTokenCodec: Sendable {
         }
         let bytes = [UInt8](data)
         guard bytes.count == Self.payloadLength + SHA256.byteCount else {
-            throw bytes.first.map { $0 == Self.format ? .malformed : .unsupportedFormat($0) } ?? .malformed
+            throw .malformed
         }
         guard bytes[0] == Self.format else {
             throw .unsupportedFormat(bytes[0])

@@ -18,10 +18,15 @@ extension BodyBlock: Codable {
                 Quote(
                     text: text,
                     speaker: try container.decode(String.self, forKey: .speaker),
-                    show: try container.decode(String.self, forKey: .show)))
+                    show: try container.decode(String.self, forKey: .show)
+                )
+            )
         default:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "expected \"paragraph\" or \"quote\"")
+                forKey: .type,
+                in: container,
+                debugDescription: "expected \"paragraph\" or \"quote\""
+            )
         }
     }
 

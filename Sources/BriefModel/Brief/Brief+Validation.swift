@@ -75,10 +75,17 @@ private struct BriefParser {
         let price = reader.optionalString(object["price"], at: root.appending("price"), maxLength: limits.priceLength)
         let counts = sourceCounts(object["sourceCounts"], at: root.appending("sourceCounts"), reader: &reader)
         let takeaways = bullets(
-            object["takeaways"], at: root.appending("takeaways"), maxCount: limits.takeawayCount, reader: &reader)
+            object["takeaways"],
+            at: root.appending("takeaways"),
+            maxCount: limits.takeawayCount,
+            reader: &reader
+        )
         let body = body(object["body"], at: root.appending("body"), reader: &reader)
         let subtitle = reader.optionalString(
-            object["sourcesSubtitle"], at: root.appending("sourcesSubtitle"), maxLength: limits.nameLength)
+            object["sourcesSubtitle"],
+            at: root.appending("sourcesSubtitle"),
+            maxLength: limits.nameLength
+        )
         let sources = sources(object["sources"], at: root.appending("sources"), reader: &reader)
 
         if let counts, let sources {
@@ -90,8 +97,17 @@ private struct BriefParser {
             return nil
         }
         return Brief(
-            id: id, topic: topic, date: date, title: title, price: price, sourceCounts: counts,
-            takeaways: takeaways, body: body, sourcesSubtitle: subtitle, sources: sources)
+            id: id,
+            topic: topic,
+            date: date,
+            title: title,
+            price: price,
+            sourceCounts: counts,
+            takeaways: takeaways,
+            body: body,
+            sourcesSubtitle: subtitle,
+            sources: sources
+        )
     }
 
     // MARK: Parts
@@ -186,7 +202,11 @@ private struct BriefParser {
         let host = reader.optionalString(object["host"], at: path.appending("host"), maxLength: limits.nameLength)
         let date = date(object["date"], at: path.appending("date"), reader: &reader)
         let highlights = bullets(
-            object["highlights"], at: path.appending("highlights"), maxCount: limits.highlightCount, reader: &reader)
+            object["highlights"],
+            at: path.appending("highlights"),
+            maxCount: limits.highlightCount,
+            reader: &reader
+        )
         let categories = categories(object["alsoFromEpisode"], at: path.appending("alsoFromEpisode"), reader: &reader)
         if let highlights, let categories, highlights.isEmpty, categories.isEmpty {
             reader.report(path, "has neither highlights nor alsoFromEpisode")
@@ -195,7 +215,13 @@ private struct BriefParser {
             return nil
         }
         return EpisodeSource(
-            title: title, show: show, host: host, date: date, highlights: highlights, alsoFromEpisode: categories)
+            title: title,
+            show: show,
+            host: host,
+            date: date,
+            highlights: highlights,
+            alsoFromEpisode: categories
+        )
     }
 
     private func categories(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> [SourceCategory]? {
@@ -210,8 +236,12 @@ private struct BriefParser {
             }
             let name = reader.string(object["name"], at: itemPath.appending("name"), maxLength: limits.nameLength)
             let items = bullets(
-                object["items"], at: itemPath.appending("items"), minCount: 1, maxCount: limits.categoryItemCount,
-                reader: &reader)
+                object["items"],
+                at: itemPath.appending("items"),
+                minCount: 1,
+                maxCount: limits.categoryItemCount,
+                reader: &reader
+            )
             if let name, !names.insert(name).inserted {
                 reader.report(itemPath.appending("name"), "repeats an earlier category")
             }
@@ -294,7 +324,10 @@ private struct BriefParser {
             return
         }
         for (index, source) in sources.enumerated() where source.date > briefDate {
-            reader.report(FieldPath.root.appending("sources").appending(index).appending("date"), "after the brief's date")
+            reader.report(
+                FieldPath.root.appending("sources").appending(index).appending("date"),
+                "after the brief's date"
+            )
         }
     }
 }

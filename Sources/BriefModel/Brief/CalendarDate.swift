@@ -68,7 +68,8 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = CalendarDate(iso: text) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "expected a date as YYYY-MM-DD"))
+                .init(codingPath: decoder.codingPath, debugDescription: "expected a date as YYYY-MM-DD")
+            )
         }
         self = date
     }

@@ -93,7 +93,10 @@ public struct HealthV1: Sendable, Hashable, Codable {
     public var protocols: String
 
     /// Creates a health answer.
-    public init(status: String, protocols: String = "\(WireProtocol.supported.lowerBound)...\(WireProtocol.supported.upperBound)") {
+    public init(
+        status: String,
+        protocols: String = "\(WireProtocol.supported.lowerBound)...\(WireProtocol.supported.upperBound)"
+    ) {
         self.status = status
         self.protocols = protocols
     }

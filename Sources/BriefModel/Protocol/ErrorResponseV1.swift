@@ -79,6 +79,7 @@ public struct ErrorResponseV1: Error, Sendable, Hashable, Codable {
         self.init(
             code: .validationFailed,
             message: "The document has \(count) \(count == 1 ? "issue" : "issues"); each is listed with its path.",
-            details: validation.issues)
+            details: validation.issues
+        )
     }
 }

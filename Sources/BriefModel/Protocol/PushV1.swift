@@ -91,8 +91,12 @@ extension MutationV1: Codable {
         }
         let id = reader.integer(object["id"], at: path.appending("id"), in: 1...Int64.max)
         let briefID = identifier(
-            object["briefId"], at: path.appending("briefId"), maxLength: BriefID.maxLength, reader: &reader)
-            .flatMap(BriefID.init(rawValue:))
+            object["briefId"],
+            at: path.appending("briefId"),
+            maxLength: BriefID.maxLength,
+            reader: &reader
+        )
+        .flatMap(BriefID.init(rawValue:))
         let stamp = stamp(object["stamp"], at: path.appending("stamp"), reader: &reader)
         let name = reader.string(object["action"], at: path.appending("action"), maxLength: 16)
         var action: ReadAction?
@@ -105,7 +109,8 @@ extension MutationV1: Codable {
             if let number {
                 switch ReadAction.make(name: name, value: number) {
                 case .success(let made): action = made
-                case .failure(let error): reader.report(path.appending(number == nil ? "action" : "value"), error.reason)
+                case .failure(let error):
+                    reader.report(path.appending(number == nil ? "action" : "value"), error.reason)
                 }
             }
         }
@@ -122,8 +127,12 @@ extension MutationV1: Codable {
         let wall = reader.integer(object["wall"], at: path.appending("wall"), in: 0...Int64(1) << 52)
         let counter = reader.integer(object["counter"], at: path.appending("counter"), in: 0...Int64(UInt32.max))
         let device = identifier(
-            object["device"], at: path.appending("device"), maxLength: DeviceID.maxLength, reader: &reader)
-            .flatMap(DeviceID.init(rawValue:))
+            object["device"],
+            at: path.appending("device"),
+            maxLength: DeviceID.maxLength,
+            reader: &reader
+        )
+        .flatMap(DeviceID.init(rawValue:))
         guard let wall, let counter, let device else {
             return nil
         }
@@ -164,17 +173,26 @@ extension PushRequestV1: Codable {
         }
         let version = reader.integer(object["protocol"], at: root.appending("protocol"), in: 1...Int64(Int32.max))
         let deviceID = MutationV1.identifier(
-            object["deviceId"], at: root.appending("deviceId"), maxLength: DeviceID.maxLength, reader: &reader
+            object["deviceId"],
+            at: root.appending("deviceId"),
+            maxLength: DeviceID.maxLength,
+            reader: &reader
         ).flatMap(DeviceID.init(rawValue:))
         let elements = reader.array(object["mutations"], at: root.appending("mutations"), maxCount: Self.maxMutations)
         var mutations: [MutationV1] = []
+        var previousID: Int64?
         for (index, element) in (elements ?? []).enumerated() {
             let path = root.appending("mutations").appending(index)
-            guard let mutation = MutationV1.read(element, at: path, reader: &reader) else {
-                continue
+            let mutation = MutationV1.read(element, at: path, reader: &reader)
+            // Ids are checked even on a mutation with other issues, so every issue shows at once.
+            if case .integer(let id)? = element["id"] {
+                if let previousID, id <= previousID {
+                    reader.report(path.appending("id"), "not above the previous mutation's id \(previousID)")
+                }
+                previousID = id
             }
-            if let previous = mutations.last, mutation.id <= previous.id {
-                reader.report(path.appending("id"), "not above the previous mutation's id \(previous.id)")
+            guard let mutation else {
+                continue
             }
             if let deviceID, mutation.stamp.device != deviceID {
                 reader.report(path.appending("stamp").appending("device"), "is not the pushing device \(deviceID)")

@@ -26,7 +26,9 @@ public enum WireProtocol {
                 ErrorResponseV1(
                     code: .unsupportedProtocol,
                     message: "This server speaks BriefSync protocol \(supported.lowerBound)...\(supported.upperBound); "
-                        + "the request asked for \"\(header)\". Update the app or the server."))
+                        + "the request asked for \"\(header)\". Update the app or the server."
+                )
+            )
         }
         return .success(requested)
     }

@@ -52,7 +52,10 @@ public struct ProgressRegister: Sendable, Hashable, Codable {
     /// The register after a restart at `stamp` to `value` (0 for "from the beginning").
     public func restarting(to value: Double, at stamp: HybridTimestamp) -> ProgressRegister {
         let restart = later(restartedAt, stamp)
-        return ProgressRegister(restartedAt: restart, marks: marks + (value > 0 ? [Mark(value: value, stamp: stamp)] : []))
+        return ProgressRegister(
+            restartedAt: restart,
+            marks: marks + (value > 0 ? [Mark(value: value, stamp: stamp)] : [])
+        )
     }
 
     /// The register that has seen what both have seen.
@@ -63,7 +66,8 @@ public struct ProgressRegister: Sendable, Hashable, Codable {
     /// Drops marks before the restart, then every mark dominated by a later one at least as high.
     private static func staircase(of marks: [Mark], notBefore restart: HybridTimestamp?) -> [Mark] {
         // Latest first; at equal stamps the higher value first, so the lower duplicate is dominated.
-        let candidates = marks
+        let candidates =
+            marks
             .filter { mark in restart.map { mark.stamp >= $0 } ?? true }
             .sorted { ($0.stamp, $0.value) > ($1.stamp, $1.value) }
         var kept: [Mark] = []

@@ -68,6 +68,11 @@ public enum ReadAction: Sendable, Hashable {
 
 /// Why an action could not be built.
 public struct ReadActionError: Error, Sendable, Hashable {
+    /// Creates an error.
+    public init(reason: String) {
+        self.reason = reason
+    }
+
     /// For people.
     public var reason: String
 }

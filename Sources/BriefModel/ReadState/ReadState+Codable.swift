@@ -26,7 +26,8 @@ extension ReadState: Codable {
             read: clock.read,
             saved: clock.saved,
             progress: clock.progress,
-            openedAt: clock.openedAt)
+            openedAt: clock.openedAt
+        )
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -50,7 +51,10 @@ extension ProgressRegister {
         let marks = try container.decode([Mark].self, forKey: .marks)
         guard marks.allSatisfy({ $0.value.isFinite && (0...1).contains($0.value) }) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .marks, in: container, debugDescription: "progress must be between 0 and 1")
+                forKey: .marks,
+                in: container,
+                debugDescription: "progress must be between 0 and 1"
+            )
         }
         self.init(restartedAt: try container.decodeIfPresent(HybridTimestamp.self, forKey: .restartedAt), marks: marks)
     }

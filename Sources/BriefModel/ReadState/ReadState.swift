@@ -48,9 +48,11 @@ public struct ReadState: Sendable, Hashable {
     public var lastOpenedAt: Int64? { openedAt?.wall }
     /// The latest stamp anywhere in the state.
     public var latestStamp: HybridTimestamp? {
-        [read.setAt, read.clearedAt, saved.setAt, saved.clearedAt, progress.restartedAt, progress.marks.last?.stamp,
-            openedAt]
-            .compactMap { $0 }.max()
+        [
+            read.setAt, read.clearedAt, saved.setAt, saved.clearedAt, progress.restartedAt, progress.marks.last?.stamp,
+            openedAt,
+        ]
+        .compactMap { $0 }.max()
     }
 
     /// The state that has seen every action either state has seen.
@@ -62,7 +64,8 @@ public struct ReadState: Sendable, Hashable {
             read: read.merged(with: other.read),
             saved: saved.merged(with: other.saved),
             progress: progress.merged(with: other.progress),
-            openedAt: later(openedAt, other.openedAt))
+            openedAt: later(openedAt, other.openedAt)
+        )
     }
 
     /// The state after one more action.

@@ -31,10 +31,10 @@ public struct BriefTextRenderer: Sendable {
         }
         blocks.append([strong(brief.topic.name)])
         blocks.append(wrap(brief.title).map(strong))
-        blocks.append(
-            [dim("\(brief.date.longText) · from \(Self.count(brief.sourceCounts.podcasts, "podcast")), "
-                + Self.count(brief.sourceCounts.episodes, "episode"))]
-                + brief.takeaways.flatMap(bullet))
+        let dateLine =
+            "\(brief.date.longText) · from \(Self.count(brief.sourceCounts.podcasts, "podcast")), "
+            + Self.count(brief.sourceCounts.episodes, "episode")
+        blocks.append(wrap(dateLine).map(dim) + brief.takeaways.flatMap(bullet))
         for block in brief.body {
             switch block {
             case .paragraph(let text):

@@ -77,7 +77,8 @@ struct FieldReader {
             report(path, "longer than \(maxLength) characters")
             valid = false
         }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }
+        ) {
             report(path, "contains control characters")
             valid = false
         }

@@ -24,6 +24,16 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The member `key` of an object; `nil` for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { members[key] } else { nil }
+    }
+
+    /// The element at `index` of an array; `nil` when out of range or not an array.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let elements) = self, elements.indices.contains(index) { elements[index] } else { nil }
+    }
+
     /// The value as a `Double` when it is a number of either form.
     public var doubleValue: Double? {
         switch self {
