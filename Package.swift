@@ -23,6 +23,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         // Command lines of brief-device and brief-server
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // HTTP server, its test client, and bcrypt for passwords
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
+        // Event loops and locks under Hummingbird, used directly for ByteBuffer and locked state
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        // SQLite stores of the server and of devices
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        // Structured logging, metrics and their Prometheus exposition, graceful shutdown
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         // Tests-only: property-based tests of the merge laws
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         // Tests-only: reading Schema/openapi.yaml to check it against the wire fixtures
@@ -53,9 +65,31 @@ let package = Package(
             path: "Client/brief-device",
             swiftSettings: swiftSettings
         ),
+        // The SQL migrations, embedded in code so a copied binary carries them.
+        .target(
+            name: "BriefSchema",
+            path: "Schema",
+            exclude: ["openapi.yaml", "brief.schema.json", "examples"],
+            sources: ["Swift"],
+            resources: [.embedInCode("sqlite/server_v1.sql")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "BriefServer",
-            dependencies: ["BriefModel", "BriefToken"],
+            dependencies: [
+                "BriefModel", "BriefToken", "BriefSchema",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Server/BriefServer",
             swiftSettings: swiftSettings
         ),
@@ -64,6 +98,11 @@ let package = Package(
             dependencies: [
                 "BriefServer", "BriefModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Server/brief-server",
             swiftSettings: swiftSettings
@@ -86,7 +125,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BriefServerTests",
-            dependencies: ["BriefServer", "BriefModel", "BriefToken"],
+            dependencies: [
+                "BriefServer", "BriefModel", "BriefToken",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             path: "Tests/BriefServerTests",
             swiftSettings: swiftSettings
         ),

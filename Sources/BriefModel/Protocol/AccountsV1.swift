@@ -101,3 +101,60 @@ public struct HealthV1: Sendable, Hashable, Codable {
         self.protocols = protocols
     }
 }
+
+extension CredentialsV1 {
+    /// The rule for usernames: 3 to 64 letters, digits, `.`, `_` or `-`.
+    public static let usernameLength = 3...64
+    /// The rule for passwords: at least 10 characters (and at most 1024, to bound hashing work).
+    public static let passwordLength = 10...1024
+
+    /// Validates credentials and returns them, or throws every issue with its path.
+    ///
+    /// - Parameter requireDevice: Whether `deviceId` must be present (logins and registrations
+    ///   that log the device in).
+    public static func validate(
+        _ document: JSONValue,
+        requireDevice: Bool = true
+    ) throws(DocumentValidationError) -> CredentialsV1 {
+        var reader = FieldReader(unknownKeys: .reject)
+        let root = FieldPath.root
+        guard let object = reader.object(document, at: root, allowed: ["username", "password", "deviceId", "deviceName"])
+        else {
+            throw DocumentValidationError(issues: reader.issues)
+        }
+        let username = reader.string(object["username"], at: root.appending("username"), maxLength: 64)
+        if let username {
+            if username.count < usernameLength.lowerBound {
+                reader.report(root.appending("username"), "shorter than \(usernameLength.lowerBound) characters")
+            } else if let problem = Identifier.problem(with: username, maxLength: usernameLength.upperBound) {
+                reader.report(root.appending("username"), problem)
+            }
+        }
+        var password: String?
+        switch object["password"] {
+        case .string(let text)?:
+            if text.count < passwordLength.lowerBound {
+                reader.report(root.appending("password"), "shorter than \(passwordLength.lowerBound) characters")
+            } else if text.count > passwordLength.upperBound {
+                reader.report(root.appending("password"), "longer than \(passwordLength.upperBound) characters")
+            } else {
+                password = text
+            }
+        case nil, .null?:
+            reader.report(root.appending("password"), "missing")
+        case let other?:
+            reader.report(root.appending("password"), "expected string, found \(other.typeName)")
+        }
+        var deviceID: DeviceID?
+        if object["deviceId"] != nil || requireDevice {
+            deviceID = MutationV1.identifier(
+                object["deviceId"], at: root.appending("deviceId"), maxLength: DeviceID.maxLength, reader: &reader
+            ).flatMap(DeviceID.init(rawValue:))
+        }
+        let deviceName = reader.optionalString(object["deviceName"], at: root.appending("deviceName"), maxLength: 100)
+        guard reader.issues.isEmpty, let username, let password, let deviceName else {
+            throw DocumentValidationError(issues: reader.issues)
+        }
+        return CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
+    }
+}

@@ -1,0 +1,8 @@
+/// The SQL migrations in `Schema/`, embedded in the binary at build time so that a server copied
+/// alone to a machine still creates and migrates its database.
+public enum SchemaSQL {
+    /// SQLite migrations in order: (identifier, SQL). Released entries never change.
+    public static let sqlite: [(id: String, sql: String)] = [
+        ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self))
+    ]
+}

@@ -1,0 +1,114 @@
+import BriefModel
+import BriefToken
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// Builds the whole service: store, token codec, notifier, routes and background services.
+///
+/// - Parameters:
+///   - configuration: The settings (see ``ServerConfiguration``).
+///   - store: The store; ``openStore(_:)`` makes the one the configuration names.
+///   - clock: Wall time; tests pass a ``ManualWallClock``.
+///   - registry: Where metrics go and `/metrics` reads from; `nil` serves an empty `/metrics`.
+///   - logger: The application's logger; its level is the configuration's.
+/// - Throws: When the token secret is too short or the database cannot be read.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    store: any DeltaStore,
+    clock: any WallClock = SystemWallClock(),
+    registry: PrometheusCollectorRegistry? = nil,
+    logger: Logger
+) async throws -> some ApplicationProtocol {
+    var logger = logger
+    logger.logLevel = configuration.logLevel
+    var secret = configuration.tokenSecret
+    if secret == nil {
+        // why in the database: every instance on one database then signs tokens with one key
+        secret = try await store.sharedSecret(named: "change-token") {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        }
+    }
+    let environment = ServerEnvironment(
+        configuration: configuration,
+        store: store,
+        clock: clock,
+        tokens: try ChangeTokenCodec(secret: secret ?? []),
+        notifier: ChangeNotifier(),
+        limiter: LoginRateLimiter(limits: configuration.loginLimits),
+        metrics: ServerMetrics(factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance),
+        applier: PushApplier(skew: configuration.clockSkew))
+    let router = buildRouter(environment, registry: registry)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "brief-server"),
+        logger: logger)
+    app.addServices(
+        environment.notifier,
+        TombstonePurger(
+            store: store, clock: clock, retention: configuration.tombstoneRetention,
+            interval: configuration.purgeInterval, logger: logger))
+    return app
+}
+
+/// Opens the store a configuration names, creating the SQLite file and its folder if needed.
+public func openStore(_ database: ServerConfiguration.Database) throws -> any DeltaStore {
+    switch database {
+    case .sqliteInMemory:
+        return try SQLiteDeltaStore(DatabaseQueue())
+    case .sqlite(let path):
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try SQLiteDeltaStore.open(path: path)
+    }
+}
+
+/// The routes, as the OpenAPI description in `Schema/openapi.yaml` lists them.
+func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollectorRegistry?) -> Router<BriefRequestContext>
+{
+    let router = Router(context: BriefRequestContext.self)
+    router.add(
+        middleware: EdgeMiddleware(
+            trustedProxies: environment.configuration.trustedProxies, metrics: environment.metrics,
+            routes: routeTable))
+
+    let operations = OperationsRoutes(environment: environment, registry: registry)
+    router.get("healthz", use: operations.health)
+    router.get("readyz", use: operations.ready)
+    router.get("metrics", use: operations.metrics)
+
+    let accounts = AccountRoutes(environment: environment)
+    router.post("v1/accounts", use: accounts.register)
+    router.post("v1/sessions", use: accounts.login)
+
+    let publishing = PublishRoutes(environment: environment)
+    router.group("v1/briefs")
+        .add(middleware: PublisherMiddleware(environment: environment))
+        .put(":id", use: publishing.put)
+        .delete(":id", use: publishing.delete)
+
+    let changes = ChangesRoutes(environment: environment)
+    let readStates = ReadStateRoutes(environment: environment)
+    let topics = TopicRoutes(environment: environment)
+    router.group("v1")
+        .add(middleware: SessionMiddleware(environment: environment))
+        .delete("sessions/current", use: accounts.logout)
+        .get("changes", use: changes.get)
+        .post("read-states", use: readStates.push)
+        .get("topics", use: topics.list)
+        .put("topics/:id/follow", use: topics.follow)
+        .delete("topics/:id/follow", use: topics.unfollow)
+    return router
+}
+
+/// Every path and its methods, for telling 405 from 404.
+private let routeTable = RouteTable(routes: [
+    (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]),
+    (["v1", "accounts"], ["POST"]), (["v1", "sessions"], ["POST"]), (["v1", "sessions", "current"], ["DELETE"]),
+    (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
+    (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
+])

@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+
+/// Device session tokens: 256 random bits, sent as `bs1_<base64url>`. The server stores only
+/// their SHA-256, so a leaked database reveals no usable token.
+enum SessionTokens {
+    static let prefix = "bs1_"
+
+    /// A new token and the hash to store.
+    static func make() -> (token: String, hash: [UInt8]) {
+        var generator = SystemRandomNumberGenerator()  // why: the OS CSPRNG (getrandom on Linux)
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let token =
+            prefix
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return (token, hash(token))
+    }
+
+    static func hash(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(token.utf8)))
+    }
+
+    /// Compares two secrets in time that does not depend on where they differ.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(SHA256.hash(data: Data(a.utf8))), Array(SHA256.hash(data: Data(b.utf8))))
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

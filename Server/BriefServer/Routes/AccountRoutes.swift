@@ -1,0 +1,98 @@
+import BriefModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import HummingbirdBcrypt
+import NIOPosix
+
+/// Registration, login and logout.
+struct AccountRoutes {
+    let environment: ServerEnvironment
+
+    /// `POST /v1/accounts`: creates the user and logs the device in (201 with a session).
+    func register(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        var request = request
+        let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
+        let cost = environment.configuration.bcryptCost
+        let hash = try await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.hash(credentials.password, cost: cost)  // why a pool thread: bcrypt is slow on purpose
+        }
+        let user: UserRecord
+        do {
+            user = try await environment.store.createUser(
+                username: credentials.username, passwordHash: hash, now: environment.clock.now())
+        } catch StoreError.duplicate {
+            throw APIError(.conflict, .conflict, "The username \(credentials.username) is taken.")
+        }
+        context.logger.info("Registered user", metadata: ["user.name": "\(user.username)"])
+        return try await startSession(for: user, credentials: credentials)
+    }
+
+    /// `POST /v1/sessions`: logs a device in. Failures count towards the rate limits.
+    func login(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        var request = request
+        let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
+        let now = environment.clock.now()
+        if let wait = environment.limiter.retryAfter(
+            username: credentials.username, address: context.clientAddress, now: now)
+        {
+            throw APIError.rateLimited(retryAfter: wait, "Too many failed logins. Try again in \(wait) seconds.")
+        }
+        let user = try await environment.store.user(named: credentials.username)
+        // why verify even without a user: the answer takes as long whether or not the name exists
+        let storedHash = user?.passwordHash ?? Self.decoyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.verify(credentials.password, hash: storedHash)
+        }
+        guard let user, matches else {
+            environment.limiter.recordFailure(username: credentials.username, address: context.clientAddress, now: now)
+            context.logger.info("Refused login", metadata: ["user.name": "\(credentials.username)"])
+            throw APIError.unauthorized("Wrong username or password.")
+        }
+        return try await startSession(for: user, credentials: credentials)
+    }
+
+    /// `DELETE /v1/sessions/current`: the token stops working at once.
+    func logout(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let session = try context.requireSession()
+        try await environment.store.revokeSession(tokenHash: session.tokenHash, now: environment.clock.now())
+        return Response(status: .noContent)
+    }
+
+    // MARK: Helpers
+
+    private func startSession(for user: UserRecord, credentials: CredentialsV1) async throws -> Response {
+        guard let device = credentials.deviceId else {
+            throw APIError.validation(
+                DocumentValidationError(issues: [ValidationIssue(path: "deviceId", reason: "missing")]))
+        }
+        let (token, hash) = SessionTokens.make()
+        try await environment.store.createSession(
+            SessionRecord(
+                tokenHash: hash, userID: user.id, username: user.username, deviceID: device,
+                deviceName: credentials.deviceName, createdAt: environment.clock.now()))
+        return try jsonResponse(SessionV1(token: token, username: user.username, deviceId: device), status: .created)
+    }
+
+    private static func credentials(_ document: JSONValue) throws -> CredentialsV1 {
+        do {
+            return try CredentialsV1.validate(document)
+        } catch {
+            throw APIError.validation(error)
+        }
+    }
+
+    /// A bcrypt hash of a random password, for timing-equal failures on unknown usernames.
+    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 4)
+}
+
+/// Encodes a wire value as the JSON response body.
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws
+    -> Response
+{
+    var fields = headers
+    fields[.contentType] = "application/json; charset=utf-8"
+    let data = try WireCoding.encoder().encode(value)
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

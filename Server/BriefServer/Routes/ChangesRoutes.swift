@@ -1,0 +1,117 @@
+import BriefModel
+import BriefToken
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `GET /v1/changes`: a page of what changed for this user since their token.
+struct ChangesRoutes {
+    let environment: ServerEnvironment
+
+    func get(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let session = try context.requireSession()
+        let query = try Query(request.uri.queryParameters, configuration: environment.configuration)
+        let position = try await startPosition(query.since, user: session.userID)
+
+        // Read the generation before querying: a change that commits after the query wakes the wait.
+        let generation = environment.notifier.generation(for: session.userID)
+        var batch = try await changes(for: session.userID, after: position, limit: query.limit)
+        if batch.isEmpty, query.wait > 0 {
+            environment.metrics.longPollsHeld(environment.notifier.heldCount + 1)
+            await environment.notifier.wait(for: session.userID, after: generation, timeout: .seconds(query.wait))
+            environment.metrics.longPollsHeld(environment.notifier.heldCount)
+            batch = try await changes(for: session.userID, after: position, limit: query.limit)
+        }
+        let epoch = try await environment.store.feedState().epoch
+        let page = ChangesPageV1(
+            briefs: batch.briefs, retractions: batch.retractions, readStates: batch.readStates,
+            unfollowedTopics: batch.unfollowedTopics,
+            nextToken: environment.tokens.encode(
+                ChangeToken(epoch: epoch, position: batch.nextPosition), for: Self.scope(session.userID)),
+            hasMore: batch.hasMore)
+        let body = try WireCoding.encoder().encode(page)
+        let etag = "\"" + SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        environment.metrics.changesServed(
+            batch.briefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count)
+        context.logger.debug(
+            "Served changes",
+            metadata: ["sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)"])
+        if request.headers[.ifNoneMatch] == etag {
+            return Response(status: .notModified, headers: [.eTag: etag])
+        }
+        var headers: HTTPFields = [.eTag: etag]
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The scope a token is bound to: the user it was issued to.
+    static func scope(_ user: UserID) -> String { "user:\(user)" }
+
+    private func changes(for user: UserID, after position: UInt64, limit: Int) async throws -> ChangeBatch {
+        try await environment.store.changes(
+            for: user, after: position, limit: limit, maxBytes: environment.configuration.maxPageBytes)
+    }
+
+    /// The position a token stands for, after checking it is this server's, this user's and not
+    /// older than the tombstones kept.
+    private func startPosition(_ since: String?, user: UserID) async throws -> UInt64 {
+        guard let since else {
+            return 0
+        }
+        let token: ChangeToken
+        do {
+            token = try environment.tokens.decode(since, for: Self.scope(user))
+        } catch {
+            throw APIError(
+                .badRequest, .invalidToken,
+                "The change token was not issued to this user by this server. Sync again without a token.")
+        }
+        let feed = try await environment.store.feedState()
+        guard token.epoch == feed.epoch, token.position >= feed.purgedThrough else {
+            let days = environment.configuration.tombstoneRetention / 86_400_000
+            throw APIError(
+                .gone, .tokenExpired,
+                "The change token is older than the \(days) days this server keeps retractions for. "
+                    + "Sync again from the beginning, without a token.")
+        }
+        return token.position
+    }
+
+    /// The query parameters, each checked.
+    struct Query {
+        var since: String?
+        var limit: Int
+        var wait: Int
+
+        init(_ parameters: Parameters, configuration: ServerConfiguration) throws {
+            var issues: [ValidationIssue] = []
+            since = parameters.get("since")
+            if let since, since.isEmpty || since.utf8.count > 128 {
+                throw APIError(.badRequest, .invalidToken, "The change token is malformed. Sync again without a token.")
+            }
+            limit = configuration.defaultPageSize
+            if let text = parameters.get("limit") {
+                if let value = Int(text), (1...configuration.maxPageSize).contains(value) {
+                    limit = value
+                } else {
+                    issues.append(ValidationIssue(path: "limit", reason: "must be a whole number from 1 to \(configuration.maxPageSize)"))
+                }
+            }
+            wait = 0
+            if let text = parameters.get("wait") {
+                if let value = Int(text), (0...configuration.maxWaitSeconds).contains(value) {
+                    wait = value
+                } else {
+                    issues.append(ValidationIssue(path: "wait", reason: "must be a whole number of seconds from 0 to \(configuration.maxWaitSeconds)"))
+                }
+            }
+            guard issues.isEmpty else {
+                var error = APIError(.badRequest, .malformedRequest, "The query has \(issues.count) bad parameter(s).")
+                error.body.error.details = issues
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import BriefModel
+
+/// Where the server keeps accounts, briefs, read-states and the changes feed.
+///
+/// Every method is one transaction: it commits whole or not at all, so a request that fails writes
+/// nothing. Positions in the feed are handed out in commit order: a reader that has seen position
+/// `p` has seen every change at or below `p`, and never skips one (each store documents how it
+/// ensures this).
+///
+/// ## Topics
+/// - Accounts: ``createUser(username:passwordHash:now:)``, ``user(named:)``,
+///   ``createSession(_:)``, ``session(tokenHash:)``, ``revokeSession(tokenHash:now:)``
+/// - Publishing: ``publish(_:now:)``, ``retract(_:now:)``
+/// - Feed: ``changes(for:after:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
+/// - Read-state: ``push(_:for:applier:now:)``
+/// - Topics: ``topics(for:)``, ``setFollowing(_:_:for:)``
+public protocol DeltaStore: Sendable {
+    /// Creates a user. - Throws: ``StoreError/duplicate`` when the name is taken (case-insensitively).
+    func createUser(username: String, passwordHash: String, now: Int64) async throws -> UserRecord
+    /// The user with this name (case-insensitive), if any.
+    func user(named username: String) async throws -> UserRecord?
+    /// Stores a new device session.
+    func createSession(_ session: SessionRecord) async throws
+    /// The live (not revoked) session with this token hash, if any.
+    func session(tokenHash: [UInt8]) async throws -> SessionRecord?
+    /// Revokes a session; revoking twice is harmless.
+    func revokeSession(tokenHash: [UInt8], now: Int64) async throws
+
+    /// Creates or corrects a brief. An identical document changes nothing (`changed` false); any
+    /// other bumps the version and feeds the brief to devices again. A retracted brief comes back.
+    func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1
+    /// Retracts a brief, leaving a tombstone. `nil` when no such brief exists.
+    func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1?
+
+    /// The changes a user has not seen after `position`, in position order: at most `limit`
+    /// items, and stopping once about `maxBytes` of documents are gathered (at least one item).
+    func changes(for user: UserID, after position: UInt64, limit: Int, maxBytes: Int) async throws -> ChangeBatch
+    /// The feed's epoch and the highest position of a purged tombstone.
+    func feedState() async throws -> FeedState
+    /// Deletes tombstones of briefs retracted before the time given; returns how many.
+    func purgeTombstones(retractedBefore: Int64) async throws -> Int
+
+    /// Applies one device's push, exactly once per mutation id, all or nothing.
+    /// - Throws: ``StoreError/unknownBriefs(_:)`` naming the indices of mutations whose brief
+    ///   does not exist; nothing is applied then.
+    func push(_ push: PushRequestV1, for user: UserID, applier: PushApplier, now: Int64) async throws
+        -> PushApplier.Outcome
+
+    /// Every topic, with whether the user follows it.
+    func topics(for user: UserID) async throws -> [TopicStatusV1]
+    /// Follows or unfollows a topic. `nil` when no such topic exists.
+    func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1?
+
+    /// A secret kept in the database, created on first use: lets every instance share one
+    /// token key without configuring it.
+    func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
+    /// Answers when the database does; throws otherwise.
+    func ping() async throws
+}
+
+/// A user's row id.
+public typealias UserID = Int64
+
+/// A registered user.
+public struct UserRecord: Sendable, Hashable {
+    public var id: UserID
+    public var username: String
+    public var passwordHash: String
+
+    public init(id: UserID, username: String, passwordHash: String) {
+        self.id = id
+        self.username = username
+        self.passwordHash = passwordHash
+    }
+}
+
+/// A device session; the token itself is never stored, only its SHA-256.
+public struct SessionRecord: Sendable, Hashable {
+    public var tokenHash: [UInt8]
+    public var userID: UserID
+    public var username: String
+    public var deviceID: DeviceID
+    public var deviceName: String?
+    public var createdAt: Int64
+
+    public init(
+        tokenHash: [UInt8],
+        userID: UserID,
+        username: String,
+        deviceID: DeviceID,
+        deviceName: String?,
+        createdAt: Int64
+    ) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.username = username
+        self.deviceID = deviceID
+        self.deviceName = deviceName
+        self.createdAt = createdAt
+    }
+}
+
+/// What the feed looks like to token checks.
+public struct FeedState: Sendable, Hashable {
+    /// Identifies this database; tokens from another carry another epoch.
+    public var epoch: UInt32
+    /// Tombstones at or below this position may have been purged: a token below it is expired.
+    public var purgedThrough: UInt64
+
+    public init(epoch: UInt32, purgedThrough: UInt64) {
+        self.epoch = epoch
+        self.purgedThrough = purgedThrough
+    }
+}
+
+/// One page of a user's feed, before it becomes a ``ChangesPageV1``.
+public struct ChangeBatch: Sendable, Hashable {
+    public var briefs: [BriefRecordV1] = []
+    public var retractions: [RetractionV1] = []
+    public var readStates: [ReadState] = []
+    public var unfollowedTopics: [TopicID] = []
+    /// The position to put in the next token: the last item's when more follow, the feed's head otherwise.
+    public var nextPosition: UInt64
+    public var hasMore: Bool
+
+    public init(nextPosition: UInt64, hasMore: Bool) {
+        self.nextPosition = nextPosition
+        self.hasMore = hasMore
+    }
+
+    /// Whether the page carries nothing.
+    public var isEmpty: Bool {
+        briefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty
+    }
+}
+
+/// Failures a store reports for callers to turn into answers.
+public enum StoreError: Error, Sendable, Hashable {
+    /// A unique value (a username) is taken.
+    case duplicate
+    /// Mutations name briefs that do not exist.
+    case unknownBriefs([UnknownBrief])
+
+    /// A mutation whose brief does not exist.
+    public struct UnknownBrief: Sendable, Hashable {
+        /// Its index in the batch.
+        public var index: Int
+        /// The brief it names.
+        public var briefID: BriefID
+    }
+}

@@ -1,0 +1,111 @@
+import BriefModel
+import Foundation
+import GRDB
+
+extension SQLiteDeltaStore {
+    public func push(_ push: PushRequestV1, for user: UserID, applier: PushApplier, now: Int64) async throws
+        -> PushApplier.Outcome
+    {
+        try await write { db in
+            let named = Set(push.mutations.map(\.briefID.rawValue))
+            let existing = try String.fetchSet(
+                db, sql: "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))",
+                arguments: [String(decoding: try JSONEncoder().encode(Array(named)), as: UTF8.self)])
+            let unknown = push.mutations.enumerated().filter { !existing.contains($0.element.briefID.rawValue) }
+            guard unknown.isEmpty else {
+                throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
+            }
+            let lastApplied =
+                try Int64.fetchOne(
+                    db, sql: "SELECT last_applied_id FROM device_cursors WHERE user_id = ? AND device_id = ?",
+                    arguments: [user, push.deviceID.rawValue]) ?? 0
+            var current: [BriefID: ReadState] = [:]
+            let decoder = WireCoding.decoder(unknownFields: .ignore)
+            for id in named {
+                if let json = try String.fetchOne(
+                    db, sql: "SELECT state FROM read_states WHERE user_id = ? AND brief_id = ?", arguments: [user, id]),
+                    let briefID = BriefID(rawValue: id)
+                {
+                    current[briefID] = try decoder.decode(ReadState.self, from: Data(json.utf8))
+                }
+            }
+            let outcome = applier.apply(push, lastAppliedID: UInt64(lastApplied), current: current, now: now)
+            let encoder = WireCoding.encoder()
+            for state in outcome.states where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO read_states (user_id, brief_id, state, position) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (user_id, brief_id) DO UPDATE SET state = excluded.state, position = excluded.position
+                        """,
+                    arguments: [
+                        user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
+                        try Self.nextPosition(db),
+                    ])
+            }
+            if outcome.lastAppliedID > UInt64(lastApplied) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO device_cursors (user_id, device_id, last_applied_id) VALUES (?, ?, ?)
+                        ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_id = excluded.last_applied_id
+                        """,
+                    arguments: [user, push.deviceID.rawValue, Int64(outcome.lastAppliedID)])
+            }
+            return outcome
+        }
+    }
+
+    public func topics(for user: UserID) async throws -> [TopicStatusV1] {
+        try await read { db in try Self.topics(db, user: user, only: nil) }
+    }
+
+    public func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1? {
+        try await write { db in
+            guard let status = try Self.topics(db, user: user, only: topic).first else {
+                return nil
+            }
+            guard status.followed != follow else {
+                return status
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO subscriptions (user_id, topic_id, followed, position) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (user_id, topic_id) DO UPDATE SET followed = excluded.followed, position = excluded.position
+                    """,
+                arguments: [user, topic.rawValue, follow, try Self.nextPosition(db)])
+            try db.execute(
+                sql: "DELETE FROM backfill WHERE user_id = ? AND topic_id = ?", arguments: [user, topic.rawValue])
+            if follow {
+                // why: the topic's briefs lie behind the user's tokens; give each a new place in this user's feed
+                let briefs = try String.fetchAll(
+                    db, sql: "SELECT id FROM briefs WHERE topic_id = ? AND retracted_at IS NULL ORDER BY position",
+                    arguments: [topic.rawValue])
+                for brief in briefs {
+                    try db.execute(
+                        sql: "INSERT INTO backfill (user_id, brief_id, topic_id, position) VALUES (?, ?, ?, ?)",
+                        arguments: [user, brief, topic.rawValue, try Self.nextPosition(db)])
+                }
+            }
+            var updated = status
+            updated.followed = follow
+            return updated
+        }
+    }
+
+    private static func topics(_ db: Database, user: UserID, only: TopicID?) throws -> [TopicStatusV1] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT t.id, t.name, COALESCE(s.followed, 1) AS followed,
+                       (SELECT COUNT(*) FROM briefs b WHERE b.topic_id = t.id AND b.retracted_at IS NULL) AS brief_count
+                FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.user_id = ?
+                WHERE ? IS NULL OR t.id = ?
+                ORDER BY t.id
+                """,
+            arguments: [user, only?.rawValue, only?.rawValue]
+        ).compactMap { row in
+            TopicID(rawValue: row["id"]).map {
+                TopicStatusV1(id: $0, name: row["name"], followed: row["followed"], briefCount: row["brief_count"])
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import BriefModel
+import BriefSchema
+import Crypto
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file (WAL mode) through GRDB.
+///
+/// **Commit order.** SQLite runs one write transaction at a time, and every change takes its
+/// position from the `feed_head` counter inside its own write transaction. So positions are
+/// handed out in the order transactions commit, and a reader, whose read transaction sees a
+/// snapshot, sees either all changes up to some position or none beyond it: it can never see
+/// position `p + 1` while `p` is still to commit. That is what lets a device's token be a single
+/// number.
+public struct SQLiteDeltaStore: DeltaStore {
+    private let writer: any DatabaseWriter
+
+    /// Wraps a database (a `DatabaseQueue()` in memory for tests, a pool for files), creating or
+    /// migrating the schema from the SQL in `Schema/sqlite/`.
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+        try writer.write { db in
+            // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('epoch', ?)",
+                arguments: [String(UInt32.random(in: 1...UInt32.max))])
+        }
+    }
+
+    /// Opens (creating if needed) the database file at `path` in WAL mode.
+    public static func open(path: String) throws -> SQLiteDeltaStore {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        return try SQLiteDeltaStore(DatabasePool(path: path, configuration: configuration))
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in SchemaSQL.sqlite {
+            migrator.registerMigration(migration.id) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Accounts
+
+    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> UserRecord {
+        do {
+            return try await writer.write { db in
+                try db.execute(
+                    sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
+                    arguments: [username, passwordHash, now])
+                return UserRecord(id: db.lastInsertedRowID, username: username, passwordHash: passwordHash)
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw StoreError.duplicate
+        }
+    }
+
+    public func user(named username: String) async throws -> UserRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, username, password_hash FROM users WHERE username = ?", arguments: [username]
+            ).map { UserRecord(id: $0["id"], username: $0["username"], passwordHash: $0["password_hash"]) }
+        }
+    }
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Data(session.tokenHash), session.userID, session.deviceID.rawValue, session.deviceName,
+                    session.createdAt,
+                ])
+        }
+    }
+
+    public func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
+                    FROM sessions s JOIN users u ON u.id = s.user_id
+                    WHERE s.token_hash = ? AND s.revoked_at IS NULL
+                    """,
+                arguments: [Data(tokenHash)])
+            guard let row, let device = DeviceID(rawValue: row["device_id"]) else {
+                return nil
+            }
+            return SessionRecord(
+                tokenHash: tokenHash, userID: row["user_id"], username: row["username"], deviceID: device,
+                deviceName: row["device_name"], createdAt: row["created_at"])
+        }
+    }
+
+    public func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                arguments: [now, Data(tokenHash)])
+        }
+    }
+
+    // MARK: Secrets and health
+
+    public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        try await writer.write { db in
+            let key = "secret.\(name)"
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM server_meta WHERE key = ?", arguments: [key]),
+                let bytes = Data(base64Encoded: stored)
+            {
+                return [UInt8](bytes)
+            }
+            let secret = create()
+            try db.execute(
+                sql: "INSERT INTO server_meta (key, value) VALUES (?, ?)",
+                arguments: [key, Data(secret).base64EncodedString()])
+            return secret
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Internals shared by the extensions
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await writer.write(body)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await writer.read(body)
+    }
+
+    /// Takes the next feed position. Must run inside the write transaction whose change it numbers.
+    static func nextPosition(_ db: Database) throws -> Int64 {
+        guard
+            let position = try Int64.fetchOne(
+                db, sql: "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position")
+        else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "feed_head is missing")
+        }
+        return position
+    }
+}

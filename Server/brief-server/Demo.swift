@@ -1,0 +1,31 @@
+import BriefModel
+import BriefServer
+import Foundation
+import HummingbirdBcrypt
+import Logging
+
+/// `--demo`: the example briefs and an account, so a newcomer has something to sync at once.
+enum Demo {
+    static let username = "demo"
+    static let password = "briefsync-demo"
+    static let publisherKey = "demo-publisher-key-not-for-production"
+
+    static func load(into store: any DeltaStore, configuration: ServerConfiguration, logger: Logger) async throws {
+        let folder = URL(fileURLWithPath: "Schema/examples")
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            throw SettingError(message: "--demo reads Schema/examples/: run it from the repository's folder")
+        }
+        let now = SystemWallClock().now()
+        for file in files.sorted() where file.hasPrefix("brief-") && file.hasSuffix(".json") {
+            let data = try Data(contentsOf: folder.appendingPathComponent(file))
+            let brief = try Brief.validate(try JSONDecoder().decode(JSONValue.self, from: data))
+            let result = try await store.publish(brief, now: now)
+            logger.info("Demo brief", metadata: ["brief.id": "\(result.id)", "brief.version": "\(result.version)"])
+        }
+        if try await store.user(named: username) == nil {
+            let hash = Bcrypt.hash(password, cost: configuration.bcryptCost)
+            _ = try await store.createUser(username: username, passwordHash: hash, now: now)
+        }
+        logger.info("Demo account ready", metadata: ["user.name": "\(username)"])
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import BriefModel
+import BriefServer
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service.",
+        discussion: """
+            Every option may also come from the environment variable named in its help. \
+            An unusable setting stops the server at start with a one-line reason.
+            """)
+
+    @Option(help: "Address to listen on (BRIEFSYNC_HOST).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (BRIEFSYNC_PORT).") var port: Int?
+    @Option(help: "sqlite:PATH or sqlite::memory: (BRIEFSYNC_DATABASE).") var database: String?
+    @Option(help: "Key publishers send as Bearer token; no key, no publishing (BRIEFSYNC_PUBLISHER_KEY).")
+    var publisherKey: String?
+    @Option(help: "Secret of 32+ bytes that signs change tokens; default: one kept in the database (BRIEFSYNC_TOKEN_SECRET).")
+    var tokenSecret: String?
+    @Option(help: "How long retractions are kept, e.g. 30d (BRIEFSYNC_TOMBSTONE_RETENTION).") var tombstoneRetention: String?
+    @Option(help: "Largest request body, e.g. 1MiB (BRIEFSYNC_MAX_BODY).") var maxBody: String?
+    @Option(help: "Changes per page by default (BRIEFSYNC_PAGE_SIZE).") var pageSize: Int?
+    @Option(help: "Largest page a client may ask for (BRIEFSYNC_MAX_PAGE_SIZE).") var maxPageSize: Int?
+    @Option(help: "Bytes of documents after which a page stops, e.g. 4MiB (BRIEFSYNC_MAX_PAGE_BYTES).") var maxPageBytes: String?
+    @Option(help: "Comma-separated proxies whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8 (BRIEFSYNC_TRUSTED_PROXIES).")
+    var trustedProxies: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (BRIEFSYNC_LOG_LEVEL).") var logLevel: String?
+    @Option(help: "bcrypt cost of password hashes, 4...31 (BRIEFSYNC_BCRYPT_COST).") var bcryptCost: Int?
+    @Flag(help: "Publish the example briefs of Schema/examples and create the account demo / briefsync-demo.")
+    var demo = false
+
+    func run() async throws {
+        let configuration: ServerConfiguration
+        do {
+            configuration = try makeConfiguration(environment: ProcessInfo.processInfo.environment)
+        } catch let error as SettingError {
+            FileHandle.standardError.write(Data("brief-server: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "brief-server")
+
+        let store: any DeltaStore
+        do {
+            store = try openStore(configuration.database)
+            if demo {
+                try await Demo.load(into: store, configuration: configuration, logger: logger)
+            }
+        } catch let error as SettingError {
+            FileHandle.standardError.write(Data("brief-server: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        } catch {
+            FileHandle.standardError.write(Data("brief-server: cannot open the database: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let app = try await buildApplication(configuration: configuration, store: store, registry: registry, logger: logger)
+        logger.info(
+            "Starting",
+            metadata: [
+                "server.address": "\(configuration.host):\(configuration.port)",
+                "server.database": "\(configuration.database)",
+                "server.publishing": "\(configuration.publisherKey == nil ? "off" : "on")",
+            ])
+        try await app.runService()
+    }
+
+    /// Flags first, then `BRIEFSYNC_…` variables, then the defaults.
+    func makeConfiguration(environment: [String: String]) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        func value(_ flag: String?, _ variable: String) -> String? {
+            flag ?? environment["BRIEFSYNC_\(variable)"]
+        }
+        func parsed<T>(_ text: String?, _ name: String, _ parse: (String) -> T?) throws -> T? {
+            guard let text else {
+                return nil
+            }
+            guard let value = parse(text) else {
+                throw SettingError(message: "--\(name) \"\(text)\" is not usable; see brief-server serve --help")
+            }
+            return value
+        }
+        if let host = value(host, "HOST") {
+            configuration.host = host
+        }
+        if let port = try parsed(value(port.map(String.init), "PORT"), "port", { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }) {
+            configuration.port = port
+        }
+        if let database = try parsed(value(database, "DATABASE"), "database", ConfigurationValue.database) {
+            configuration.database = database
+        }
+        if let key = value(publisherKey, "PUBLISHER_KEY") {
+            guard key.count >= 16 else {
+                throw SettingError(message: "--publisher-key must be at least 16 characters")
+            }
+            configuration.publisherKey = key
+        } else if demo {
+            configuration.publisherKey = Demo.publisherKey
+        }
+        if let secret = value(tokenSecret, "TOKEN_SECRET") {
+            guard secret.utf8.count >= 32 else {
+                throw SettingError(message: "--token-secret must be at least 32 bytes")
+            }
+            configuration.tokenSecret = Array(secret.utf8)
+        }
+        if let retention = try parsed(value(tombstoneRetention, "TOMBSTONE_RETENTION"), "tombstone-retention", ConfigurationValue.duration) {
+            configuration.tombstoneRetention = retention
+        }
+        if let size = try parsed(value(maxBody, "MAX_BODY"), "max-body", ConfigurationValue.size) {
+            configuration.maxBodyBytes = size
+        }
+        if let size = try parsed(value(pageSize.map(String.init), "PAGE_SIZE"), "page-size", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            configuration.defaultPageSize = size
+        }
+        if let size = try parsed(value(maxPageSize.map(String.init), "MAX_PAGE_SIZE"), "max-page-size", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            configuration.maxPageSize = size
+        }
+        guard configuration.defaultPageSize <= configuration.maxPageSize else {
+            throw SettingError(message: "--page-size \(configuration.defaultPageSize) is above --max-page-size \(configuration.maxPageSize)")
+        }
+        if let bytes = try parsed(value(maxPageBytes, "MAX_PAGE_BYTES"), "max-page-bytes", ConfigurationValue.size) {
+            configuration.maxPageBytes = bytes
+        }
+        if let proxies = value(trustedProxies, "TRUSTED_PROXIES") {
+            configuration.trustedProxies = try proxies.split(separator: ",").map {
+                let text = $0.trimmingCharacters(in: .whitespaces)
+                guard let range = AddressRange(text) else {
+                    throw SettingError(message: "--trusted-proxies: \"\(text)\" is not an IPv4 network or IPv6 address")
+                }
+                return range
+            }
+        }
+        if let level = try parsed(value(logLevel, "LOG_LEVEL"), "log-level", Logger.Level.init(rawValue:)) {
+            configuration.logLevel = level
+        }
+        if let cost = try parsed(value(bcryptCost.map(String.init), "BCRYPT_COST"), "bcrypt-cost", { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }) {
+            configuration.bcryptCost = cost
+        }
+        return configuration
+    }
+}
+
+/// A setting that cannot be used, said in one line.
+struct SettingError: Error {
+    let message: String
+}

@@ -1,0 +1,91 @@
+import BriefModel
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import BriefServer
+
+@Suite struct AccountTests {
+    @Test func registerLoginAndLogout() async throws {
+        try await TestServer().test { client in
+            // Given a registered user
+            let first = try await client.register("anna")
+            #expect(first.hasPrefix("bs1_") && first.count >= 47)
+
+            // When they log in on a second device
+            let login = try await client.login("Anna", device: "tablet")
+            #expect(login.status == .created)
+            let second = try login.decode(SessionV1.self)
+            #expect(second.deviceId.rawValue == "tablet" && second.token != first)
+
+            // Then both sessions work, and logging one out leaves the other
+            #expect(try await client.changes(first).status == .ok)
+            #expect(try await client.send(.delete, "/v1/sessions/current", token: first).status == .noContent)
+            let revoked = try await client.changes(first)
+            #expect(revoked.status == .unauthorized)
+            #expect(revoked.error?.code == .unauthorized)
+            #expect(try await client.changes(second.token).status == .ok)
+        }
+    }
+
+    @Test func tokensAreStoredOnlyAsHashes() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let token = try await client.register("anna")
+            let stored = try await server.store.session(tokenHash: SessionTokens.hash(token))
+            #expect(stored?.username == "anna")
+            #expect(stored?.tokenHash != Array(token.utf8))
+        }
+    }
+
+    @Test func duplicateUsernamesAreRefusedWhateverTheCase() async throws {
+        try await TestServer().test { client in
+            try await client.register("anna")
+            let again = try await client.send(
+                .post, "/v1/accounts",
+                json: .object(["username": "ANNA", "password": .string(TestServer.password), "deviceId": "x"]))
+            #expect(again.status == .conflict)
+            #expect(again.error?.code == .conflict)
+        }
+    }
+
+    @Test func badCredentialsAreReportedByField() async throws {
+        try await TestServer().test { client in
+            let answer = try await client.send(
+                .post, "/v1/accounts",
+                json: .object(["username": "a/", "password": "short", "deviceId": "..", "extra": true]))
+            #expect(answer.status == .unprocessableContent)
+            #expect(Set(answer.error?.details?.map(\.path) ?? []) == ["username", "password", "deviceId", "extra"])
+        }
+    }
+
+    @Test func wrongPasswordsAreRateLimitedPerUsername() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            try await client.register("anna")
+            for _ in 0..<5 {
+                #expect(try await client.login("anna", device: "d", password: "wrong password!").status == .unauthorized)
+            }
+            // The sixth attempt is refused before checking, even with the right password
+            let limited = try await client.login("anna", device: "d")
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            #expect(limited.error?.retryAfterSeconds ?? 0 > 0)
+            // Another user is not affected; after the window, anna may try again
+            try await client.register("bob")
+            #expect(try await client.login("bob", device: "d").status == .created)
+            server.clock.advance(by: 15 * 60 * 1000 + 1)
+            #expect(try await client.login("anna", device: "d").status == .created)
+        }
+    }
+
+    @Test func unknownUsersGetTheSameAnswerAsWrongPasswords() async throws {
+        try await TestServer().test { client in
+            try await client.register("anna")
+            let unknown = try await client.login("nobody", device: "d")
+            let wrong = try await client.login("anna", device: "d", password: "not the password")
+            #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
+            #expect(unknown.error?.message == wrong.error?.message)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import BriefModel
+import Foundation
+import GRDB
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import BriefServer
+
+@Suite struct OperationsTests {
+    @Test func healthReadinessAndMetrics() async throws {
+        try await TestServer().test { client in
+            #expect(try await client.send(.get, "/healthz").decode(HealthV1.self).status == "ok")
+            #expect(try await client.send(.get, "/readyz").decode(HealthV1.self).status == "ok")
+            try await client.publish(try TestServer.brief("b-1"))
+            let token = try await client.register("anna")
+            _ = try await client.changes(token)
+            _ = try await client.send(.get, "/v1/nothing", token: token)
+            let metrics = String(decoding: try await client.send(.get, "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("briefsync_http_requests_total{"))
+            #expect(metrics.contains(#"route="/v1/changes""#))
+            #expect(metrics.contains("briefsync_changes_served_total 1"))
+            #expect(metrics.contains(#"briefsync_errors_total{code="not_found"} 1"#))
+            #expect(metrics.contains("briefsync_http_request_duration_seconds"))
+        }
+    }
+
+    @Test func requestIDsAreHonouredOrMade() async throws {
+        try await TestServer().test { client in
+            let given = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "abc-123"])
+            #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "abc-123")
+            let unsafe = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "a b\"c"])
+            let made = try #require(unsafe.headers[HTTPField.Name("X-Request-Id")!])
+            #expect(made != "a b\"c" && !made.isEmpty)
+            #expect(given.headers[HTTPField.Name("BriefSync-Protocol")!] == "1")
+        }
+    }
+
+    @Test func restartKeepsAccountsBriefsStatesAndTokens() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("briefsync-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("data/briefsync.sqlite").path
+
+        // Given a server that stored a user, a brief, a read-state and handed out a token
+        let first = try TestServer(store: try openStore(.sqlite(path: path)))
+        let (token, nextToken) = try await first.test { client in
+            let token = try await client.register("anna")
+            try await client.publish(try TestServer.brief("b-1"))
+            _ = try await client.push(token, [mutation(1, "b-1", .save, wall: 5)])
+            return (token, try await client.changes(token).decode(ChangesPageV1.self).nextToken)
+        }
+
+        // When a new process opens the same file
+        let second = try TestServer(store: try openStore(.sqlite(path: path)))
+        try await second.test { client in
+            // Then the session, the token and the data are all still there
+            let page = try await client.changes(token, since: nextToken)
+            #expect(page.status == .ok)
+            #expect(try page.decode(ChangesPageV1.self).briefs.isEmpty)
+            let all = try await client.allPages(token)
+            #expect(all.flatMap(\.briefs).map(\.brief.id.rawValue) == ["b-1"])
+            #expect(all.flatMap(\.readStates).map(\.isSaved) == [true])
+            #expect(try await client.login("anna", device: "tablet").status == .created)
+        }
+        let journal = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test func liveSocket() async throws {
+        try await TestServer().test(.live) { client in
+            let token = try await client.register("anna")
+            try await client.publish(try TestServer.example())
+            let page = try await client.changes(token).decode(ChangesPageV1.self)
+            #expect(page.briefs.count == 1)
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+    }
+}
+
+@Suite struct QueryPlanTests {
+    /// The feed's queries are range scans on an index, so a page costs what it returns.
+    @Test func feedQueriesUseIndexes() throws {
+        let database = try DatabaseQueue()
+        _ = try SQLiteDeltaStore(database)
+        let plans = try database.read { db in
+            try [
+                SQLiteDeltaStore.FeedSQL.briefs, SQLiteDeltaStore.FeedSQL.backfill,
+                SQLiteDeltaStore.FeedSQL.readStates, SQLiteDeltaStore.FeedSQL.unfollowed,
+            ].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1, 1]).map { $0["detail"] as String }
+            }
+        }
+        #expect(plans[0].contains { $0.hasPrefix("SEARCH briefs USING INDEX") && $0.contains("(position>?)") }, "\(plans[0])")
+        #expect(plans[1].contains { $0.contains("SEARCH f USING") && $0.contains("user_id=? AND position>?") }, "\(plans[1])")
+        #expect(plans[2].contains { $0.contains("read_states_by_user_position (user_id=? AND position>?)") }, "\(plans[2])")
+        #expect(plans[3].contains { $0.contains("subscriptions_by_user_position (user_id=? AND position>?)") }, "\(plans[3])")
+        for plan in plans {
+            #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func valuesParse() {
+        #expect(ConfigurationValue.duration("30d") == Int64(2_592_000_000))
+        #expect(ConfigurationValue.duration("90m") == 5_400_000)
+        #expect(ConfigurationValue.duration("500ms") == 500)
+        #expect(ConfigurationValue.duration("soon") == nil)
+        #expect(ConfigurationValue.size("1MiB") == 1 << 20)
+        #expect(ConfigurationValue.size("512KiB") == 512 << 10)
+        #expect(ConfigurationValue.size("-1") == nil)
+        #expect(ConfigurationValue.database("sqlite:./x.sqlite") == .sqlite(path: "./x.sqlite"))
+        #expect(ConfigurationValue.database("sqlite::memory:") == .sqliteInMemory)
+        #expect(ConfigurationValue.database("mysql://x") == nil)
+    }
+
+    @Test func trustedProxyRanges() throws {
+        let network = try #require(AddressRange("10.0.0.0/8"))
+        #expect(network.contains("10.1.2.3") && !network.contains("11.0.0.1"))
+        #expect(try #require(AddressRange("127.0.0.1")).contains("127.0.0.1"))
+        #expect(try #require(AddressRange("::1")).contains("::1"))
+        #expect(AddressRange("10.0.0.0/33") == nil && AddressRange("example.com") == nil)
+    }
+}
