@@ -72,17 +72,28 @@ public final class ChangeNotifier: Service, Sendable {
     /// Waits until the user's generation moves past `seen`, the time runs out, the task is
     /// cancelled or the server shuts down, whichever comes first.
     public func wait(for user: UserID, after seen: Generation, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForChange(user: user, seen: seen) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
+        // why a handler here too: the HTTP server shuts down first and waits for its requests, so
+        // a held request must hear of the shutdown itself rather than wait for this service's turn
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitForChange(user: user, seen: seen) }
+                group.addTask { try? await Task.sleep(for: timeout) }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.releaseAll()
         }
     }
 
     /// Holds until graceful shutdown, then releases every waiter.
     public func run() async throws {
         try? await gracefulShutdown()
+        releaseAll()
+    }
+
+    /// Answers every held request now, and every later wait at once.
+    public func releaseAll() {
         let woken = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.shuttingDown = true
             let waiters = state.waiters
