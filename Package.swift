@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "BriefModel", targets: ["BriefModel"]),
-        .library(name: "BriefClient", targets: ["BriefClient"]),
+        .library(name: "BriefClient", targets: ["BriefClient", "BriefHTTP"]),
         .executable(name: "brief-device", targets: ["brief-device"]),
         .executable(name: "brief-server", targets: ["brief-server"]),
     ],
@@ -50,10 +50,29 @@ let package = Package(
             path: "Sources/BriefToken",
             swiftSettings: swiftSettings
         ),
+        // The device's store: briefs, read-state, outbox and sync state in one SQLite file.
+        .target(
+            name: "BriefStore",
+            dependencies: ["BriefModel", "BriefSchema", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Client/BriefStore",
+            swiftSettings: swiftSettings
+        ),
+        // The library an app embeds: offline reading and editing, and the sync engine.
         .target(
             name: "BriefClient",
-            dependencies: ["BriefModel"],
+            dependencies: [
+                "BriefModel", "BriefStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Client/BriefClient",
+            swiftSettings: swiftSettings
+        ),
+        // HTTP for the library, on URLSession (FoundationNetworking on Linux), kept apart so the
+        // library itself links no networking stack.
+        .target(
+            name: "BriefHTTP",
+            dependencies: ["BriefModel", "BriefClient"],
+            path: "Client/BriefHTTP",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -71,7 +90,7 @@ let package = Package(
             path: "Schema",
             exclude: ["openapi.yaml", "brief.schema.json", "examples"],
             sources: ["Swift"],
-            resources: [.embedInCode("sqlite/server_v1.sql")],
+            resources: [.embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/device_v1.sql")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -119,7 +138,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BriefClientTests",
-            dependencies: ["BriefClient", "BriefModel"],
+            dependencies: [
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/BriefClientTests",
             swiftSettings: swiftSettings
         ),
@@ -130,6 +153,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/BriefServerTests",
             swiftSettings: swiftSettings

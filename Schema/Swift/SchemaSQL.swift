@@ -5,4 +5,9 @@ public enum SchemaSQL {
     public static let sqlite: [(id: String, sql: String)] = [
         ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self))
     ]
+
+    /// The device store's SQLite migrations in order.
+    public static let device: [(id: String, sql: String)] = [
+        ("device_v1", String(decoding: PackageResources.device_v1_sql, as: UTF8.self))
+    ]
 }

@@ -106,7 +106,7 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
 }
 
 /// Every path and its methods, for telling 405 from 404.
-private let routeTable = RouteTable(routes: [
+let routeTable = RouteTable(routes: [
     (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]),
     (["v1", "accounts"], ["POST"]), (["v1", "sessions"], ["POST"]), (["v1", "sessions", "current"], ["DELETE"]),
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),

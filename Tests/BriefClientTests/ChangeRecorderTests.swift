@@ -1,4 +1,4 @@
-import BriefClient
+import BriefStore
 import BriefModel
 import Testing
 

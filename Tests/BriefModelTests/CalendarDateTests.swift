@@ -19,4 +19,13 @@ import Testing
     func invalidDatesAreRefused(text: String) {
         #expect(CalendarDate(iso: text) == nil)
     }
+
+    @Test func daysSinceEpochRoundTrip() throws {
+        for days in stride(from: 0, to: 40_000, by: 13) {
+            let date = try #require(CalendarDate(daysSinceEpoch: days))
+            #expect(date.daysSinceEpoch == days)
+        }
+        #expect(CalendarDate(daysSinceEpoch: 20_630)?.iso == "2026-06-26")
+        #expect(CalendarDate(daysSinceEpoch: -1) == nil)
+    }
 }

@@ -1,0 +1,163 @@
+import BriefModel
+import BriefStore
+import Foundation
+import GRDB
+import Logging
+
+/// The library an app embeds: briefs and the reader's state on the device, usable offline, and
+/// kept in step with the server by a ``SyncEngine``.
+///
+/// Every edit (``markRead(_:)``, ``save(_:)``, ``setProgress(_:_:)``…) is committed locally at
+/// once and queued for the server, with or without a network; lists observed through
+/// ``observeBriefs(_:)`` update themselves after edits and syncs.
+///
+/// ```swift
+/// let library = try BriefLibrary.open(at: path)
+/// library.connect(HTTPSyncTransport(baseURL: server, sessionToken: token))
+/// try await library.markRead(id)          // offline is fine
+/// try await library.sync()                // push, then pull
+/// ```
+public final class BriefLibrary: Sendable {
+    /// Settings of the library.
+    public struct Configuration: Sendable {
+        /// Keep briefs of the last `keepDays` days (plus every saved one); `nil` keeps everything.
+        public var keepDays: Int? = 30
+        /// The sync engine's settings.
+        public var sync = SyncEngine.Configuration()
+        /// The wall clock, in milliseconds since 1970 (injected for tests).
+        public var now: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        /// Where the library logs.
+        public var logger = Logger(label: "briefsync.client")
+
+        public init() {}
+    }
+
+    /// The device store underneath, for what the library does not wrap.
+    public let store: DeviceStore
+    private let configuration: Configuration
+    private let engineBox = EngineBox()
+    private let nudge: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+
+    /// Wraps a store.
+    public init(store: DeviceStore, configuration: Configuration = Configuration()) {
+        self.store = store
+        self.configuration = configuration
+        self.nudge = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Opens (creating if needed) the library stored at `path`.
+    public static func open(at path: String, configuration: Configuration = Configuration()) throws -> BriefLibrary {
+        BriefLibrary(store: try DeviceStore.open(path: path), configuration: configuration)
+    }
+
+    /// A library in memory, for tests and previews.
+    public static func inMemory(deviceID: DeviceID? = nil, configuration: Configuration = Configuration()) throws
+        -> BriefLibrary
+    {
+        BriefLibrary(store: try DeviceStore(DatabaseQueue(), deviceID: deviceID), configuration: configuration)
+    }
+
+    // MARK: Reading
+
+    /// The briefs a list shows, newest first.
+    public func briefs(_ query: BriefQuery = BriefQuery()) async throws -> [BriefSummary] {
+        try await store.briefs(query)
+    }
+
+    /// One brief with everything the reader shows and its state; `nil` when not on the device.
+    public func brief(_ id: BriefID) async throws -> StoredBrief? {
+        try await store.brief(id)
+    }
+
+    /// Full-text search; see ``DeviceStore/search(_:limit:)``.
+    public func search(_ text: String, limit: Int = 20) async throws -> [SearchHit] {
+        try await store.search(text, limit: limit)
+    }
+
+    /// A list that yields again whenever it changes.
+    public func observeBriefs(_ query: BriefQuery = BriefQuery()) -> AsyncThrowingStream<[BriefSummary], any Error> {
+        store.observeBriefs(query)
+    }
+
+    /// Where sync stands: pending changes, last sync, last error, resync under way.
+    public func status() async throws -> SyncStatus {
+        try await store.status()
+    }
+
+    // MARK: Editing (offline)
+
+    public func markRead(_ id: BriefID) async throws { try await record(.markRead, id) }
+    public func markUnread(_ id: BriefID) async throws { try await record(.markUnread, id) }
+    public func save(_ id: BriefID) async throws { try await record(.save, id) }
+    public func unsave(_ id: BriefID) async throws { try await record(.unsave, id) }
+    public func recordOpen(_ id: BriefID) async throws { try await record(.open, id) }
+
+    /// Sets the reading position, 0…1. Moving forward reports progress; moving back is an
+    /// explicit restart at that position (progress otherwise keeps the furthest point).
+    public func setProgress(_ id: BriefID, _ fraction: Double) async throws {
+        let current = try await store.brief(id)?.readState.progressValue ?? 0
+        try await record(fraction >= current ? .progress(fraction) : .restartProgress(fraction), id)
+    }
+
+    private func record(_ action: ReadAction, _ id: BriefID) async throws {
+        try await store.record(action, on: id, now: configuration.now())
+        nudge.continuation.yield()
+    }
+
+    // MARK: Sync
+
+    /// Sets where syncs go. Replacing the transport (after a new login, say) takes effect at the
+    /// next round.
+    public func connect(_ transport: any SyncTransport) {
+        engineBox.set(
+            SyncEngine(
+                store: store, transport: transport, configuration: configuration.sync, now: configuration.now,
+                logger: configuration.logger))
+    }
+
+    /// One round: push, then pull until up to date, then keep the storage budget.
+    /// - Throws: ``SyncError``; `.rejected` with "not connected" before ``connect(_:)``.
+    @discardableResult
+    public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        let report = try await engine().sync(progress: progress)
+        try await keepBudget()
+        return report
+    }
+
+    /// Syncs whenever the server or the app has news, until cancelled. See ``SyncEngine/runLive(nudges:clock:)``.
+    public func runLive() async throws {
+        try await engine().runLive(nudges: nudge.stream)
+    }
+
+    /// Evicts briefs older than the budget's days, except saved ones and ones with queued changes.
+    @discardableResult
+    public func keepBudget() async throws -> Int {
+        guard let days = configuration.keepDays,
+            let cutoff = CalendarDate(daysSinceEpoch: Int(configuration.now() / 86_400_000) - days)
+        else {
+            return 0
+        }
+        return try await store.evict(datedBefore: cutoff)
+    }
+
+    private func engine() throws -> SyncEngine {
+        guard let engine = engineBox.get() else {
+            throw SyncError(kind: .rejected, message: "The library is not connected to a server: call connect(_:) first.")
+        }
+        return engine
+    }
+}
+
+/// Holds the current engine; replaced under a lock.
+private final class EngineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var engine: SyncEngine?
+
+    func set(_ engine: SyncEngine) {
+        lock.withLock { self.engine = engine }
+    }
+
+    func get() -> SyncEngine? {
+        lock.withLock { engine }
+    }
+}

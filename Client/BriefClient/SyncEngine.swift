@@ -1,0 +1,225 @@
+import BriefModel
+import BriefStore
+import Logging
+
+/// Pushes the device's queued changes and pulls the server's, one round at a time (an actor, so
+/// two rounds never overlap).
+///
+/// A round pushes first, in chunks, each acknowledged on its own; then pulls pages until none
+/// follows, each page applied with its token in one transaction. On `token_expired` (or a token
+/// the server does not recognise) it starts over without a token, keeping the outbox and the
+/// reader's state: briefs already held at the same version are compared as pages arrive and not
+/// written again, and briefs the new pass does not bring are removed at its end.
+public actor SyncEngine {
+    /// Settings of the engine.
+    public struct Configuration: Sendable {
+        /// Mutations per push.
+        public var pushChunk = 100
+        /// Changes per page asked for.
+        public var pageSize = 200
+        /// How long a live long-poll is held, in seconds (the server allows up to 60).
+        public var longPollSeconds = 25
+        /// Backoff between failed live rounds.
+        public var backoff = Backoff()
+
+        public init() {}
+    }
+
+    private let store: DeviceStore
+    private let transport: any SyncTransport
+    private let configuration: Configuration
+    private let now: @Sendable () -> Int64
+    private let logger: Logger
+
+    /// Creates an engine.
+    ///
+    /// - Parameters:
+    ///   - now: The wall clock, in milliseconds since 1970.
+    ///   - logger: Where the engine logs (debug and info only).
+    public init(
+        store: DeviceStore,
+        transport: any SyncTransport,
+        configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> Int64,
+        logger: Logger
+    ) {
+        self.store = store
+        self.transport = transport
+        self.configuration = configuration
+        self.now = now
+        self.logger = logger
+    }
+
+    /// One round: push everything queued, then pull until up to date.
+    ///
+    /// - Parameter progress: Called after each page with what the round has done so far.
+    /// - Returns: What the round did.
+    /// - Throws: ``SyncError``; the store records it as the last error, and keeps everything.
+    @discardableResult
+    public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        var report = SyncReport()
+        do {
+            try await pushAll(&report)
+            try await pullAll(&report, progress: progress)
+            try await store.recordSyncResult(at: now(), error: nil)
+            logger.debug(
+                "Synced",
+                metadata: ["sync.pushed": "\(report.pushed)", "sync.received": "\(report.received)", "sync.pages": "\(report.pages)"])
+            return report
+        } catch let error as TransportError {
+            let failure = Self.syncError(error)
+            try? await store.recordSyncResult(at: now(), error: failure.message)
+            logger.info("Sync failed", metadata: ["sync.error": "\(failure.message)"])
+            throw failure
+        }
+    }
+
+    /// Waits for changes with a long-poll and syncs whenever something changed or `nudges` says
+    /// there are local changes, until the task is cancelled. Failures back off with jitter,
+    /// honouring `Retry-After`; it stops when the session is refused (``SyncError/Kind/loginRequired``).
+    public func runLive(
+        nudges: AsyncStream<Void>,
+        clock: some Clock<Duration> = ContinuousClock()
+    ) async throws {
+        var failures = 0
+        var generator = SystemRandomNumberGenerator()
+        while !Task.isCancelled {
+            do {
+                try await sync()
+                failures = 0
+                let token = try await store.changeToken()
+                let transport = self.transport
+                let (wait, pageSize) = (configuration.longPollSeconds, configuration.pageSize)
+                // Whichever comes first: the server has news, or the app queued a change. The
+                // group waits for the loser to finish cancelling, so one consumer reads `nudges`.
+                let page: ChangesPageV1? = try await withThrowingTaskGroup(of: ChangesPageV1?.self) { group in
+                    group.addTask { try await transport.changes(since: token, limit: pageSize, wait: wait) }
+                    group.addTask {
+                        for await _ in nudges {
+                            break
+                        }
+                        return nil
+                    }
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    return first
+                }
+                if let page {
+                    _ = try await store.apply(page, now: now())
+                }
+            } catch let error as SyncError where error.kind == .loginRequired || error.kind == .updateRequired {
+                throw error
+            } catch {
+                if Task.isCancelled {
+                    return
+                }
+                failures += 1
+                let retryAfter = (error as? SyncError)?.retryAfter ?? (error as? TransportError)?.retryAfter
+                let delay = configuration.backoff.delay(afterFailures: failures, retryAfter: retryAfter, using: &generator)
+                logger.info("Live sync waits", metadata: ["sync.failures": "\(failures)", "sync.delay": "\(delay)"])
+                try? await clock.sleep(for: delay)
+            }
+        }
+    }
+
+    // MARK: Push
+
+    private func pushAll(_ report: inout SyncReport) async throws {
+        while true {
+            let batch = try await store.pendingMutations(limit: configuration.pushChunk)
+            guard !batch.isEmpty else {
+                return
+            }
+            let result: PushResultV1
+            do {
+                result = try await transport.push(PushRequestV1(deviceID: store.deviceID, mutations: batch))
+            } catch let error as TransportError where error.response?.error.code == .validationFailed {
+                // The server refused some mutations for good (their brief is gone): drop those,
+                // keep the rest, and go on, so one bad mutation cannot block the outbox forever.
+                let refused = Self.refusedIndices(error.response).compactMap { batch.indices.contains($0) ? batch[$0].id : nil }
+                guard !refused.isEmpty else {
+                    throw error
+                }
+                try await store.dropMutations(refused, reason: error.response?.error.details?.map(\.description).joined(separator: "; ") ?? error.message)
+                report.dropped += refused.count
+                continue
+            }
+            report.pushed += try await store.acknowledge(result)
+        }
+    }
+
+    private static func refusedIndices(_ response: ErrorResponseV1?) -> [Int] {
+        (response?.error.details ?? []).compactMap { issue in
+            guard issue.path.hasPrefix("mutations["), let end = issue.path.firstIndex(of: "]") else {
+                return nil
+            }
+            return Int(issue.path[issue.path.index(issue.path.startIndex, offsetBy: 10)..<end])
+        }
+    }
+
+    // MARK: Pull
+
+    private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
+        var restarted = false
+        while true {
+            let token = try await store.changeToken()
+            let page: ChangesPageV1
+            do {
+                page = try await transport.changes(since: token, limit: configuration.pageSize, wait: 0)
+            } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
+                logger.info("Starting over without a token", metadata: ["sync.reason": "\(error.message)"])
+                try await store.beginFullResync()
+                report.fullResync = true
+                restarted = true
+                continue
+            }
+            let outcome = try await store.apply(page, now: now())
+            report.pages += 1
+            report.received += outcome.received
+            report.retracted += outcome.retracted + outcome.dropped
+            report.readStates += outcome.readStates
+            progress?(report)
+            if !page.hasMore {
+                break
+            }
+        }
+        report.retracted += try await store.finishFullResync()
+    }
+
+    static func syncError(_ error: TransportError) -> SyncError {
+        switch SyncAction.resolve(error) {
+        case .retry(let after):
+            return SyncError(kind: .offline, message: "\(error.message) Changes are kept and will sync later.", retryAfter: after)
+        case .unauthorized:
+            return SyncError(kind: .loginRequired, message: "The session has expired or was revoked: log in again. Changes are kept.")
+        case .updateRequired:
+            return SyncError(kind: .updateRequired, message: error.response?.error.message ?? error.message)
+        case .tokenExpired, .fatal:
+            return SyncError(kind: .rejected, message: error.response?.error.message ?? error.message)
+        }
+    }
+}
+
+/// What a sync round did.
+public struct SyncReport: Sendable, Hashable, Codable {
+    /// Local mutations the server acknowledged.
+    public var pushed = 0
+    /// Local mutations the server refused for good and that were dropped.
+    public var dropped = 0
+    /// Briefs stored or updated.
+    public var received = 0
+    /// Briefs removed or marked retracted (including unfollowed topics).
+    public var retracted = 0
+    /// Read-states merged from the server.
+    public var readStates = 0
+    /// Pages pulled.
+    public var pages = 0
+    /// Whether the round started over without a token.
+    public var fullResync = false
+
+    public init() {}
+}
+
+extension ChangesPageV1 {
+    var isEmpty: Bool { briefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty }
+}

@@ -1,0 +1,54 @@
+import BriefModel
+
+/// How the sync engine reaches the server. `HTTPSyncTransport` (BriefHTTP) is the production one;
+/// tests pass one that calls the server in process and injects drops, duplicates, delays and 5xx.
+///
+/// ## Topics
+/// - ``push(_:)``
+/// - ``changes(since:limit:wait:)``
+public protocol SyncTransport: Sendable {
+    /// Sends a batch of mutations. Retrying the same batch is safe: the server applies each
+    /// mutation id once.
+    /// - Throws: ``TransportError``.
+    func push(_ request: PushRequestV1) async throws -> PushResultV1
+
+    /// Asks for the changes after `token` (`nil`: from the beginning), holding an empty answer up
+    /// to `wait` seconds.
+    /// - Throws: ``TransportError``.
+    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1
+}
+
+/// Why a request did not produce an answer the engine can use.
+public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// No connection could be made (no network, server down, DNS).
+        case unreachable
+        /// The request was sent but no answer came in time; it may or may not have been applied.
+        case timedOut
+        /// The server answered with an error status.
+        case status(Int)
+        /// The answer could not be read.
+        case malformedResponse
+        /// The server's certificate was refused.
+        case untrustedServer
+        /// The request was cancelled by the caller.
+        case cancelled
+    }
+
+    public var kind: Kind
+    /// The server's error, when it sent one.
+    public var response: ErrorResponseV1?
+    /// How long the server asked to wait (`Retry-After`).
+    public var retryAfter: Duration?
+    /// For people: what happened, naming the host where it matters.
+    public var message: String
+
+    public init(_ kind: Kind, message: String, response: ErrorResponseV1? = nil, retryAfter: Duration? = nil) {
+        self.kind = kind
+        self.message = message
+        self.response = response
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,92 @@
+import BriefClient
+import BriefModel
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The production ``SyncTransport``: HTTPS (or HTTP on loopback) to a BriefSync server.
+public struct HTTPSyncTransport: SyncTransport {
+    private let connection: HTTPConnection
+
+    /// - Parameters:
+    ///   - baseURL: The server, such as `https://briefs.example.com`.
+    ///   - sessionToken: The token from logging in.
+    ///   - session: The URLSession to use.
+    ///   - timeout: Seconds to wait for an answer, beyond any long-poll hold.
+    public init(baseURL: URL, sessionToken: String, session: URLSession = .shared, timeout: TimeInterval = 30) {
+        connection = HTTPConnection(baseURL: baseURL, token: sessionToken, session: session, timeout: timeout)
+    }
+
+    public func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        try await connection.send(
+            "POST", "v1/read-states", body: try WireCoding.encoder().encode(request), as: PushResultV1.self)
+    }
+
+    public func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        var query = [URLQueryItem(name: "limit", value: String(limit))]
+        if let token {
+            query.append(URLQueryItem(name: "since", value: token))
+        }
+        if wait > 0 {
+            query.append(URLQueryItem(name: "wait", value: String(wait)))
+        }
+        return try await connection.send(
+            "GET", "v1/changes", query: query, extraTimeout: TimeInterval(wait), as: ChangesPageV1.self)
+    }
+}
+
+/// The account and topic calls of a BriefSync server, for an app's login screen and settings.
+public struct BriefServiceClient: Sendable {
+    private let baseURL: URL
+    private let session: URLSession
+    private let timeout: TimeInterval
+
+    public init(baseURL: URL, session: URLSession = .shared, timeout: TimeInterval = 30) {
+        self.baseURL = baseURL
+        self.session = session
+        self.timeout = timeout
+    }
+
+    /// Creates an account and logs this device in.
+    public func register(username: String, password: String, deviceID: DeviceID, deviceName: String? = nil)
+        async throws -> SessionV1
+    {
+        try await connection(nil).send(
+            "POST", "v1/accounts",
+            body: try WireCoding.encoder().encode(
+                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)),
+            as: SessionV1.self)
+    }
+
+    /// Logs this device in.
+    public func login(username: String, password: String, deviceID: DeviceID, deviceName: String? = nil)
+        async throws -> SessionV1
+    {
+        try await connection(nil).send(
+            "POST", "v1/sessions",
+            body: try WireCoding.encoder().encode(
+                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)),
+            as: SessionV1.self)
+    }
+
+    /// Ends the session; its token stops working.
+    public func logout(token: String) async throws {
+        _ = try await connection(token).sendRaw("DELETE", "v1/sessions/current")
+    }
+
+    /// Every topic, and whether the user follows it.
+    public func topics(token: String) async throws -> [TopicStatusV1] {
+        try await connection(token).send("GET", "v1/topics", as: TopicListV1.self).topics
+    }
+
+    /// Follows or unfollows a topic.
+    public func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws -> TopicStatusV1 {
+        try await connection(token).send(follow ? "PUT" : "DELETE", "v1/topics/\(topic)/follow", as: TopicStatusV1.self)
+    }
+
+    private func connection(_ token: String?) -> HTTPConnection {
+        HTTPConnection(baseURL: baseURL, token: token, session: session, timeout: timeout)
+    }
+}

@@ -1,0 +1,228 @@
+import BriefModel
+import Foundation
+import GRDB
+
+/// What the sync engine reads and writes. Each method is one transaction, so a crash between two
+/// of them leaves the store as it was after the first: never a page without its token, never an
+/// acknowledgement half applied.
+extension DeviceStore {
+    /// The oldest queued mutations, in the order they were made.
+    public func pendingMutations(limit: Int) async throws -> [MutationV1] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT mutation FROM outbox ORDER BY mutation_id LIMIT ?", arguments: [limit])
+                .map { try Self.decode(MutationV1.self, $0) }
+        }
+    }
+
+    /// Applies a push result: drops the acknowledged mutations, stores the server's merged states
+    /// as confirmed, and recomputes what the reader sees from them and the mutations still queued.
+    ///
+    /// - Returns: How many queued mutations were acknowledged.
+    @discardableResult
+    public func acknowledge(_ result: PushResultV1) async throws -> Int {
+        try await writer.write { db in
+            let touched = try String.fetchAll(
+                db, sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id <= ?",
+                arguments: [Int64(clamping: result.lastAppliedId)])
+            try db.execute(sql: "DELETE FROM outbox WHERE mutation_id <= ?", arguments: [Int64(clamping: result.lastAppliedId)])
+            let acknowledged = db.changesCount
+            var recorder = try Self.recorder(db)
+            for state in result.states {
+                try Self.mergeConfirmed(state, db)
+                recorder.observe(state)
+            }
+            try Self.save(recorder, db)
+            for id in Set(touched).subtracting(result.states.map(\.briefID.rawValue)).compactMap(BriefID.init(rawValue:)) {
+                try Self.refreshVisible(db, id)
+            }
+            return acknowledged
+        }
+    }
+
+    /// Removes queued mutations the server refused for good (their brief no longer exists), so
+    /// that they do not block the ones behind them; the reason is kept as the last error.
+    public func dropMutations(_ ids: [UInt64], reason: String) async throws {
+        try await writer.write { db in
+            let briefs = try String.fetchAll(
+                db, sql: "SELECT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                arguments: [try Self.encode(ids)])
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))", arguments: [try Self.encode(ids)])
+            try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [reason])
+            for id in Set(briefs).compactMap(BriefID.init(rawValue:)) {
+                try Self.refreshVisible(db, id)
+            }
+        }
+    }
+
+    /// The token of the last page applied; `nil` before the first, or while starting over.
+    public func changeToken() async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "SELECT change_token FROM sync_state WHERE id = 1") }
+    }
+
+    /// Applies one page of changes and stores its token, in one transaction.
+    ///
+    /// A brief already held at the same version is not written again. A retracted brief is
+    /// deleted with its search entry, unless it is saved: then it stays, marked retracted. A
+    /// read-state is merged into the confirmed one and the pending mutations are applied on top.
+    public func apply(_ page: ChangesPageV1, now: Int64) async throws -> PageOutcome {
+        try await writer.write { db in
+            var outcome = PageOutcome()
+            let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
+            for record in page.briefs {
+                if resyncing {
+                    try db.execute(sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)", arguments: [record.brief.id.rawValue])
+                }
+                let held = try Row.fetchOne(
+                    db, sql: "SELECT version, retracted FROM briefs WHERE id = ?", arguments: [record.brief.id.rawValue])
+                if let held, held["version"] == record.version, held["retracted"] == false {
+                    continue  // why: after a token reset, briefs already held arrive again unchanged
+                }
+                try Self.store(record, db, now: now)
+                outcome.received += 1
+            }
+            for retraction in page.retractions {
+                outcome.retracted += try Self.retract(retraction.id, db)
+            }
+            var recorder = try Self.recorder(db)
+            for state in page.readStates {
+                try Self.mergeConfirmed(state, db)
+                recorder.observe(state)
+                outcome.readStates += 1
+            }
+            try Self.save(recorder, db)
+            for topic in page.unfollowedTopics {
+                outcome.dropped += try Self.dropTopic(topic, db)
+            }
+            try db.execute(sql: "UPDATE sync_state SET change_token = ? WHERE id = 1", arguments: [page.nextToken])
+            return outcome
+        }
+    }
+
+    /// Starts over after the server refused the token: forgets the token, keeps the outbox and
+    /// the reader's state, and notes which briefs the new pass brings.
+    public func beginFullResync() async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE sync_state SET change_token = NULL, full_resync = 1 WHERE id = 1")
+            try db.execute(sql: "DELETE FROM resync_seen")
+        }
+    }
+
+    /// Ends a resync from scratch: a brief the device holds that the server no longer sent is
+    /// gone (retracted and purged meanwhile), so it goes here too, or is marked retracted if saved.
+    ///
+    /// - Returns: How many briefs were removed or marked.
+    @discardableResult
+    public func finishFullResync() async throws -> Int {
+        try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") == true else {
+                return 0
+            }
+            let missing = try String.fetchAll(
+                db, sql: "SELECT id FROM briefs WHERE retracted = 0 AND id NOT IN (SELECT brief_id FROM resync_seen)")
+            var removed = 0
+            for id in missing.compactMap(BriefID.init(rawValue:)) {
+                removed += try Self.retract(id, db)
+            }
+            try db.execute(sql: "DELETE FROM resync_seen")
+            try db.execute(sql: "UPDATE sync_state SET full_resync = 0 WHERE id = 1")
+            return removed
+        }
+    }
+
+    /// Notes the end of a sync: its time when it succeeded, or why it failed.
+    public func recordSyncResult(at now: Int64, error: String?) async throws {
+        try await writer.write { db in
+            if let error {
+                try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [error])
+            } else {
+                try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [now])
+            }
+        }
+    }
+
+    /// Keeps the storage budget: removes briefs dated before `cutoff` with their search entries,
+    /// except saved ones and ones with mutations still queued.
+    ///
+    /// - Returns: How many briefs were evicted.
+    @discardableResult
+    public func evict(datedBefore cutoff: CalendarDate) async throws -> Int {
+        try await writer.write { db in
+            let victims = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
+                    WHERE b.date < ? AND COALESCE(r.is_saved, 0) = 0
+                      AND b.id NOT IN (SELECT brief_id FROM outbox)
+                    """,
+                arguments: [cutoff.iso])
+            for id in victims {
+                try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])
+            }
+            return victims.count
+        }
+    }
+
+    // MARK: Helpers
+
+    static func mergeConfirmed(_ incoming: ReadState, _ db: Database) throws {
+        let current = try String.fetchOne(
+            db, sql: "SELECT confirmed FROM read_states WHERE brief_id = ?", arguments: [incoming.briefID.rawValue]
+        ).map { try decode(ReadState.self, $0) }
+        let merged = current.map { $0.merged(with: incoming) } ?? incoming
+        try db.execute(
+            sql: """
+                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress)
+                VALUES (?, ?, ?, 0, 0, 0)
+                ON CONFLICT (brief_id) DO UPDATE SET confirmed = excluded.confirmed
+                """,
+            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged)])
+        try refreshVisible(db, incoming.briefID)
+    }
+
+    static func store(_ record: BriefRecordV1, _ db: Database, now: Int64) throws {
+        let brief = record.brief
+        try db.execute(
+            sql: """
+                INSERT INTO briefs (id, topic_id, topic_name, date, title, version, document, retracted, stored_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    topic_id = excluded.topic_id, topic_name = excluded.topic_name, date = excluded.date,
+                    title = excluded.title, version = excluded.version, document = excluded.document,
+                    retracted = 0, stored_at = excluded.stored_at
+                """,
+            arguments: [
+                brief.id.rawValue, brief.topic.id.rawValue, brief.topic.name, brief.date.iso, brief.title,
+                record.version, try encode(brief), now,
+            ])
+        try indexForSearch(brief, db)
+    }
+
+    /// Removes a brief, or marks it retracted when the user saved it. Returns 1 when it held it.
+    static func retract(_ id: BriefID, _ db: Database) throws -> Int {
+        let saved = try Bool.fetchOne(db, sql: "SELECT is_saved FROM read_states WHERE brief_id = ?", arguments: [id.rawValue]) ?? false
+        if saved {
+            try db.execute(sql: "UPDATE briefs SET retracted = 1 WHERE id = ?", arguments: [id.rawValue])
+        } else {
+            try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id.rawValue])
+        }
+        return db.changesCount > 0 ? 1 : 0
+    }
+
+    static func dropTopic(_ topic: TopicID, _ db: Database) throws -> Int {
+        let ids = try String.fetchAll(
+            db,
+            sql: """
+                SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
+                WHERE b.topic_id = ? AND COALESCE(r.is_saved, 0) = 0
+                """,
+            arguments: [topic.rawValue])
+        for id in ids {
+            try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])
+        }
+        return ids.count
+    }
+}

@@ -1,0 +1,106 @@
+import BriefModel
+
+/// A brief as lists show it: what identifies it and the reader's state, without its body.
+public struct BriefSummary: Sendable, Hashable, Codable {
+    public var id: BriefID
+    public var title: String
+    public var topic: TopicID
+    public var topicName: String
+    public var date: CalendarDate
+    public var version: Int
+    public var isRead: Bool
+    public var isSaved: Bool
+    public var progress: Double
+    /// Milliseconds since 1970, by the opening device's clock.
+    public var lastOpenedAt: Int64?
+    /// The publisher retracted it; it stays because the user saved it.
+    public var isRetracted: Bool
+}
+
+/// A brief with everything the reader shows, and its state.
+public struct StoredBrief: Sendable, Hashable {
+    public var brief: Brief
+    public var version: Int
+    public var readState: ReadState
+    public var isRetracted: Bool
+}
+
+/// Which briefs a list shows. Every filter is optional; the newest come first.
+public struct BriefQuery: Sendable, Hashable {
+    /// Only this topic.
+    public var topic: TopicID?
+    /// Only briefs dated in this range (inclusive).
+    public var dates: ClosedRange<CalendarDate>?
+    /// Only read (`true`) or only unread (`false`) briefs.
+    public var isRead: Bool?
+    /// Only saved briefs.
+    public var savedOnly: Bool
+    /// At most this many.
+    public var limit: Int?
+
+    public init(
+        topic: TopicID? = nil,
+        dates: ClosedRange<CalendarDate>? = nil,
+        isRead: Bool? = nil,
+        savedOnly: Bool = false,
+        limit: Int? = nil
+    ) {
+        self.topic = topic
+        self.dates = dates
+        self.isRead = isRead
+        self.savedOnly = savedOnly
+        self.limit = limit
+    }
+}
+
+/// A search result: the brief, where the words were found, and how well it matched.
+public struct SearchHit: Sendable, Hashable {
+    public var summary: BriefSummary
+    /// Text around the match, with matches in `[` `]`.
+    public var snippet: String
+    /// Lower is better (SQLite's bm25).
+    public var rank: Double
+}
+
+/// Where the device's sync stands.
+public struct SyncStatus: Sendable, Hashable, Codable {
+    /// Local changes not yet acknowledged by the server.
+    public var pendingMutations: Int
+    /// When the last sync finished without error, in milliseconds since 1970.
+    public var lastSyncAt: Int64?
+    /// Why the last sync failed, if it did.
+    public var lastError: String?
+    /// Whether a resync from the beginning is under way (after an expired token).
+    public var fullResyncInProgress: Bool
+    /// How many briefs the device holds.
+    public var briefCount: Int
+    /// The device's identifier.
+    public var deviceID: DeviceID
+}
+
+/// What applying one page did.
+public struct PageOutcome: Sendable, Hashable {
+    /// Briefs stored or updated (same-version copies already held are not counted).
+    public var received = 0
+    /// Briefs removed or marked retracted.
+    public var retracted = 0
+    /// Read-states merged.
+    public var readStates = 0
+    /// Briefs dropped because their topic was unfollowed.
+    public var dropped = 0
+}
+
+/// Failures of the device store.
+public enum DeviceStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The device holds no brief with this id (did it sync?).
+    case unknownBrief(BriefID)
+    /// A position outside 0…1, or not a number.
+    case progressOutOfRange(Double)
+
+    public var description: String {
+        switch self {
+        case .unknownBrief(let id): "There is no brief \(id) on this device. Sync first, or check the id."
+        case .progressOutOfRange(let value): "Progress must be between 0 and 1, not \(value)."
+        }
+    }
+}

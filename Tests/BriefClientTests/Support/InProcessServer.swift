@@ -1,0 +1,197 @@
+import BriefClient
+import BriefModel
+import BriefServer
+import BriefStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// A real server on an in-memory store, reached through Hummingbird's router test client:
+/// no sockets, but every request goes through the same routes, middleware and store.
+struct InProcessServer {
+    static let publisherKey = "client-tests-publisher-key-0123"
+    let store: any DeltaStore
+    let clock = ManualWallClock(1_782_460_800_000)  // 2026-06-26T08:00Z
+    var configuration = ServerConfiguration()
+
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        configuration.database = .sqliteInMemory
+        configuration.publisherKey = Self.publisherKey
+        configuration.bcryptCost = 4
+        configuration.logLevel = .warning
+        configure(&configuration)
+        store = try openStore(.sqliteInMemory)
+    }
+
+    func run<Value: Sendable>(_ body: @escaping @Sendable (ServerHandle) async throws -> Value) async throws -> Value {
+        let app = try await buildApplication(
+            configuration: configuration, store: store, clock: clock, logger: Logger(label: "server"))
+        return try await app.test(.router) { client in try await body(ServerHandle(client: client, server: self)) }
+    }
+}
+
+/// The running server: publishing, accounts, and transports for devices.
+struct ServerHandle: Sendable {
+    let client: any TestClientProtocol
+    let server: InProcessServer
+
+    func request(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String? = nil,
+        body: Data? = nil
+    ) async throws -> (HTTPResponse.Status, HTTPFields, Data) {
+        var headers: HTTPFields = [:]
+        if let token {
+            headers[.authorization] = "Bearer \(token)"
+        }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }) {
+            ($0.status, $0.headers, Data($0.body.readableBytesView))
+        }
+    }
+
+    @discardableResult
+    func publish(_ brief: Brief) async throws -> HTTPResponse.Status {
+        try await request(.put, "/v1/briefs/\(brief.id)", token: InProcessServer.publisherKey, body: try WireCoding.encoder().encode(brief)).0
+    }
+
+    func retract(_ id: String) async throws {
+        _ = try await request(.delete, "/v1/briefs/\(id)", token: InProcessServer.publisherKey)
+    }
+
+    /// Registers (or logs in) `user` on `device` and returns the session token.
+    func login(_ user: String, device: DeviceID) async throws -> String {
+        let credentials = try WireCoding.encoder().encode(
+            CredentialsV1(username: user, password: "correct horse battery", deviceId: device))
+        var (status, _, body) = try await request(.post, "/v1/accounts", body: credentials)
+        if status == .conflict {
+            (status, _, body) = try await request(.post, "/v1/sessions", body: credentials)
+        }
+        return try WireCoding.decoder().decode(SessionV1.self, from: body).token
+    }
+
+    /// A library in memory for `device` of `user`, connected to this server.
+    func device(_ name: String, user: String = "anna", configure: (inout BriefLibrary.Configuration) -> Void = { _ in })
+        async throws -> (BriefLibrary, RouterTransport)
+    {
+        let id = DeviceID(rawValue: name)!
+        let transport = RouterTransport(handle: self, token: try await login(user, device: id))
+        var configuration = BriefLibrary.Configuration()
+        configuration.now = { server.clock.now() }
+        configuration.keepDays = nil
+        configure(&configuration)
+        let library = try BriefLibrary.inMemory(deviceID: id, configuration: configuration)
+        library.connect(transport)
+        return (library, transport)
+    }
+}
+
+/// A ``SyncTransport`` into the in-process server.
+struct RouterTransport: SyncTransport {
+    let handle: ServerHandle
+    let token: String
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        try await call(.post, "/v1/read-states", body: try WireCoding.encoder().encode(request))
+    }
+
+    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        var uri = "/v1/changes?limit=\(limit)&wait=\(wait)"
+        if let token {
+            uri += "&since=\(token)"
+        }
+        return try await call(.get, uri)
+    }
+
+    private func call<T: Decodable>(_ method: HTTPRequest.Method, _ uri: String, body: Data? = nil) async throws -> T {
+        let (status, headers, data) = try await handle.request(method, uri, token: token, body: body)
+        guard (200..<300).contains(status.code) else {
+            let response = try? WireCoding.decoder().decode(ErrorResponseV1.self, from: data)
+            throw TransportError(
+                .status(status.code), message: response?.error.message ?? "HTTP \(status.code)", response: response,
+                retryAfter: headers[.retryAfter].flatMap(Int.init).map { .seconds($0) })
+        }
+        return try WireCoding.decoder(unknownFields: .ignore).decode(T.self, from: data)
+    }
+}
+
+/// Wraps a transport and misbehaves on purpose, as networks do.
+final class FlakyTransport: SyncTransport, @unchecked Sendable {
+    enum Fault {
+        /// The request never reaches the server.
+        case dropRequest
+        /// The server applies the request, and the answer is lost.
+        case loseResponse
+        /// The request is delivered twice; the device sees the second answer.
+        case duplicate
+        /// The server answers 503 with Retry-After.
+        case unavailable
+    }
+
+    private let base: any SyncTransport
+    private let lock = NSLock()
+    private var faults: [Fault]
+    private(set) var pushesSent = 0
+
+    init(_ base: any SyncTransport, faults: [Fault]) {
+        self.base = base
+        self.faults = faults
+    }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        lock.withLock { pushesSent += 1 }
+        return try await misbehave { try await base.push(request) }
+    }
+
+    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        try await misbehave { try await base.changes(since: token, limit: limit, wait: wait) }
+    }
+
+    private func misbehave<T>(_ call: () async throws -> T) async throws -> T {
+        let fault = lock.withLock { faults.isEmpty ? nil : faults.removeFirst() }
+        switch fault {
+        case nil:
+            return try await call()
+        case .dropRequest:
+            throw TransportError(.unreachable, message: "test: request dropped")
+        case .loseResponse:
+            _ = try await call()
+            throw TransportError(.timedOut, message: "test: response lost")
+        case .duplicate:
+            _ = try await call()
+            return try await call()
+        case .unavailable:
+            throw TransportError(.status(503), message: "test: unavailable", retryAfter: .seconds(7))
+        }
+    }
+}
+
+/// Briefs for the tests: the seed brief, and small ones.
+enum Briefs {
+    static func seed() throws -> Brief {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json")
+        return try WireCoding.decoder().decode(Brief.self, from: Data(contentsOf: url))
+    }
+
+    static func small(_ id: String, topic: String = "climate", date: String = "2026-06-26", title: String = "A title")
+        throws -> Brief
+    {
+        var brief = try seed()
+        brief.id = BriefID(rawValue: id)!
+        brief.topic = Topic(id: TopicID(rawValue: topic)!, name: topic.uppercased())
+        brief.date = CalendarDate(iso: date)!
+        brief.title = title
+        brief.sources = Array(brief.sources.prefix(1)).map { source in
+            var source = source
+            source.date = CalendarDate(iso: date)!
+            return source
+        }
+        brief.sourceCounts = SourceCounts(podcasts: 1, episodes: 1)
+        return brief
+    }
+}

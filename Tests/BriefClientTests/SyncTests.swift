@@ -1,0 +1,290 @@
+import BriefClient
+import BriefModel
+import BriefServer
+import BriefStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct SyncTests {
+    let b1 = BriefID(rawValue: "b-1")!
+    let b2 = BriefID(rawValue: "b-2")!
+
+    @Test func twoDevicesEditOfflineInOppositeOrdersAndConverge() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, _) = try await server.device("phone")
+            let (tablet, _) = try await server.device("tablet")
+            try await phone.sync()
+            try await tablet.sync()
+
+            // Given both devices edit the same briefs offline, in opposite orders
+            server.server.clock.advance(by: 1_000)
+            try await phone.markRead(b1)
+            try await phone.save(b2)
+            try await phone.setProgress(b1, 0.7)
+            server.server.clock.advance(by: 1_000)
+            try await tablet.setProgress(b1, 0.4)
+            try await tablet.unsave(b2)
+            try await tablet.markUnread(b1)
+
+            // When both sync (twice, so each sees the other's)
+            for library in [phone, tablet, phone] {
+                try await library.sync()
+            }
+
+            // Then both show the same state: the latest explicit action per field, furthest progress
+            let phoneView = try await phone.briefs()
+            let tabletView = try await tablet.briefs()
+            #expect(phoneView == tabletView)
+            let first = try #require(phoneView.first { $0.id == b1 })
+            #expect(!first.isRead && first.progress == 0.7)
+            #expect(phoneView.first { $0.id == b2 }?.isSaved == false)
+            #expect(try await phone.status().pendingMutations == 0)
+        }
+    }
+
+    @Test func aFailedPageTransactionLosesNothing() async throws {
+        try await InProcessServer().run { server in
+            for index in 0..<5 {
+                try await server.publish(try Briefs.small("b-\(index)"))
+            }
+            let (phone, _) = try await server.device("phone") { $0.sync.pageSize = 2 }
+            let database = try phone.store.databaseForTesting()
+            // Given the device's database fails to write brief b-3 (a crash mid-page, as far as the store can tell)
+            try await database.write { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER fail_b3 BEFORE INSERT ON briefs WHEN NEW.id = 'b-3'
+                    BEGIN SELECT RAISE(ABORT, 'simulated crash'); END
+                    """)
+            }
+            await #expect(throws: (any Error).self) { try await phone.sync() }
+
+            // Then the pages before it are stored with their token, and nothing of the failed page
+            let held = try await phone.briefs().map(\.id.rawValue).sorted()
+            #expect(held == ["b-0", "b-1"])
+
+            // When the device comes back, it resumes from the last token and gets everything
+            try await database.write { db in try db.execute(sql: "DROP TRIGGER fail_b3") }
+            try await phone.sync()
+            #expect(try await phone.briefs().map(\.id.rawValue).sorted() == ["b-0", "b-1", "b-2", "b-3", "b-4"])
+        }
+    }
+
+    @Test func lostAndDuplicatedPushesApplyOnce() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            let (phone, transport) = try await server.device("phone")
+            try await phone.sync()
+            try await phone.setProgress(b1, 0.3)
+            try await phone.setProgress(b1, 0.6)
+
+            // The first push is applied but its answer lost; the next is delivered twice
+            let flaky = FlakyTransport(transport, faults: [.loseResponse, .duplicate])
+            phone.connect(flaky)
+            await #expect(throws: SyncError.self) { try await phone.sync() }
+            #expect(try await phone.status().pendingMutations == 2)
+            try await phone.sync()
+            #expect(try await phone.status().pendingMutations == 0)
+
+            // Another device sees the result of applying each mutation exactly once
+            let (tablet, _) = try await server.device("tablet")
+            try await tablet.sync()
+            let state = try #require(try await tablet.brief(b1)?.readState)
+            #expect(state.progressValue == 0.6)
+            #expect(state.progress.marks.count == 1)
+        }
+    }
+
+    @Test func tokenExpiryWithPendingMutations() async throws {
+        try await InProcessServer { $0.tombstoneRetention = 1_000 }.run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            // Given the device edits offline while the publisher retracts b-2 and the tombstone is purged
+            try await phone.save(b1)
+            try await server.retract("b-2")
+            try await server.publish(try Briefs.small("b-3"))
+            server.server.clock.advance(by: 5_000)
+            _ = try await server.server.store.purgeTombstones(retractedBefore: server.server.clock.now() - 1_000)
+
+            // When it syncs with its old token
+            let report = try await phone.sync()
+
+            // Then it started over, kept and pushed its change, re-fetched only what it lacked, and dropped b-2
+            #expect(report.fullResync)
+            #expect(report.pushed == 1)
+            #expect(report.received == 1)  // b-3; b-1 was held at the same version
+            #expect(try await phone.briefs().map(\.id.rawValue).sorted() == ["b-1", "b-3"])
+            #expect(try await phone.brief(b1)?.readState.isSaved == true)
+            #expect(try await phone.status().fullResyncInProgress == false)
+        }
+    }
+
+    @Test func retractedSavedBriefStaysMarked() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.seed())
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            let seedID = BriefID(rawValue: "ai-tech-2026-06-26")!
+            try await phone.save(seedID)
+            try await server.retract("ai-tech-2026-06-26")
+            try await server.retract("b-2")
+            try await phone.sync()
+
+            let held = try await phone.briefs()
+            #expect(held.map(\.id) == [seedID])
+            #expect(held.first?.isRetracted == true)
+            #expect(try await phone.search("Alibaba").map(\.summary.id) == [seedID])
+            #expect(try await phone.search("title").isEmpty)  // b-2's entries are gone
+        }
+    }
+
+    @Test func unauthorizedAndUnavailableKeepTheOutbox() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            let (phone, transport) = try await server.device("phone")
+            try await phone.sync()
+            try await phone.markRead(b1)
+
+            phone.connect(FlakyTransport(transport, faults: [.unavailable]))
+            let offline = await #expect(throws: SyncError.self) { try await phone.sync() }
+            #expect(offline?.kind == .offline)
+            #expect(offline?.retryAfter == .seconds(7))
+
+            phone.connect(RouterTransport(handle: server, token: "bs1_revoked-or-unknown"))
+            let refused = await #expect(throws: SyncError.self) { try await phone.sync() }
+            #expect(refused?.kind == .loginRequired)
+            let status = try await phone.status()
+            #expect(status.pendingMutations == 1)
+            #expect(status.lastError?.contains("log in again") == true)
+            #expect(try await phone.brief(b1)?.readState.isRead == true)
+        }
+    }
+
+    @Test func mutationsForBriefsGoneFromTheServerAreDroppedNotStuck() async throws {
+        try await InProcessServer { $0.tombstoneRetention = 1 }.run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            try await phone.markRead(b1)
+            try await phone.markRead(b2)
+            try await server.retract("b-1")
+            server.server.clock.advance(by: 10)
+            _ = try await server.server.store.purgeTombstones(retractedBefore: server.server.clock.now())
+
+            let report = try await phone.sync()
+            #expect(report.dropped == 1 && report.pushed == 1)
+            #expect(try await phone.status().pendingMutations == 0)
+        }
+    }
+
+    @Test func evictionKeepsSavedAndPendingBriefs() async throws {
+        try await InProcessServer().run { server in
+            for (id, date) in [("old-1", "2026-05-01"), ("old-2", "2026-05-02"), ("old-3", "2026-05-03"), ("new", "2026-06-25")] {
+                try await server.publish(try Briefs.small(id, date: date))
+            }
+            let (phone, _) = try await server.device("phone") { $0.keepDays = 30 }
+            try await phone.sync()  // the first sync already keeps the budget…
+            #expect(try await phone.briefs().count == 1)
+
+            let (tablet, _) = try await server.device("tablet") { $0.keepDays = nil }
+            try await tablet.sync()
+            try await tablet.save(BriefID(rawValue: "old-1")!)
+            try await tablet.markRead(BriefID(rawValue: "old-2")!)  // pending, not yet pushed
+            let evicted = try await tablet.store.evict(datedBefore: CalendarDate(iso: "2026-05-27")!)
+            #expect(evicted == 1)
+            #expect(try await tablet.briefs().map(\.id.rawValue).sorted() == ["new", "old-1", "old-2"])
+            #expect(try await tablet.search("Micron").map(\.summary.id.rawValue).sorted() == ["new", "old-1", "old-2"])
+        }
+    }
+
+    @Test func observationFiresOnSync() async throws {
+        try await InProcessServer().run { server in
+            let (phone, _) = try await server.device("phone")
+            var updates = phone.observeBriefs().makeAsyncIterator()
+            #expect(try await updates.next()?.isEmpty == true)
+            try await server.publish(try Briefs.small("b-1"))
+            try await phone.sync()
+            var latest = try await updates.next()
+            while latest?.isEmpty == true {
+                latest = try await updates.next()
+            }
+            #expect(latest?.map(\.id.rawValue) == ["b-1"])
+            try await phone.markRead(b1)
+            #expect(try await updates.next()?.first?.isRead == true)
+        }
+    }
+
+    @Test func liveModeWakesOnNewsAndStopsWhenCancelled() async throws {
+        try await InProcessServer().run { server in
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            let live = Task { try await phone.runLive() }
+            try await Task.sleep(for: .milliseconds(200))
+            try await server.publish(try Briefs.small("b-1"))
+            var waited = 0
+            while try await phone.briefs().isEmpty, waited < 100 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            #expect(try await phone.briefs().map(\.id) == [b1])
+            // A local edit is pushed without waiting for the long-poll
+            try await phone.markRead(b1)
+            waited = 0
+            while try await phone.status().pendingMutations > 0, waited < 100 {
+                try await Task.sleep(for: .milliseconds(50))
+                waited += 1
+            }
+            #expect(try await phone.status().pendingMutations == 0)
+            live.cancel()
+            let started = ContinuousClock.now
+            _ = try? await live.value
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+}
+
+@Suite struct SearchTests {
+    @Test func findsWordsFromEveryPartOfTheSeedBrief() async throws {
+        let library = try BriefLibrary.inMemory()
+        let page = ChangesPageV1(briefs: [BriefRecordV1(version: 1, brief: try Briefs.seed())], nextToken: "t", hasMore: false)
+        _ = try await library.store.apply(page, now: 0)
+        let probes = [
+            "Anthropic warns",  // headline
+            "low-margin utilities",  // takeaway
+            "replication",  // body
+            "industrial-scale harvesting",  // quote
+            "Whittemore",  // quote speaker
+            "Josh Elman",  // episode title
+            "Casey Newton",  // host
+            "KPMG Quarterly Pulse",  // highlight
+            "Regulation",  // category name
+            "Hock Tan",  // category item
+            "jalap",  // prefix, with the accent folded
+        ]
+        for probe in probes {
+            let hits = try await library.search(probe)
+            #expect(hits.map(\.summary.id.rawValue) == ["ai-tech-2026-06-26"], "\(probe)")
+        }
+        let hit = try #require(try await library.search("distillation").first)
+        #expect(hit.snippet.contains("[distillation]"))
+        #expect(try await library.search("\"unbalanced AND (").isEmpty)
+    }
+}
+
+@Suite struct BackoffTests {
+    @Test func delaysGrowAreCappedAndHonourRetryAfter() {
+        var generator = SystemRandomNumberGenerator()
+        let backoff = Backoff(base: .seconds(1), cap: .seconds(60))
+        for failures in 0..<30 {
+            let delay = backoff.delay(afterFailures: failures, retryAfter: nil, using: &generator)
+            #expect(delay <= min(.seconds(60), .seconds(1 << min(failures, 20))))
+        }
+        #expect(backoff.delay(afterFailures: 0, retryAfter: .seconds(30), using: &generator) >= .seconds(30))
+    }
+}
