@@ -78,8 +78,9 @@ let package = Package(
         .executableTarget(
             name: "brief-device",
             dependencies: [
-                "BriefClient", "BriefModel",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Client/brief-device",
             swiftSettings: swiftSettings

@@ -10,7 +10,11 @@ public struct Backoff: Sendable {
     }
 
     /// The wait before attempt `failures + 1`.
-    public func delay(afterFailures failures: Int, retryAfter: Duration?, using generator: inout some RandomNumberGenerator)
+    public func delay(
+        afterFailures failures: Int,
+        retryAfter: Duration?,
+        using generator: inout some RandomNumberGenerator
+    )
         -> Duration
     {
         let ceiling = min(cap, base * Int(1 << min(failures, 20)))

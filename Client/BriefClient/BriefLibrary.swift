@@ -111,8 +111,13 @@ public final class BriefLibrary: Sendable {
     public func connect(_ transport: any SyncTransport) {
         engineBox.set(
             SyncEngine(
-                store: store, transport: transport, configuration: configuration.sync, now: configuration.now,
-                logger: configuration.logger))
+                store: store,
+                transport: transport,
+                configuration: configuration.sync,
+                now: configuration.now,
+                logger: configuration.logger
+            )
+        )
     }
 
     /// One round: push, then pull until up to date, then keep the storage budget.
@@ -142,7 +147,10 @@ public final class BriefLibrary: Sendable {
 
     private func engine() throws -> SyncEngine {
         guard let engine = engineBox.get() else {
-            throw SyncError(kind: .rejected, message: "The library is not connected to a server: call connect(_:) first.")
+            throw SyncError(
+                kind: .rejected,
+                message: "The library is not connected to a server: call connect(_:) first."
+            )
         }
         return engine
     }

@@ -64,7 +64,11 @@ public actor SyncEngine {
             try await store.recordSyncResult(at: now(), error: nil)
             logger.debug(
                 "Synced",
-                metadata: ["sync.pushed": "\(report.pushed)", "sync.received": "\(report.received)", "sync.pages": "\(report.pages)"])
+                metadata: [
+                    "sync.pushed": "\(report.pushed)", "sync.received": "\(report.received)",
+                    "sync.pages": "\(report.pages)",
+                ]
+            )
             return report
         } catch let error as TransportError {
             let failure = Self.syncError(error)
@@ -115,7 +119,11 @@ public actor SyncEngine {
                 }
                 failures += 1
                 let retryAfter = (error as? SyncError)?.retryAfter ?? (error as? TransportError)?.retryAfter
-                let delay = configuration.backoff.delay(afterFailures: failures, retryAfter: retryAfter, using: &generator)
+                let delay = configuration.backoff.delay(
+                    afterFailures: failures,
+                    retryAfter: retryAfter,
+                    using: &generator
+                )
                 logger.info("Live sync waits", metadata: ["sync.failures": "\(failures)", "sync.delay": "\(delay)"])
                 try? await clock.sleep(for: delay)
             }
@@ -136,11 +144,16 @@ public actor SyncEngine {
             } catch let error as TransportError where error.response?.error.code == .validationFailed {
                 // The server refused some mutations for good (their brief is gone): drop those,
                 // keep the rest, and go on, so one bad mutation cannot block the outbox forever.
-                let refused = Self.refusedIndices(error.response).compactMap { batch.indices.contains($0) ? batch[$0].id : nil }
+                let refused = Self.refusedIndices(error.response).compactMap {
+                    batch.indices.contains($0) ? batch[$0].id : nil
+                }
                 guard !refused.isEmpty else {
                     throw error
                 }
-                try await store.dropMutations(refused, reason: error.response?.error.details?.map(\.description).joined(separator: "; ") ?? error.message)
+                try await store.dropMutations(
+                    refused,
+                    reason: error.response?.error.details?.map(\.description).joined(separator: "; ") ?? error.message
+                )
                 report.dropped += refused.count
                 continue
             }
@@ -189,9 +202,16 @@ public actor SyncEngine {
     static func syncError(_ error: TransportError) -> SyncError {
         switch SyncAction.resolve(error) {
         case .retry(let after):
-            return SyncError(kind: .offline, message: "\(error.message) Changes are kept and will sync later.", retryAfter: after)
+            return SyncError(
+                kind: .offline,
+                message: "\(error.message) Changes are kept and will sync later.",
+                retryAfter: after
+            )
         case .unauthorized:
-            return SyncError(kind: .loginRequired, message: "The session has expired or was revoked: log in again. Changes are kept.")
+            return SyncError(
+                kind: .loginRequired,
+                message: "The session has expired or was revoked: log in again. Changes are kept."
+            )
         case .updateRequired:
             return SyncError(kind: .updateRequired, message: error.response?.error.message ?? error.message)
         case .tokenExpired, .fatal:

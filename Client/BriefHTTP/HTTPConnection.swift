@@ -3,7 +3,7 @@ import BriefModel
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Requests to a BriefSync server over URLSession, with the protocol header, the session token,
@@ -73,7 +73,9 @@ struct HTTPConnection: Sendable {
         }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? WireCoding.decoder(unknownFields: .ignore).decode(ErrorResponseV1.self, from: data)
-            let retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+            let retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map {
+                Duration.seconds($0)
+            }
             let message = problem?.error.message ?? "\(host) answered HTTP \(http.statusCode)."
             throw TransportError(.status(http.statusCode), message: message, response: problem, retryAfter: retryAfter)
         }
@@ -93,7 +95,8 @@ struct HTTPConnection: Sendable {
             return TransportError(
                 .untrustedServer,
                 message: "The certificate of \(host) is not trusted (\(error.localizedDescription)). "
-                    + "Name a private CA with SSL_CERT_FILE or the app's option.")
+                    + "Name a private CA with SSL_CERT_FILE or the app's option."
+            )
         default:
             return TransportError(.unreachable, message: "\(host) cannot be reached (\(error.localizedDescription)).")
         }

@@ -3,7 +3,7 @@ import BriefModel
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The production ``SyncTransport``: HTTPS (or HTTP on loopback) to a BriefSync server.
@@ -21,7 +21,11 @@ public struct HTTPSyncTransport: SyncTransport {
 
     public func push(_ request: PushRequestV1) async throws -> PushResultV1 {
         try await connection.send(
-            "POST", "v1/read-states", body: try WireCoding.encoder().encode(request), as: PushResultV1.self)
+            "POST",
+            "v1/read-states",
+            body: try WireCoding.encoder().encode(request),
+            as: PushResultV1.self
+        )
     }
 
     public func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
@@ -33,7 +37,12 @@ public struct HTTPSyncTransport: SyncTransport {
             query.append(URLQueryItem(name: "wait", value: String(wait)))
         }
         return try await connection.send(
-            "GET", "v1/changes", query: query, extraTimeout: TimeInterval(wait), as: ChangesPageV1.self)
+            "GET",
+            "v1/changes",
+            query: query,
+            extraTimeout: TimeInterval(wait),
+            as: ChangesPageV1.self
+        )
     }
 }
 
@@ -54,10 +63,13 @@ public struct BriefServiceClient: Sendable {
         async throws -> SessionV1
     {
         try await connection(nil).send(
-            "POST", "v1/accounts",
+            "POST",
+            "v1/accounts",
             body: try WireCoding.encoder().encode(
-                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)),
-            as: SessionV1.self)
+                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
+            ),
+            as: SessionV1.self
+        )
     }
 
     /// Logs this device in.
@@ -65,10 +77,13 @@ public struct BriefServiceClient: Sendable {
         async throws -> SessionV1
     {
         try await connection(nil).send(
-            "POST", "v1/sessions",
+            "POST",
+            "v1/sessions",
             body: try WireCoding.encoder().encode(
-                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)),
-            as: SessionV1.self)
+                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
+            ),
+            as: SessionV1.self
+        )
     }
 
     /// Ends the session; its token stops working.

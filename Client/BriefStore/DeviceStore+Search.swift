@@ -22,7 +22,8 @@ extension DeviceStore {
                            bm25(briefs_search, 0, 10, 4, 1, 2, 3, 2, 1) AS rank
                     FROM briefs_search WHERE briefs_search MATCH ? ORDER BY rank LIMIT ?
                     """,
-                arguments: [match, limit])
+                arguments: [match, limit]
+            )
             return try rows.compactMap { row -> SearchHit? in
                 let id: String = row["brief_id"]
                 guard
@@ -46,7 +47,9 @@ extension DeviceStore {
             }
         }
         let episodes = brief.sources.map { [$0.title, $0.show, $0.host].compactMap { $0 }.joined(separator: " · ") }
-        let categories = brief.sources.flatMap(\.alsoFromEpisode).map { "\($0.name): " + $0.items.joined(separator: " ") }
+        let categories = brief.sources.flatMap(\.alsoFromEpisode).map {
+            "\($0.name): " + $0.items.joined(separator: " ")
+        }
         try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [brief.id.rawValue])
         try db.execute(
             sql: """
@@ -57,6 +60,7 @@ extension DeviceStore {
                 brief.id.rawValue, brief.title, brief.takeaways.joined(separator: "\n"),
                 paragraphs.joined(separator: "\n"), quotes.joined(separator: "\n"), episodes.joined(separator: "\n"),
                 brief.sources.flatMap(\.highlights).joined(separator: "\n"), categories.joined(separator: "\n"),
-            ])
+            ]
+        )
     }
 }

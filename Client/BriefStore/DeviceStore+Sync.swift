@@ -22,9 +22,14 @@ extension DeviceStore {
     public func acknowledge(_ result: PushResultV1) async throws -> Int {
         try await writer.write { db in
             let touched = try String.fetchAll(
-                db, sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id <= ?",
-                arguments: [Int64(clamping: result.lastAppliedId)])
-            try db.execute(sql: "DELETE FROM outbox WHERE mutation_id <= ?", arguments: [Int64(clamping: result.lastAppliedId)])
+                db,
+                sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id <= ?",
+                arguments: [Int64(clamping: result.lastAppliedId)]
+            )
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE mutation_id <= ?",
+                arguments: [Int64(clamping: result.lastAppliedId)]
+            )
             let acknowledged = db.changesCount
             var recorder = try Self.recorder(db)
             for state in result.states {
@@ -32,7 +37,9 @@ extension DeviceStore {
                 recorder.observe(state)
             }
             try Self.save(recorder, db)
-            for id in Set(touched).subtracting(result.states.map(\.briefID.rawValue)).compactMap(BriefID.init(rawValue:)) {
+            for id in Set(touched).subtracting(result.states.map(\.briefID.rawValue)).compactMap(
+                BriefID.init(rawValue:)
+            ) {
                 try Self.refreshVisible(db, id)
             }
             return acknowledged
@@ -44,13 +51,26 @@ extension DeviceStore {
     public func dropMutations(_ ids: [UInt64], reason: String) async throws {
         try await writer.write { db in
             let briefs = try String.fetchAll(
-                db, sql: "SELECT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
-                arguments: [try Self.encode(ids)])
+                db,
+                sql: "SELECT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                arguments: [try Self.encode(ids)]
+            )
             try db.execute(
-                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))", arguments: [try Self.encode(ids)])
+                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                arguments: [try Self.encode(ids)]
+            )
             try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [reason])
             for id in Set(briefs).compactMap(BriefID.init(rawValue:)) {
                 try Self.refreshVisible(db, id)
+            }
+        }
+    }
+
+    /// Every read-state the device holds, as the reader sees it (pending changes applied), by brief id.
+    public func readStates() async throws -> [ReadState] {
+        try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT visible FROM read_states ORDER BY brief_id").map {
+                try Self.decode(ReadState.self, $0)
             }
         }
     }
@@ -71,10 +91,16 @@ extension DeviceStore {
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
             for record in page.briefs {
                 if resyncing {
-                    try db.execute(sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)", arguments: [record.brief.id.rawValue])
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
+                        arguments: [record.brief.id.rawValue]
+                    )
                 }
                 let held = try Row.fetchOne(
-                    db, sql: "SELECT version, retracted FROM briefs WHERE id = ?", arguments: [record.brief.id.rawValue])
+                    db,
+                    sql: "SELECT version, retracted FROM briefs WHERE id = ?",
+                    arguments: [record.brief.id.rawValue]
+                )
                 if let held, held["version"] == record.version, held["retracted"] == false {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
                 }
@@ -119,7 +145,9 @@ extension DeviceStore {
                 return 0
             }
             let missing = try String.fetchAll(
-                db, sql: "SELECT id FROM briefs WHERE retracted = 0 AND id NOT IN (SELECT brief_id FROM resync_seen)")
+                db,
+                sql: "SELECT id FROM briefs WHERE retracted = 0 AND id NOT IN (SELECT brief_id FROM resync_seen)"
+            )
             var removed = 0
             for id in missing.compactMap(BriefID.init(rawValue:)) {
                 removed += try Self.retract(id, db)
@@ -136,7 +164,10 @@ extension DeviceStore {
             if let error {
                 try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [error])
             } else {
-                try db.execute(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1", arguments: [now])
+                try db.execute(
+                    sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1",
+                    arguments: [now]
+                )
             }
         }
     }
@@ -155,7 +186,8 @@ extension DeviceStore {
                     WHERE b.date < ? AND COALESCE(r.is_saved, 0) = 0
                       AND b.id NOT IN (SELECT brief_id FROM outbox)
                     """,
-                arguments: [cutoff.iso])
+                arguments: [cutoff.iso]
+            )
             for id in victims {
                 try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])
@@ -168,7 +200,9 @@ extension DeviceStore {
 
     static func mergeConfirmed(_ incoming: ReadState, _ db: Database) throws {
         let current = try String.fetchOne(
-            db, sql: "SELECT confirmed FROM read_states WHERE brief_id = ?", arguments: [incoming.briefID.rawValue]
+            db,
+            sql: "SELECT confirmed FROM read_states WHERE brief_id = ?",
+            arguments: [incoming.briefID.rawValue]
         ).map { try decode(ReadState.self, $0) }
         let merged = current.map { $0.merged(with: incoming) } ?? incoming
         try db.execute(
@@ -177,7 +211,8 @@ extension DeviceStore {
                 VALUES (?, ?, ?, 0, 0, 0)
                 ON CONFLICT (brief_id) DO UPDATE SET confirmed = excluded.confirmed
                 """,
-            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged)])
+            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged)]
+        )
         try refreshVisible(db, incoming.briefID)
     }
 
@@ -195,13 +230,16 @@ extension DeviceStore {
             arguments: [
                 brief.id.rawValue, brief.topic.id.rawValue, brief.topic.name, brief.date.iso, brief.title,
                 record.version, try encode(brief), now,
-            ])
+            ]
+        )
         try indexForSearch(brief, db)
     }
 
     /// Removes a brief, or marks it retracted when the user saved it. Returns 1 when it held it.
     static func retract(_ id: BriefID, _ db: Database) throws -> Int {
-        let saved = try Bool.fetchOne(db, sql: "SELECT is_saved FROM read_states WHERE brief_id = ?", arguments: [id.rawValue]) ?? false
+        let saved =
+            try Bool.fetchOne(db, sql: "SELECT is_saved FROM read_states WHERE brief_id = ?", arguments: [id.rawValue])
+            ?? false
         if saved {
             try db.execute(sql: "UPDATE briefs SET retracted = 1 WHERE id = ?", arguments: [id.rawValue])
         } else {
@@ -218,7 +256,8 @@ extension DeviceStore {
                 SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
                 WHERE b.topic_id = ? AND COALESCE(r.is_saved, 0) = 0
                 """,
-            arguments: [topic.rawValue])
+            arguments: [topic.rawValue]
+        )
         for id in ids {
             try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])

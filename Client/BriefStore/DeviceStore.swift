@@ -34,7 +34,8 @@ public struct DeviceStore: Sendable {
             let recorder = try Self.encode(ChangeRecorder(device: proposed))
             try db.execute(
                 sql: "INSERT INTO sync_state (id, device_id, recorder) VALUES (1, ?, ?)",
-                arguments: [proposed.rawValue, recorder])
+                arguments: [proposed.rawValue, recorder]
+            )
             return proposed.rawValue
         }
         guard let id = DeviceID(rawValue: stored) else {
@@ -62,15 +63,21 @@ public struct DeviceStore: Sendable {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT version, document, retracted FROM briefs WHERE id = ?", arguments: [id.rawValue])
+                    db,
+                    sql: "SELECT version, document, retracted FROM briefs WHERE id = ?",
+                    arguments: [id.rawValue]
+                )
             else {
                 return nil
             }
             let document: String = row["document"]
             let brief = try WireCoding.decoder(unknownFields: .ignore).decode(Brief.self, from: Data(document.utf8))
             return StoredBrief(
-                brief: brief, version: row["version"], readState: try Self.visibleState(db, id),
-                isRetracted: row["retracted"])
+                brief: brief,
+                version: row["version"],
+                readState: try Self.visibleState(db, id),
+                isRetracted: row["retracted"]
+            )
         }
     }
 
@@ -83,10 +90,16 @@ public struct DeviceStore: Sendable {
                     SELECT last_sync_at, last_error, full_resync,
                            (SELECT COUNT(*) FROM outbox) AS pending, (SELECT COUNT(*) FROM briefs) AS briefs
                     FROM sync_state WHERE id = 1
-                    """)
+                    """
+            )
             return SyncStatus(
-                pendingMutations: row?["pending"] ?? 0, lastSyncAt: row?["last_sync_at"], lastError: row?["last_error"],
-                fullResyncInProgress: row?["full_resync"] ?? false, briefCount: row?["briefs"] ?? 0, deviceID: deviceID)
+                pendingMutations: row?["pending"] ?? 0,
+                lastSyncAt: row?["last_sync_at"],
+                lastError: row?["last_error"],
+                fullResyncInProgress: row?["full_resync"] ?? false,
+                briefCount: row?["briefs"] ?? 0,
+                deviceID: deviceID
+            )
         }
     }
 
@@ -127,7 +140,8 @@ public struct DeviceStore: Sendable {
             throw DeviceStoreError.progressOutOfRange(value)
         }
         return try await writer.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM briefs WHERE id = ?", arguments: [id.rawValue]) != nil else {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM briefs WHERE id = ?", arguments: [id.rawValue]) != nil
+            else {
                 throw DeviceStoreError.unknownBrief(id)
             }
             var recorder = try Self.recorder(db)
@@ -135,7 +149,8 @@ public struct DeviceStore: Sendable {
             try Self.save(recorder, db)
             try db.execute(
                 sql: "INSERT INTO outbox (mutation_id, brief_id, mutation, queued_at) VALUES (?, ?, ?, ?)",
-                arguments: [Int64(mutation.id), id.rawValue, try Self.encode(mutation), now])
+                arguments: [Int64(mutation.id), id.rawValue, try Self.encode(mutation), now]
+            )
             try Self.refreshVisible(db, id)
             return mutation
         }
@@ -163,7 +178,12 @@ public struct DeviceStore: Sendable {
     }
 
     static func visibleState(_ db: Database, _ id: BriefID) throws -> ReadState {
-        guard let text = try String.fetchOne(db, sql: "SELECT visible FROM read_states WHERE brief_id = ?", arguments: [id.rawValue])
+        guard
+            let text = try String.fetchOne(
+                db,
+                sql: "SELECT visible FROM read_states WHERE brief_id = ?",
+                arguments: [id.rawValue]
+            )
         else {
             return ReadState(briefID: id)
         }
@@ -174,10 +194,14 @@ public struct DeviceStore: Sendable {
     /// mutation applied on top, so an older server state can never undo a local change.
     static func refreshVisible(_ db: Database, _ id: BriefID) throws {
         let confirmed = try String.fetchOne(
-            db, sql: "SELECT confirmed FROM read_states WHERE brief_id = ?", arguments: [id.rawValue]
+            db,
+            sql: "SELECT confirmed FROM read_states WHERE brief_id = ?",
+            arguments: [id.rawValue]
         ).map { try decode(ReadState.self, $0) }
         let pending = try String.fetchAll(
-            db, sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id", arguments: [id.rawValue]
+            db,
+            sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id",
+            arguments: [id.rawValue]
         ).map { try decode(MutationV1.self, $0) }
         let visible = (confirmed ?? ReadState(briefID: id)).applying(pending)
         try db.execute(
@@ -191,7 +215,8 @@ public struct DeviceStore: Sendable {
             arguments: [
                 id.rawValue, try confirmed.map(encode), try encode(visible), visible.isRead, visible.isSaved,
                 visible.progressValue, visible.lastOpenedAt,
-            ])
+            ]
+        )
     }
 
     static func fetchSummaries(_ db: Database, _ query: BriefQuery) throws -> [BriefSummary] {
@@ -215,7 +240,9 @@ public struct DeviceStore: Sendable {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = query.limit.map { "LIMIT \(max(0, $0))" } ?? ""
         return try Row.fetchAll(
-            db, sql: "\(summarySelect) \(filter) ORDER BY b.date DESC, b.id \(limit)", arguments: arguments
+            db,
+            sql: "\(summarySelect) \(filter) ORDER BY b.date DESC, b.id \(limit)",
+            arguments: arguments
         ).compactMap(summary)
     }
 
@@ -233,9 +260,18 @@ public struct DeviceStore: Sendable {
             return nil
         }
         return BriefSummary(
-            id: id, title: row["title"], topic: topic, topicName: row["topic_name"], date: date,
-            version: row["version"], isRead: row["is_read"], isSaved: row["is_saved"], progress: row["progress"],
-            lastOpenedAt: row["last_opened_at"], isRetracted: row["retracted"])
+            id: id,
+            title: row["title"],
+            topic: topic,
+            topicName: row["topic_name"],
+            date: date,
+            version: row["version"],
+            isRead: row["is_read"],
+            isSaved: row["is_saved"],
+            progress: row["progress"],
+            lastOpenedAt: row["last_opened_at"],
+            isRetracted: row["retracted"]
+        )
     }
 }
 

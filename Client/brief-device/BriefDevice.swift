@@ -1,66 +1,64 @@
 import ArgumentParser
+import BriefClient
 import BriefModel
+import BriefStore
 import Foundation
 
 @main
-struct BriefDevice: ParsableCommand {
+struct BriefDevice: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brief-device",
-        abstract: "A BriefSync device in a terminal.",
-        discussion: "Syncing commands arrive with the client library; today it renders and checks brief documents.",
-        subcommands: [Render.self, Validate.self]
+        abstract: "A BriefSync device in a terminal: each --home folder is one device with its own store and session.",
+        discussion: """
+            Reading and editing work offline; edits are queued and the next sync sends them.
+            Exit codes: 0 ok, 1 bad input, 2 local trouble, 3 login needed, 4 server unreachable \
+            (changes kept), 5 refused by the server, 6 divergence found by simulate.
+            """,
+        subcommands: [
+            Register.self, Login.self, Logout.self, Sync.self, List.self, Show.self, Read.self, Unread.self,
+            Save.self, Unsave.self, Progress.self, Search.self, Topics.self, Subscribe.self, Unsubscribe.self,
+            Status.self, Simulate.self, Render.self, Validate.self,
+        ]
     )
+
+    @OptionGroup var global: GlobalOptions
 }
 
-/// Reads a brief document from a path, or from standard input for `-`, and validates it.
-func loadBrief(_ path: String) throws -> Brief {
-    let data: Data
-    do {
-        data =
-            path == "-"
-            ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-        throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+/// The options every device command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The device's folder (default: $BRIEFSYNC_HOME or ~/.briefsync).")
+    var home: String?
+
+    @Option(name: .long, help: "Keep only briefs of the last N days, plus saved ones (default: keep all).")
+    var keepDays: Int?
+}
+
+/// A command that acts on one device home and reports failures in one line with an exit code.
+protocol DeviceCommand: AsyncParsableCommand {
+    var device: BriefDevice { get }
+    func execute(_ home: DeviceHome) async throws
+}
+
+extension DeviceCommand {
+    func run() async throws {
+        do {
+            try await execute(DeviceHome(path: device.global.home, keepDays: device.global.keepDays))
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            let failure = explain(error)
+            Terminal.error("brief-device: \(failure.message)")
+            throw ExitCode(failure.code)
+        }
     }
-    let document: JSONValue
-    do {
-        document = try JSONDecoder().decode(JSONValue.self, from: data)
-    } catch {
-        throw ValidationError("\(path) is not JSON")
-    }
-    do {
-        return try Brief.validate(document)
-    } catch {
-        throw ValidationError(
-            "\(path) is not a valid brief:\n" + error.issues.map { "  \($0)" }.joined(separator: "\n")
+}
+
+/// Parses a brief id argument, or fails with a clear message.
+func briefID(_ text: String) throws -> BriefID {
+    guard let id = BriefID(rawValue: text) else {
+        throw CLIError(
+            "\"\(text)\" is not a brief id: \(Identifier.problem(with: text, maxLength: BriefID.maxLength) ?? "invalid")"
         )
     }
-}
-
-struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a brief document as the reader lays it out.")
-
-    @Argument(help: "A brief document (JSON), or - for standard input.")
-    var file: String
-
-    @Option(help: "Wrap lines at this column.")
-    var width: Int?
-
-    func run() throws {
-        print(BriefTextRenderer(width: width).render(try loadBrief(file)), terminator: "")
-    }
-}
-
-struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check a brief document; prints every issue with its path and exits 1 when there is one."
-    )
-
-    @Argument(help: "A brief document (JSON), or - for standard input.")
-    var file: String
-
-    func run() throws {
-        let brief = try loadBrief(file)
-        print("\(brief.id): valid (\(brief.sources.count) sources, \(brief.body.count) body blocks)")
-    }
+    return id
 }

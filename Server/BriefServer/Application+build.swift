@@ -40,18 +40,30 @@ public func buildApplication(
         tokens: try ChangeTokenCodec(secret: secret ?? []),
         notifier: ChangeNotifier(),
         limiter: LoginRateLimiter(limits: configuration.loginLimits),
-        metrics: ServerMetrics(factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance),
-        applier: PushApplier(skew: configuration.clockSkew))
+        metrics: ServerMetrics(
+            factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance
+        ),
+        applier: PushApplier(skew: configuration.clockSkew)
+    )
     let router = buildRouter(environment, registry: registry)
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "brief-server"),
-        logger: logger)
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: "brief-server"
+        ),
+        logger: logger
+    )
     app.addServices(
         environment.notifier,
         TombstonePurger(
-            store: store, clock: clock, retention: configuration.tombstoneRetention,
-            interval: configuration.purgeInterval, logger: logger))
+            store: store,
+            clock: clock,
+            retention: configuration.tombstoneRetention,
+            interval: configuration.purgeInterval,
+            logger: logger
+        )
+    )
     return app
 }
 
@@ -68,13 +80,17 @@ public func openStore(_ database: ServerConfiguration.Database) throws -> any De
 }
 
 /// The routes, as the OpenAPI description in `Schema/openapi.yaml` lists them.
-func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollectorRegistry?) -> Router<BriefRequestContext>
-{
+func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollectorRegistry?) -> Router<
+    BriefRequestContext
+> {
     let router = Router(context: BriefRequestContext.self)
     router.add(
         middleware: EdgeMiddleware(
-            trustedProxies: environment.configuration.trustedProxies, metrics: environment.metrics,
-            routes: routeTable))
+            trustedProxies: environment.configuration.trustedProxies,
+            metrics: environment.metrics,
+            routes: routeTable
+        )
+    )
 
     let operations = OperationsRoutes(environment: environment, registry: registry)
     router.get("healthz", use: operations.health)

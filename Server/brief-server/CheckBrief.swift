@@ -5,7 +5,8 @@ import Foundation
 struct CheckBrief: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-brief",
-        abstract: "Validate brief documents as PUT /v1/briefs/{id} will; prints every issue with its path.")
+        abstract: "Validate brief documents as PUT /v1/briefs/{id} will; prints every issue with its path."
+    )
 
     @Argument(help: "Brief documents (JSON).")
     var files: [String]

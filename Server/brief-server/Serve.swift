@@ -13,21 +13,30 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option may also come from the environment variable named in its help. \
             An unusable setting stops the server at start with a one-line reason.
-            """)
+            """
+    )
 
     @Option(help: "Address to listen on (BRIEFSYNC_HOST).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one (BRIEFSYNC_PORT).") var port: Int?
     @Option(help: "sqlite:PATH or sqlite::memory: (BRIEFSYNC_DATABASE).") var database: String?
     @Option(help: "Key publishers send as Bearer token; no key, no publishing (BRIEFSYNC_PUBLISHER_KEY).")
     var publisherKey: String?
-    @Option(help: "Secret of 32+ bytes that signs change tokens; default: one kept in the database (BRIEFSYNC_TOKEN_SECRET).")
+    @Option(
+        help:
+            "Secret of 32+ bytes that signs change tokens; default: one kept in the database (BRIEFSYNC_TOKEN_SECRET)."
+    )
     var tokenSecret: String?
-    @Option(help: "How long retractions are kept, e.g. 30d (BRIEFSYNC_TOMBSTONE_RETENTION).") var tombstoneRetention: String?
+    @Option(help: "How long retractions are kept, e.g. 30d (BRIEFSYNC_TOMBSTONE_RETENTION).") var tombstoneRetention:
+        String?
     @Option(help: "Largest request body, e.g. 1MiB (BRIEFSYNC_MAX_BODY).") var maxBody: String?
     @Option(help: "Changes per page by default (BRIEFSYNC_PAGE_SIZE).") var pageSize: Int?
     @Option(help: "Largest page a client may ask for (BRIEFSYNC_MAX_PAGE_SIZE).") var maxPageSize: Int?
-    @Option(help: "Bytes of documents after which a page stops, e.g. 4MiB (BRIEFSYNC_MAX_PAGE_BYTES).") var maxPageBytes: String?
-    @Option(help: "Comma-separated proxies whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8 (BRIEFSYNC_TRUSTED_PROXIES).")
+    @Option(help: "Bytes of documents after which a page stops, e.g. 4MiB (BRIEFSYNC_MAX_PAGE_BYTES).")
+    var maxPageBytes: String?
+    @Option(
+        help:
+            "Comma-separated proxies whose X-Forwarded-For is believed, e.g. 127.0.0.1,10.0.0.0/8 (BRIEFSYNC_TRUSTED_PROXIES)."
+    )
     var trustedProxies: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (BRIEFSYNC_LOG_LEVEL).") var logLevel: String?
     @Option(help: "bcrypt cost of password hashes, 4...31 (BRIEFSYNC_BCRYPT_COST).") var bcryptCost: Int?
@@ -64,14 +73,20 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("brief-server: cannot open the database: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let app = try await buildApplication(configuration: configuration, store: store, registry: registry, logger: logger)
+        let app = try await buildApplication(
+            configuration: configuration,
+            store: store,
+            registry: registry,
+            logger: logger
+        )
         logger.info(
             "Starting",
             metadata: [
                 "server.address": "\(configuration.host):\(configuration.port)",
                 "server.database": "\(configuration.database)",
                 "server.publishing": "\(configuration.publisherKey == nil ? "off" : "on")",
-            ])
+            ]
+        )
         try await app.runService()
     }
 
@@ -93,7 +108,11 @@ struct Serve: AsyncParsableCommand {
         if let host = value(host, "HOST") {
             configuration.host = host
         }
-        if let port = try parsed(value(port.map(String.init), "PORT"), "port", { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }) {
+        if let port = try parsed(
+            value(port.map(String.init), "PORT"),
+            "port",
+            { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
+        ) {
             configuration.port = port
         }
         if let database = try parsed(value(database, "DATABASE"), "database", ConfigurationValue.database) {
@@ -113,20 +132,35 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.tokenSecret = Array(secret.utf8)
         }
-        if let retention = try parsed(value(tombstoneRetention, "TOMBSTONE_RETENTION"), "tombstone-retention", ConfigurationValue.duration) {
+        if let retention = try parsed(
+            value(tombstoneRetention, "TOMBSTONE_RETENTION"),
+            "tombstone-retention",
+            ConfigurationValue.duration
+        ) {
             configuration.tombstoneRetention = retention
         }
         if let size = try parsed(value(maxBody, "MAX_BODY"), "max-body", ConfigurationValue.size) {
             configuration.maxBodyBytes = size
         }
-        if let size = try parsed(value(pageSize.map(String.init), "PAGE_SIZE"), "page-size", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) {
+        if let size = try parsed(
+            value(pageSize.map(String.init), "PAGE_SIZE"),
+            "page-size",
+            { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        ) {
             configuration.defaultPageSize = size
         }
-        if let size = try parsed(value(maxPageSize.map(String.init), "MAX_PAGE_SIZE"), "max-page-size", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) {
+        if let size = try parsed(
+            value(maxPageSize.map(String.init), "MAX_PAGE_SIZE"),
+            "max-page-size",
+            { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        ) {
             configuration.maxPageSize = size
         }
         guard configuration.defaultPageSize <= configuration.maxPageSize else {
-            throw SettingError(message: "--page-size \(configuration.defaultPageSize) is above --max-page-size \(configuration.maxPageSize)")
+            throw SettingError(
+                message:
+                    "--page-size \(configuration.defaultPageSize) is above --max-page-size \(configuration.maxPageSize)"
+            )
         }
         if let bytes = try parsed(value(maxPageBytes, "MAX_PAGE_BYTES"), "max-page-bytes", ConfigurationValue.size) {
             configuration.maxPageBytes = bytes
@@ -143,7 +177,11 @@ struct Serve: AsyncParsableCommand {
         if let level = try parsed(value(logLevel, "LOG_LEVEL"), "log-level", Logger.Level.init(rawValue:)) {
             configuration.logLevel = level
         }
-        if let cost = try parsed(value(bcryptCost.map(String.init), "BCRYPT_COST"), "bcrypt-cost", { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }) {
+        if let cost = try parsed(
+            value(bcryptCost.map(String.init), "BCRYPT_COST"),
+            "bcrypt-cost",
+            { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
+        ) {
             configuration.bcryptCost = cost
         }
         return configuration

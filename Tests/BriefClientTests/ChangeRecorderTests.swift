@@ -1,5 +1,5 @@
-import BriefStore
 import BriefModel
+import BriefStore
 import Testing
 
 @Suite struct ChangeRecorderTests {

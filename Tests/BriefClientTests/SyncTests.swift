@@ -54,10 +54,12 @@ import Testing
             let database = try phone.store.databaseForTesting()
             // Given the device's database fails to write brief b-3 (a crash mid-page, as far as the store can tell)
             try await database.write { db in
-                try db.execute(sql: """
-                    CREATE TRIGGER fail_b3 BEFORE INSERT ON briefs WHEN NEW.id = 'b-3'
-                    BEGIN SELECT RAISE(ABORT, 'simulated crash'); END
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER fail_b3 BEFORE INSERT ON briefs WHEN NEW.id = 'b-3'
+                        BEGIN SELECT RAISE(ABORT, 'simulated crash'); END
+                        """
+                )
             }
             await #expect(throws: (any Error).self) { try await phone.sync() }
 
@@ -185,7 +187,9 @@ import Testing
 
     @Test func evictionKeepsSavedAndPendingBriefs() async throws {
         try await InProcessServer().run { server in
-            for (id, date) in [("old-1", "2026-05-01"), ("old-2", "2026-05-02"), ("old-3", "2026-05-03"), ("new", "2026-06-25")] {
+            for (id, date) in [
+                ("old-1", "2026-05-01"), ("old-2", "2026-05-02"), ("old-3", "2026-05-03"), ("new", "2026-06-25"),
+            ] {
                 try await server.publish(try Briefs.small(id, date: date))
             }
             let (phone, _) = try await server.device("phone") { $0.keepDays = 30 }
@@ -252,7 +256,11 @@ import Testing
 @Suite struct SearchTests {
     @Test func findsWordsFromEveryPartOfTheSeedBrief() async throws {
         let library = try BriefLibrary.inMemory()
-        let page = ChangesPageV1(briefs: [BriefRecordV1(version: 1, brief: try Briefs.seed())], nextToken: "t", hasMore: false)
+        let page = ChangesPageV1(
+            briefs: [BriefRecordV1(version: 1, brief: try Briefs.seed())],
+            nextToken: "t",
+            hasMore: false
+        )
         _ = try await library.store.apply(page, now: 0)
         let probes = [
             "Anthropic warns",  // headline

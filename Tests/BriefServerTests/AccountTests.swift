@@ -42,8 +42,10 @@ import Testing
         try await TestServer().test { client in
             try await client.register("anna")
             let again = try await client.send(
-                .post, "/v1/accounts",
-                json: .object(["username": "ANNA", "password": .string(TestServer.password), "deviceId": "x"]))
+                .post,
+                "/v1/accounts",
+                json: .object(["username": "ANNA", "password": .string(TestServer.password), "deviceId": "x"])
+            )
             #expect(again.status == .conflict)
             #expect(again.error?.code == .conflict)
         }
@@ -52,8 +54,10 @@ import Testing
     @Test func badCredentialsAreReportedByField() async throws {
         try await TestServer().test { client in
             let answer = try await client.send(
-                .post, "/v1/accounts",
-                json: .object(["username": "a/", "password": "short", "deviceId": "..", "extra": true]))
+                .post,
+                "/v1/accounts",
+                json: .object(["username": "a/", "password": "short", "deviceId": "..", "extra": true])
+            )
             #expect(answer.status == .unprocessableContent)
             #expect(Set(answer.error?.details?.map(\.path) ?? []) == ["username", "password", "deviceId", "extra"])
         }
@@ -64,7 +68,9 @@ import Testing
         try await server.test { client in
             try await client.register("anna")
             for _ in 0..<5 {
-                #expect(try await client.login("anna", device: "d", password: "wrong password!").status == .unauthorized)
+                #expect(
+                    try await client.login("anna", device: "d", password: "wrong password!").status == .unauthorized
+                )
             }
             // The sixth attempt is refused before checking, even with the right password
             let limited = try await client.login("anna", device: "d")

@@ -15,8 +15,14 @@ import Testing
                 ("not json at all", .badRequest, .malformedRequest),
                 ("", .badRequest, .malformedRequest),
                 ("[1, 2, 3]", .unprocessableContent, .validationFailed),
-                ("{\"protocol\": \"one\", \"deviceId\": 7, \"mutations\": {}}", .unprocessableContent, .validationFailed),
-                ("{\"protocol\": 1, \"deviceId\": \"phone\", \"mutations\": [{\"id\": 1}]}", .unprocessableContent, .validationFailed),
+                (
+                    "{\"protocol\": \"one\", \"deviceId\": 7, \"mutations\": {}}", .unprocessableContent,
+                    .validationFailed
+                ),
+                (
+                    "{\"protocol\": 1, \"deviceId\": \"phone\", \"mutations\": [{\"id\": 1}]}", .unprocessableContent,
+                    .validationFailed
+                ),
             ]
             for (body, status, code) in cases {
                 let answer = try await client.send(.post, "/v1/read-states", token: token, body: Data(body.utf8))
@@ -70,8 +76,14 @@ import Testing
 
     @Test func missingAndMalformedAuthorization() async throws {
         try await TestServer().test { client in
-            for header in ["", "Bearer", "Basic abc", "Bearer " + String(repeating: "x", count: 600), "Bearer bs1_forged"] {
-                let answer = try await client.send(.get, "/v1/changes", headers: header.isEmpty ? [:] : [.authorization: header])
+            for header in [
+                "", "Bearer", "Basic abc", "Bearer " + String(repeating: "x", count: 600), "Bearer bs1_forged",
+            ] {
+                let answer = try await client.send(
+                    .get,
+                    "/v1/changes",
+                    headers: header.isEmpty ? [:] : [.authorization: header]
+                )
                 #expect(answer.status == .unauthorized, "\(header.prefix(20))")
                 #expect(answer.error?.code == .unauthorized)
             }

@@ -96,11 +96,21 @@ import Testing
             let upToDate = try await client.changes(token, since: since)
             let etag = try #require(upToDate.headers[.eTag])
             #expect(upToDate.headers[.cacheControl] == "private, no-store")
-            let again = try await client.send(.get, "/v1/changes?since=\(since)", token: token, headers: [.ifNoneMatch: etag])
+            let again = try await client.send(
+                .get,
+                "/v1/changes?since=\(since)",
+                token: token,
+                headers: [.ifNoneMatch: etag]
+            )
             #expect(again.status == .notModified)
             // Something new: the ETag no longer matches
             try await client.publish(try TestServer.brief("b-1"))
-            let changed = try await client.send(.get, "/v1/changes?since=\(since)", token: token, headers: [.ifNoneMatch: etag])
+            let changed = try await client.send(
+                .get,
+                "/v1/changes?since=\(since)",
+                token: token,
+                headers: [.ifNoneMatch: etag]
+            )
             #expect(changed.status == .ok)
         }
     }
@@ -160,7 +170,11 @@ import Testing
             #expect(afterUnfollow.briefs.isEmpty)
 
             let topics = try await client.send(.get, "/v1/topics", token: token).decode(TopicListV1.self)
-            #expect(topics.topics.map { "\($0.id):\($0.followed):\($0.briefCount)" } == ["climate:true:1", "sports:false:2"])
+            #expect(
+                topics.topics.map { "\($0.id):\($0.followed):\($0.briefCount)" } == [
+                    "climate:true:1", "sports:false:2",
+                ]
+            )
 
             _ = try await client.send(.put, "/v1/topics/sports/follow", token: token)
             let afterFollow = try await client.changes(token, since: afterUnfollow.nextToken).decode(ChangesPageV1.self)

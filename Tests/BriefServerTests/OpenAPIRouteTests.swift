@@ -13,7 +13,8 @@ import Yams
         let paths = try #require(document["paths"] as? [String: Any])
         var described: Set<String> = []
         for (path, item) in paths {
-            let methods = (item as? [String: Any])?.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) } ?? []
+            let methods =
+                (item as? [String: Any])?.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) } ?? []
             methods.forEach { described.insert("\($0.uppercased()) \(path)") }
         }
         var routed: Set<String> = []

@@ -62,7 +62,9 @@ import Testing
             #expect(all.flatMap(\.readStates).map(\.isSaved) == [true])
             #expect(try await client.login("anna", device: "tablet").status == .created)
         }
-        let journal = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "PRAGMA journal_mode")
+        }
         #expect(journal == "wal")
     }
 
@@ -90,10 +92,22 @@ import Testing
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [1, 1]).map { $0["detail"] as String }
             }
         }
-        #expect(plans[0].contains { $0.hasPrefix("SEARCH briefs USING INDEX") && $0.contains("(position>?)") }, "\(plans[0])")
-        #expect(plans[1].contains { $0.contains("SEARCH f USING") && $0.contains("user_id=? AND position>?") }, "\(plans[1])")
-        #expect(plans[2].contains { $0.contains("read_states_by_user_position (user_id=? AND position>?)") }, "\(plans[2])")
-        #expect(plans[3].contains { $0.contains("subscriptions_by_user_position (user_id=? AND position>?)") }, "\(plans[3])")
+        #expect(
+            plans[0].contains { $0.hasPrefix("SEARCH briefs USING INDEX") && $0.contains("(position>?)") },
+            "\(plans[0])"
+        )
+        #expect(
+            plans[1].contains { $0.contains("SEARCH f USING") && $0.contains("user_id=? AND position>?") },
+            "\(plans[1])"
+        )
+        #expect(
+            plans[2].contains { $0.contains("read_states_by_user_position (user_id=? AND position>?)") },
+            "\(plans[2])"
+        )
+        #expect(
+            plans[3].contains { $0.contains("subscriptions_by_user_position (user_id=? AND position>?)") },
+            "\(plans[3])"
+        )
         for plan in plans {
             #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
             #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")

@@ -13,7 +13,10 @@ import Testing
 
             let first = try await client.publish(brief)
             #expect(first.status == .ok)
-            #expect(try first.decode(PublishResultV1.self) == PublishResultV1(id: BriefID(rawValue: "ai-tech-2026-06-26")!, version: 1, changed: true))
+            #expect(
+                try first.decode(PublishResultV1.self)
+                    == PublishResultV1(id: BriefID(rawValue: "ai-tech-2026-06-26")!, version: 1, changed: true)
+            )
             let page = try await client.changes(token).decode(ChangesPageV1.self)
 
             // Re-publishing the same document changes nothing and feeds nothing
@@ -48,12 +51,26 @@ import Testing
             let broken = try TestServer.example()
                 .setting("date", .string("yesterday"))
                 .setting("title", nil)
-            let answer = try await client.send(.put, "/v1/briefs/ai-tech-2026-06-26", token: TestServer.publisherKey, json: broken)
+            let answer = try await client.send(
+                .put,
+                "/v1/briefs/ai-tech-2026-06-26",
+                token: TestServer.publisherKey,
+                json: broken
+            )
             #expect(answer.status == .unprocessableContent)
             #expect(answer.error?.code == .validationFailed)
-            #expect(Set(answer.error?.details?.map(\.description) ?? []) == ["date: expected a date as YYYY-MM-DD", "title: missing"])
+            #expect(
+                Set(answer.error?.details?.map(\.description) ?? []) == [
+                    "date: expected a date as YYYY-MM-DD", "title: missing",
+                ]
+            )
 
-            let mismatch = try await client.send(.put, "/v1/briefs/other-id", token: TestServer.publisherKey, json: try TestServer.example())
+            let mismatch = try await client.send(
+                .put,
+                "/v1/briefs/other-id",
+                token: TestServer.publisherKey,
+                json: try TestServer.example()
+            )
             #expect(mismatch.status == .unprocessableContent)
             #expect(mismatch.error?.details?.map(\.path) == ["id"])
         }
@@ -66,7 +83,9 @@ import Testing
             let path = "/v1/briefs/ai-tech-2026-06-26"
             #expect(try await client.send(.put, path, json: brief).status == .unauthorized)
             #expect(try await client.send(.put, path, token: user, json: brief).status == .forbidden)
-            #expect(try await client.send(.put, path, token: "wrong-key-wrong-key", json: brief).status == .unauthorized)
+            #expect(
+                try await client.send(.put, path, token: "wrong-key-wrong-key", json: brief).status == .unauthorized
+            )
             // and the publisher key reads no one's read-state
             let asPublisher = try await client.changes(TestServer.publisherKey)
             #expect(asPublisher.status == .forbidden)
@@ -76,7 +95,12 @@ import Testing
 
     @Test func publishingIsOffWithoutAKey() async throws {
         try await TestServer { $0.publisherKey = nil }.test { client in
-            let answer = try await client.send(.put, "/v1/briefs/x", token: "anything-at-all-x", json: try TestServer.example())
+            let answer = try await client.send(
+                .put,
+                "/v1/briefs/x",
+                token: "anything-at-all-x",
+                json: try TestServer.example()
+            )
             #expect(answer.status == .forbidden)
         }
     }
@@ -87,11 +111,17 @@ import Testing
             try await client.publish(try TestServer.example())
             let held = try await client.changes(token).decode(ChangesPageV1.self)
 
-            let retracted = try await client.send(.delete, "/v1/briefs/ai-tech-2026-06-26", token: TestServer.publisherKey)
+            let retracted = try await client.send(
+                .delete,
+                "/v1/briefs/ai-tech-2026-06-26",
+                token: TestServer.publisherKey
+            )
             #expect(try retracted.decode(PublishResultV1.self).version == 2)
             let again = try await client.send(.delete, "/v1/briefs/ai-tech-2026-06-26", token: TestServer.publisherKey)
             #expect(try again.decode(PublishResultV1.self).changed == false)
-            #expect(try await client.send(.delete, "/v1/briefs/no-such", token: TestServer.publisherKey).status == .notFound)
+            #expect(
+                try await client.send(.delete, "/v1/briefs/no-such", token: TestServer.publisherKey).status == .notFound
+            )
 
             let page = try await client.changes(token, since: held.nextToken).decode(ChangesPageV1.self)
             #expect(page.retractions.map(\.id.rawValue) == ["ai-tech-2026-06-26"])

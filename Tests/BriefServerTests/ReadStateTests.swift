@@ -35,7 +35,9 @@ import Testing
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
             let unknown = try await client.push(
-                token, [mutation(1, "b-1", .markRead, wall: 10), mutation(2, "nope", .save, wall: 11)])
+                token,
+                [mutation(1, "b-1", .markRead, wall: 10), mutation(2, "nope", .save, wall: 11)]
+            )
             #expect(unknown.status == .unprocessableContent)
             #expect(unknown.error?.details?.map(\.description) == ["mutations[1].briefId: no brief nope exists"])
 
@@ -56,7 +58,9 @@ import Testing
             ])
             let refused = try await client.send(.post, "/v1/read-states", token: token, json: outOfRange)
             #expect(refused.status == .unprocessableContent)
-            #expect(refused.error?.details?.map(\.description) == ["mutations[0].value: progress must be between 0 and 1"])
+            #expect(
+                refused.error?.details?.map(\.description) == ["mutations[0].value: progress must be between 0 and 1"]
+            )
         }
     }
 
@@ -64,7 +68,11 @@ import Testing
         try await TestServer().test { client in
             let token = try await client.register("anna", device: "phone")
             try await client.publish(try TestServer.brief("b-1"))
-            let answer = try await client.push(token, device: "tablet", [mutation(1, "b-1", .markRead, wall: 1, device: "tablet")])
+            let answer = try await client.push(
+                token,
+                device: "tablet",
+                [mutation(1, "b-1", .markRead, wall: 1, device: "tablet")]
+            )
             #expect(answer.status == .forbidden)
         }
     }
@@ -94,15 +102,21 @@ import Testing
                 tokens.append(try await client.login("anna", device: "d\(device)").decode(SessionV1.self).token)
             }
             try await client.publish(try TestServer.brief("b-1"))
-            let actions: [ReadAction] = [.markRead, .markUnread, .save, .unsave, .progress(0.3), .progress(0.8), .open, .restartProgress(0.1)]
+            let actions: [ReadAction] = [
+                .markRead, .markUnread, .save, .unsave, .progress(0.3), .progress(0.8), .open, .restartProgress(0.1),
+            ]
             // Each device pushes its own sequence, all at once
             var expected = ReadState(briefID: BriefID(rawValue: "b-1")!)
             var batches: [(String, [MutationV1])] = []
             for device in 0..<4 {
                 let mutations = (0..<6).map { step in
                     mutation(
-                        UInt64(step + 1), "b-1", actions[(device * 3 + step) % actions.count],
-                        wall: Int64(1_000 + step * 10 + device), device: "d\(device)")
+                        UInt64(step + 1),
+                        "b-1",
+                        actions[(device * 3 + step) % actions.count],
+                        wall: Int64(1_000 + step * 10 + device),
+                        device: "d\(device)"
+                    )
                 }
                 mutations.forEach { expected = expected.applying($0.action, at: $0.stamp) }
                 batches.append(("d\(device)", mutations))
@@ -112,7 +126,11 @@ import Testing
                 for (index, (device, mutations)) in batches.enumerated() {
                     group.addTask {
                         for chunk in stride(from: 0, to: mutations.count, by: 2) {
-                            let answer = try await client.push(sessions[index], device: device, Array(mutations[chunk..<chunk + 2]))
+                            let answer = try await client.push(
+                                sessions[index],
+                                device: device,
+                                Array(mutations[chunk..<chunk + 2])
+                            )
                             #expect(answer.status == .ok)
                         }
                     }

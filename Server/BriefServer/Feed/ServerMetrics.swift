@@ -8,7 +8,8 @@ struct ServerMetrics: Sendable {
     func request(route: String, method: String, status: Int, seconds: Double) {
         Counter(
             label: "briefsync_http_requests_total",
-            dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory
+            dimensions: [("route", route), ("method", method), ("status", String(status))],
+            factory: factory
         ).increment()
         Timer(label: "briefsync_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
             .recordSeconds(seconds)

@@ -63,7 +63,8 @@ struct EdgeMiddleware: RouterMiddleware {
                 "http.method": "\(request.method)", "http.route": "\(route)",
                 "http.status": "\(response.status.code)", "http.duration_ms": "\(Int(seconds * 1000))",
                 "client.address": "\(context.clientAddress ?? "unknown")",
-            ])
+            ]
+        )
         return response
     }
 
@@ -75,12 +76,16 @@ struct EdgeMiddleware: RouterMiddleware {
             let allowed = routes.methods(for: request.uri.path)
             if !allowed.isEmpty {
                 var answer = APIError(
-                    .methodNotAllowed, .methodNotAllowed,
-                    "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method).")
+                    .methodNotAllowed,
+                    .methodNotAllowed,
+                    "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)."
+                )
                 answer.headers[.allow] = allowed.joined(separator: ", ")
                 return answer
             }
-            return APIError.notFound("There is no \(request.uri.path) here. The API is described in Schema/openapi.yaml.")
+            return APIError.notFound(
+                "There is no \(request.uri.path) here. The API is described in Schema/openapi.yaml."
+            )
         case let http as HTTPError where http.status == .contentTooLarge:
             return APIError(.contentTooLarge, .payloadTooLarge, "The body is larger than this server accepts.")
         case let http as HTTPError where (400..<500).contains(http.status.code):
@@ -110,7 +115,9 @@ struct EdgeMiddleware: RouterMiddleware {
 
     private static func safeRequestID(_ text: String) -> String? {
         guard (1...128).contains(text.utf8.count),
-            text.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
+            text.utf8.allSatisfy({
+                $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+            })
         else {
             return nil
         }

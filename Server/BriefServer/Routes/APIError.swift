@@ -11,7 +11,8 @@ public struct APIError: HTTPResponseError, Sendable {
     public var body: ErrorResponseV1
     public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, details: [ValidationIssue]? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, details: [ValidationIssue]? = nil)
+    {
         self.status = status
         self.body = ErrorResponseV1(code: code, message: message, details: details)
     }

@@ -2,8 +2,8 @@ import BriefModel
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import HummingbirdBcrypt
+import Logging
 import NIOPosix
 
 /// Registration, login and logout.
@@ -21,7 +21,10 @@ struct AccountRoutes {
         let user: UserRecord
         do {
             user = try await environment.store.createUser(
-                username: credentials.username, passwordHash: hash, now: environment.clock.now())
+                username: credentials.username,
+                passwordHash: hash,
+                now: environment.clock.now()
+            )
         } catch StoreError.duplicate {
             throw APIError(.conflict, .conflict, "The username \(credentials.username) is taken.")
         }
@@ -35,8 +38,10 @@ struct AccountRoutes {
         let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
         let now = environment.clock.now()
         if let wait = environment.limiter.retryAfter(
-            username: credentials.username, address: context.clientAddress, now: now)
-        {
+            username: credentials.username,
+            address: context.clientAddress,
+            now: now
+        ) {
             throw APIError.rateLimited(retryAfter: wait, "Too many failed logins. Try again in \(wait) seconds.")
         }
         let user = try await environment.store.user(named: credentials.username)
@@ -65,13 +70,20 @@ struct AccountRoutes {
     private func startSession(for user: UserRecord, credentials: CredentialsV1) async throws -> Response {
         guard let device = credentials.deviceId else {
             throw APIError.validation(
-                DocumentValidationError(issues: [ValidationIssue(path: "deviceId", reason: "missing")]))
+                DocumentValidationError(issues: [ValidationIssue(path: "deviceId", reason: "missing")])
+            )
         }
         let (token, hash) = SessionTokens.make()
         try await environment.store.createSession(
             SessionRecord(
-                tokenHash: hash, userID: user.id, username: user.username, deviceID: device,
-                deviceName: credentials.deviceName, createdAt: environment.clock.now()))
+                tokenHash: hash,
+                userID: user.id,
+                username: user.username,
+                deviceID: device,
+                deviceName: credentials.deviceName,
+                createdAt: environment.clock.now()
+            )
+        )
         return try jsonResponse(SessionV1(token: token, username: user.username, deviceId: device), status: .created)
     }
 

@@ -26,18 +26,27 @@ struct ChangesRoutes {
         }
         let epoch = try await environment.store.feedState().epoch
         let page = ChangesPageV1(
-            briefs: batch.briefs, retractions: batch.retractions, readStates: batch.readStates,
+            briefs: batch.briefs,
+            retractions: batch.retractions,
+            readStates: batch.readStates,
             unfollowedTopics: batch.unfollowedTopics,
             nextToken: environment.tokens.encode(
-                ChangeToken(epoch: epoch, position: batch.nextPosition), for: Self.scope(session.userID)),
-            hasMore: batch.hasMore)
+                ChangeToken(epoch: epoch, position: batch.nextPosition),
+                for: Self.scope(session.userID)
+            ),
+            hasMore: batch.hasMore
+        )
         let body = try WireCoding.encoder().encode(page)
         let etag = "\"" + SHA256.hash(data: body).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
         environment.metrics.changesServed(
-            batch.briefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count)
+            batch.briefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
+        )
         context.logger.debug(
             "Served changes",
-            metadata: ["sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)"])
+            metadata: [
+                "sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)",
+            ]
+        )
         if request.headers[.ifNoneMatch] == etag {
             return Response(status: .notModified, headers: [.eTag: etag])
         }
@@ -51,7 +60,11 @@ struct ChangesRoutes {
 
     private func changes(for user: UserID, after position: UInt64, limit: Int) async throws -> ChangeBatch {
         try await environment.store.changes(
-            for: user, after: position, limit: limit, maxBytes: environment.configuration.maxPageBytes)
+            for: user,
+            after: position,
+            limit: limit,
+            maxBytes: environment.configuration.maxPageBytes
+        )
     }
 
     /// The position a token stands for, after checking it is this server's, this user's and not
@@ -65,16 +78,20 @@ struct ChangesRoutes {
             token = try environment.tokens.decode(since, for: Self.scope(user))
         } catch {
             throw APIError(
-                .badRequest, .invalidToken,
-                "The change token was not issued to this user by this server. Sync again without a token.")
+                .badRequest,
+                .invalidToken,
+                "The change token was not issued to this user by this server. Sync again without a token."
+            )
         }
         let feed = try await environment.store.feedState()
         guard token.epoch == feed.epoch, token.position >= feed.purgedThrough else {
             let days = environment.configuration.tombstoneRetention / 86_400_000
             throw APIError(
-                .gone, .tokenExpired,
+                .gone,
+                .tokenExpired,
                 "The change token is older than the \(days) days this server keeps retractions for. "
-                    + "Sync again from the beginning, without a token.")
+                    + "Sync again from the beginning, without a token."
+            )
         }
         return token.position
     }
@@ -96,7 +113,12 @@ struct ChangesRoutes {
                 if let value = Int(text), (1...configuration.maxPageSize).contains(value) {
                     limit = value
                 } else {
-                    issues.append(ValidationIssue(path: "limit", reason: "must be a whole number from 1 to \(configuration.maxPageSize)"))
+                    issues.append(
+                        ValidationIssue(
+                            path: "limit",
+                            reason: "must be a whole number from 1 to \(configuration.maxPageSize)"
+                        )
+                    )
                 }
             }
             wait = 0
@@ -104,7 +126,12 @@ struct ChangesRoutes {
                 if let value = Int(text), (0...configuration.maxWaitSeconds).contains(value) {
                     wait = value
                 } else {
-                    issues.append(ValidationIssue(path: "wait", reason: "must be a whole number of seconds from 0 to \(configuration.maxWaitSeconds)"))
+                    issues.append(
+                        ValidationIssue(
+                            path: "wait",
+                            reason: "must be a whole number of seconds from 0 to \(configuration.maxWaitSeconds)"
+                        )
+                    )
                 }
             }
             guard issues.isEmpty else {

@@ -29,7 +29,9 @@ struct OperationsRoutes {
     func metrics(_ request: Request, context: BriefRequestContext) async throws -> Response {
         let text = registry?.emitToString() ?? ""
         return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

@@ -30,7 +30,8 @@ struct PublishRoutes {
         }
         context.logger.info(
             "Published brief",
-            metadata: ["brief.id": "\(id)", "brief.version": "\(result.version)", "brief.changed": "\(result.changed)"])
+            metadata: ["brief.id": "\(id)", "brief.version": "\(result.version)", "brief.changed": "\(result.changed)"]
+        )
         return try jsonResponse(result)
     }
 

@@ -11,25 +11,35 @@ struct ReadStateRoutes {
         let session = try context.requireSession()
         let push: PushRequestV1
         do {
-            push = try PushRequestV1.validate(try await request.decodeJSON(limit: environment.configuration.maxBodyBytes))
+            push = try PushRequestV1.validate(
+                try await request.decodeJSON(limit: environment.configuration.maxBodyBytes)
+            )
         } catch let error as DocumentValidationError {
             throw APIError.validation(error)
         }
         guard push.deviceID == session.deviceID else {
             throw APIError(
-                .forbidden, .forbidden,
-                "This session belongs to device \(session.deviceID); it cannot push for \(push.deviceID).")
+                .forbidden,
+                .forbidden,
+                "This session belongs to device \(session.deviceID); it cannot push for \(push.deviceID)."
+            )
         }
         let outcome: PushApplier.Outcome
         do {
             outcome = try await environment.store.push(
-                push, for: session.userID, applier: environment.applier, now: environment.clock.now())
+                push,
+                for: session.userID,
+                applier: environment.applier,
+                now: environment.clock.now()
+            )
         } catch StoreError.unknownBriefs(let unknown) {
             throw APIError.validation(
                 DocumentValidationError(
                     issues: unknown.map {
                         ValidationIssue(path: "mutations[\($0.index)].briefId", reason: "no brief \($0.briefID) exists")
-                    }))
+                    }
+                )
+            )
         }
         if outcome.appliedCount > 0 {
             environment.notifier.notify(user: session.userID)
@@ -37,7 +47,8 @@ struct ReadStateRoutes {
         environment.metrics.mutationsMerged(outcome.appliedCount)
         context.logger.debug(
             "Applied push",
-            metadata: ["sync.applied": "\(outcome.appliedCount)", "sync.last_applied": "\(outcome.lastAppliedID)"])
+            metadata: ["sync.applied": "\(outcome.appliedCount)", "sync.last_applied": "\(outcome.lastAppliedID)"]
+        )
         return try jsonResponse(PushResultV1(lastAppliedId: outcome.lastAppliedID, states: outcome.states))
     }
 }

@@ -10,9 +10,13 @@ extension SQLiteDeltaStore {
         return try await write { db in
             try db.execute(
                 sql: "INSERT INTO topics (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                arguments: [brief.topic.id.rawValue, brief.topic.name])
+                arguments: [brief.topic.id.rawValue, brief.topic.name]
+            )
             let existing = try Row.fetchOne(
-                db, sql: "SELECT version, digest, retracted_at FROM briefs WHERE id = ?", arguments: [brief.id.rawValue])
+                db,
+                sql: "SELECT version, digest, retracted_at FROM briefs WHERE id = ?",
+                arguments: [brief.id.rawValue]
+            )
             let previousVersion: Int = existing?["version"] ?? 0
             if let existing, existing["digest"] as Data == digest, existing["retracted_at"] as Int64? == nil {
                 // why: an identical re-publish must not feed every device the same brief again
@@ -31,7 +35,8 @@ extension SQLiteDeltaStore {
                 arguments: [
                     brief.id.rawValue, brief.topic.id.rawValue, version, document, digest, now,
                     try Self.nextPosition(db),
-                ])
+                ]
+            )
             return PublishResultV1(id: brief.id, version: version, changed: true)
         }
     }
@@ -40,7 +45,10 @@ extension SQLiteDeltaStore {
         try await write { db in
             guard
                 let existing = try Row.fetchOne(
-                    db, sql: "SELECT version, retracted_at FROM briefs WHERE id = ?", arguments: [id.rawValue])
+                    db,
+                    sql: "SELECT version, retracted_at FROM briefs WHERE id = ?",
+                    arguments: [id.rawValue]
+                )
             else {
                 return nil
             }
@@ -51,7 +59,8 @@ extension SQLiteDeltaStore {
             // The row stays as a tombstone, with a new position, so devices learn of the retraction.
             try db.execute(
                 sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?",
-                arguments: [version + 1, now, try Self.nextPosition(db), id.rawValue])
+                arguments: [version + 1, now, try Self.nextPosition(db), id.rawValue]
+            )
             try db.execute(sql: "DELETE FROM backfill WHERE brief_id = ?", arguments: [id.rawValue])
             return PublishResultV1(id: id, version: version + 1, changed: true)
         }
@@ -60,13 +69,17 @@ extension SQLiteDeltaStore {
     public func purgeTombstones(retractedBefore cutoff: Int64) async throws -> Int {
         try await write { db in
             let horizon = try Int64.fetchOne(
-                db, sql: "SELECT MAX(position) FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?",
-                arguments: [cutoff])
+                db,
+                sql: "SELECT MAX(position) FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?",
+                arguments: [cutoff]
+            )
             guard let horizon else {
                 return 0
             }
             try db.execute(
-                sql: "DELETE FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?", arguments: [cutoff])
+                sql: "DELETE FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?",
+                arguments: [cutoff]
+            )
             let purged = db.changesCount
             // why: a token at or below the newest purged tombstone may have missed that retraction
             try db.execute(
@@ -74,7 +87,8 @@ extension SQLiteDeltaStore {
                     INSERT INTO server_meta (key, value) VALUES ('purged_through', ?)
                     ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
                     """,
-                arguments: [String(horizon)])
+                arguments: [String(horizon)]
+            )
             return purged
         }
     }

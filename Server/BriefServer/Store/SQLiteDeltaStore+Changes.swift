@@ -38,8 +38,14 @@ extension SQLiteDeltaStore {
             var streams: [PeekingCursor] = [
                 PeekingCursor(kind: .brief, try Row.fetchCursor(db, sql: FeedSQL.briefs, arguments: [after, user])),
                 PeekingCursor(kind: .brief, try Row.fetchCursor(db, sql: FeedSQL.backfill, arguments: [user, after])),
-                PeekingCursor(kind: .readState, try Row.fetchCursor(db, sql: FeedSQL.readStates, arguments: [user, after])),
-                PeekingCursor(kind: .unfollow, try Row.fetchCursor(db, sql: FeedSQL.unfollowed, arguments: [user, after])),
+                PeekingCursor(
+                    kind: .readState,
+                    try Row.fetchCursor(db, sql: FeedSQL.readStates, arguments: [user, after])
+                ),
+                PeekingCursor(
+                    kind: .unfollow,
+                    try Row.fetchCursor(db, sql: FeedSQL.unfollowed, arguments: [user, after])
+                ),
             ]
             for index in streams.indices {
                 try streams[index].advance()
@@ -67,7 +73,9 @@ extension SQLiteDeltaStore {
                 case .readState:
                     let state: String = row["state"]
                     bytes += state.utf8.count
-                    batch.readStates.append(try WireCoding.decoder(unknownFields: .ignore).decode(ReadState.self, from: Data(state.utf8)))
+                    batch.readStates.append(
+                        try WireCoding.decoder(unknownFields: .ignore).decode(ReadState.self, from: Data(state.utf8))
+                    )
                 case .unfollow:
                     if let topic = TopicID(rawValue: row["topic_id"]) {
                         batch.unfollowedTopics.append(topic)

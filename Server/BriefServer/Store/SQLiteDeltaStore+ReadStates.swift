@@ -9,21 +9,28 @@ extension SQLiteDeltaStore {
         try await write { db in
             let named = Set(push.mutations.map(\.briefID.rawValue))
             let existing = try String.fetchSet(
-                db, sql: "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))",
-                arguments: [String(decoding: try JSONEncoder().encode(Array(named)), as: UTF8.self)])
+                db,
+                sql: "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))",
+                arguments: [String(decoding: try JSONEncoder().encode(Array(named)), as: UTF8.self)]
+            )
             let unknown = push.mutations.enumerated().filter { !existing.contains($0.element.briefID.rawValue) }
             guard unknown.isEmpty else {
                 throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
             }
             let lastApplied =
                 try Int64.fetchOne(
-                    db, sql: "SELECT last_applied_id FROM device_cursors WHERE user_id = ? AND device_id = ?",
-                    arguments: [user, push.deviceID.rawValue]) ?? 0
+                    db,
+                    sql: "SELECT last_applied_id FROM device_cursors WHERE user_id = ? AND device_id = ?",
+                    arguments: [user, push.deviceID.rawValue]
+                ) ?? 0
             var current: [BriefID: ReadState] = [:]
             let decoder = WireCoding.decoder(unknownFields: .ignore)
             for id in named {
                 if let json = try String.fetchOne(
-                    db, sql: "SELECT state FROM read_states WHERE user_id = ? AND brief_id = ?", arguments: [user, id]),
+                    db,
+                    sql: "SELECT state FROM read_states WHERE user_id = ? AND brief_id = ?",
+                    arguments: [user, id]
+                ),
                     let briefID = BriefID(rawValue: id)
                 {
                     current[briefID] = try decoder.decode(ReadState.self, from: Data(json.utf8))
@@ -31,7 +38,8 @@ extension SQLiteDeltaStore {
             }
             let outcome = applier.apply(push, lastAppliedID: UInt64(lastApplied), current: current, now: now)
             let encoder = WireCoding.encoder()
-            for state in outcome.states where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
+            for state in outcome.states
+            where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
                 try db.execute(
                     sql: """
                         INSERT INTO read_states (user_id, brief_id, state, position) VALUES (?, ?, ?, ?)
@@ -40,7 +48,8 @@ extension SQLiteDeltaStore {
                     arguments: [
                         user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
                         try Self.nextPosition(db),
-                    ])
+                    ]
+                )
             }
             if outcome.lastAppliedID > UInt64(lastApplied) {
                 try db.execute(
@@ -48,7 +57,8 @@ extension SQLiteDeltaStore {
                         INSERT INTO device_cursors (user_id, device_id, last_applied_id) VALUES (?, ?, ?)
                         ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_id = excluded.last_applied_id
                         """,
-                    arguments: [user, push.deviceID.rawValue, Int64(outcome.lastAppliedID)])
+                    arguments: [user, push.deviceID.rawValue, Int64(outcome.lastAppliedID)]
+                )
             }
             return outcome
         }
@@ -71,18 +81,24 @@ extension SQLiteDeltaStore {
                     INSERT INTO subscriptions (user_id, topic_id, followed, position) VALUES (?, ?, ?, ?)
                     ON CONFLICT (user_id, topic_id) DO UPDATE SET followed = excluded.followed, position = excluded.position
                     """,
-                arguments: [user, topic.rawValue, follow, try Self.nextPosition(db)])
+                arguments: [user, topic.rawValue, follow, try Self.nextPosition(db)]
+            )
             try db.execute(
-                sql: "DELETE FROM backfill WHERE user_id = ? AND topic_id = ?", arguments: [user, topic.rawValue])
+                sql: "DELETE FROM backfill WHERE user_id = ? AND topic_id = ?",
+                arguments: [user, topic.rawValue]
+            )
             if follow {
                 // why: the topic's briefs lie behind the user's tokens; give each a new place in this user's feed
                 let briefs = try String.fetchAll(
-                    db, sql: "SELECT id FROM briefs WHERE topic_id = ? AND retracted_at IS NULL ORDER BY position",
-                    arguments: [topic.rawValue])
+                    db,
+                    sql: "SELECT id FROM briefs WHERE topic_id = ? AND retracted_at IS NULL ORDER BY position",
+                    arguments: [topic.rawValue]
+                )
                 for brief in briefs {
                     try db.execute(
                         sql: "INSERT INTO backfill (user_id, brief_id, topic_id, position) VALUES (?, ?, ?, ?)",
-                        arguments: [user, brief, topic.rawValue, try Self.nextPosition(db)])
+                        arguments: [user, brief, topic.rawValue, try Self.nextPosition(db)]
+                    )
                 }
             }
             var updated = status

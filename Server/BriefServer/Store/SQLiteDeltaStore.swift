@@ -24,7 +24,8 @@ public struct SQLiteDeltaStore: DeltaStore {
             // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
             try db.execute(
                 sql: "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('epoch', ?)",
-                arguments: [String(UInt32.random(in: 1...UInt32.max))])
+                arguments: [String(UInt32.random(in: 1...UInt32.max))]
+            )
         }
     }
 
@@ -53,7 +54,8 @@ public struct SQLiteDeltaStore: DeltaStore {
             return try await writer.write { db in
                 try db.execute(
                     sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-                    arguments: [username, passwordHash, now])
+                    arguments: [username, passwordHash, now]
+                )
                 return UserRecord(id: db.lastInsertedRowID, username: username, passwordHash: passwordHash)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -64,7 +66,9 @@ public struct SQLiteDeltaStore: DeltaStore {
     public func user(named username: String) async throws -> UserRecord? {
         try await writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT id, username, password_hash FROM users WHERE username = ?", arguments: [username]
+                db,
+                sql: "SELECT id, username, password_hash FROM users WHERE username = ?",
+                arguments: [username]
             ).map { UserRecord(id: $0["id"], username: $0["username"], passwordHash: $0["password_hash"]) }
         }
     }
@@ -79,7 +83,8 @@ public struct SQLiteDeltaStore: DeltaStore {
                 arguments: [
                     Data(session.tokenHash), session.userID, session.deviceID.rawValue, session.deviceName,
                     session.createdAt,
-                ])
+                ]
+            )
         }
     }
 
@@ -92,13 +97,19 @@ public struct SQLiteDeltaStore: DeltaStore {
                     FROM sessions s JOIN users u ON u.id = s.user_id
                     WHERE s.token_hash = ? AND s.revoked_at IS NULL
                     """,
-                arguments: [Data(tokenHash)])
+                arguments: [Data(tokenHash)]
+            )
             guard let row, let device = DeviceID(rawValue: row["device_id"]) else {
                 return nil
             }
             return SessionRecord(
-                tokenHash: tokenHash, userID: row["user_id"], username: row["username"], deviceID: device,
-                deviceName: row["device_name"], createdAt: row["created_at"])
+                tokenHash: tokenHash,
+                userID: row["user_id"],
+                username: row["username"],
+                deviceID: device,
+                deviceName: row["device_name"],
+                createdAt: row["created_at"]
+            )
         }
     }
 
@@ -106,7 +117,8 @@ public struct SQLiteDeltaStore: DeltaStore {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-                arguments: [now, Data(tokenHash)])
+                arguments: [now, Data(tokenHash)]
+            )
         }
     }
 
@@ -115,7 +127,11 @@ public struct SQLiteDeltaStore: DeltaStore {
     public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
         try await writer.write { db in
             let key = "secret.\(name)"
-            if let stored = try String.fetchOne(db, sql: "SELECT value FROM server_meta WHERE key = ?", arguments: [key]),
+            if let stored = try String.fetchOne(
+                db,
+                sql: "SELECT value FROM server_meta WHERE key = ?",
+                arguments: [key]
+            ),
                 let bytes = Data(base64Encoded: stored)
             {
                 return [UInt8](bytes)
@@ -123,7 +139,8 @@ public struct SQLiteDeltaStore: DeltaStore {
             let secret = create()
             try db.execute(
                 sql: "INSERT INTO server_meta (key, value) VALUES (?, ?)",
-                arguments: [key, Data(secret).base64EncodedString()])
+                arguments: [key, Data(secret).base64EncodedString()]
+            )
             return secret
         }
     }
@@ -146,7 +163,9 @@ public struct SQLiteDeltaStore: DeltaStore {
     static func nextPosition(_ db: Database) throws -> Int64 {
         guard
             let position = try Int64.fetchOne(
-                db, sql: "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position")
+                db,
+                sql: "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position"
+            )
         else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "feed_head is missing")
         }

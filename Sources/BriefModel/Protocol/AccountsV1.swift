@@ -118,7 +118,8 @@ extension CredentialsV1 {
     ) throws(DocumentValidationError) -> CredentialsV1 {
         var reader = FieldReader(unknownKeys: .reject)
         let root = FieldPath.root
-        guard let object = reader.object(document, at: root, allowed: ["username", "password", "deviceId", "deviceName"])
+        guard
+            let object = reader.object(document, at: root, allowed: ["username", "password", "deviceId", "deviceName"])
         else {
             throw DocumentValidationError(issues: reader.issues)
         }
@@ -148,7 +149,10 @@ extension CredentialsV1 {
         var deviceID: DeviceID?
         if object["deviceId"] != nil || requireDevice {
             deviceID = MutationV1.identifier(
-                object["deviceId"], at: root.appending("deviceId"), maxLength: DeviceID.maxLength, reader: &reader
+                object["deviceId"],
+                at: root.appending("deviceId"),
+                maxLength: DeviceID.maxLength,
+                reader: &reader
             ).flatMap(DeviceID.init(rawValue:))
         }
         let deviceName = reader.optionalString(object["deviceName"], at: root.appending("deviceName"), maxLength: 100)

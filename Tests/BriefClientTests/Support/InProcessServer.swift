@@ -28,7 +28,11 @@ struct InProcessServer {
 
     func run<Value: Sendable>(_ body: @escaping @Sendable (ServerHandle) async throws -> Value) async throws -> Value {
         let app = try await buildApplication(
-            configuration: configuration, store: store, clock: clock, logger: Logger(label: "server"))
+            configuration: configuration,
+            store: store,
+            clock: clock,
+            logger: Logger(label: "server")
+        )
         return try await app.test(.router) { client in try await body(ServerHandle(client: client, server: self)) }
     }
 }
@@ -48,14 +52,24 @@ struct ServerHandle: Sendable {
         if let token {
             headers[.authorization] = "Bearer \(token)"
         }
-        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }) {
+        return try await client.execute(
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(bytes: $0) }
+        ) {
             ($0.status, $0.headers, Data($0.body.readableBytesView))
         }
     }
 
     @discardableResult
     func publish(_ brief: Brief) async throws -> HTTPResponse.Status {
-        try await request(.put, "/v1/briefs/\(brief.id)", token: InProcessServer.publisherKey, body: try WireCoding.encoder().encode(brief)).0
+        try await request(
+            .put,
+            "/v1/briefs/\(brief.id)",
+            token: InProcessServer.publisherKey,
+            body: try WireCoding.encoder().encode(brief)
+        ).0
     }
 
     func retract(_ id: String) async throws {
@@ -65,7 +79,8 @@ struct ServerHandle: Sendable {
     /// Registers (or logs in) `user` on `device` and returns the session token.
     func login(_ user: String, device: DeviceID) async throws -> String {
         let credentials = try WireCoding.encoder().encode(
-            CredentialsV1(username: user, password: "correct horse battery", deviceId: device))
+            CredentialsV1(username: user, password: "correct horse battery", deviceId: device)
+        )
         var (status, _, body) = try await request(.post, "/v1/accounts", body: credentials)
         if status == .conflict {
             (status, _, body) = try await request(.post, "/v1/sessions", body: credentials)
@@ -111,8 +126,11 @@ struct RouterTransport: SyncTransport {
         guard (200..<300).contains(status.code) else {
             let response = try? WireCoding.decoder().decode(ErrorResponseV1.self, from: data)
             throw TransportError(
-                .status(status.code), message: response?.error.message ?? "HTTP \(status.code)", response: response,
-                retryAfter: headers[.retryAfter].flatMap(Int.init).map { .seconds($0) })
+                .status(status.code),
+                message: response?.error.message ?? "HTTP \(status.code)",
+                response: response,
+                retryAfter: headers[.retryAfter].flatMap(Int.init).map { .seconds($0) }
+            )
         }
         return try WireCoding.decoder(unknownFields: .ignore).decode(T.self, from: data)
     }
@@ -172,9 +190,12 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
 /// Briefs for the tests: the seed brief, and small ones.
 enum Briefs {
     static func seed() throws -> Brief {
+        try example("brief-ai-tech-2026-06-26.json")
+    }
+
+    static func example(_ name: String) throws -> Brief {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json")
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schema/examples/\(name)")
         return try WireCoding.decoder().decode(Brief.self, from: Data(contentsOf: url))
     }
 

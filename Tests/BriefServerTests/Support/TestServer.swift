@@ -38,8 +38,12 @@ struct TestServer {
         _ body: @escaping @Sendable (TestClient) async throws -> Value
     ) async throws -> Value {
         let app = try await buildApplication(
-            configuration: configuration, store: store, clock: clock, registry: registry,
-            logger: Logger(label: "test"))
+            configuration: configuration,
+            store: store,
+            clock: clock,
+            registry: registry,
+            logger: Logger(label: "test")
+        )
         return try await app.test(setup) { client in try await body(TestClient(client: client)) }
     }
 
@@ -89,7 +93,10 @@ struct TestClient {
             fields[.contentType] = "application/json"
         }
         return try await client.execute(
-            uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(bytes: $0) }
+            uri: uri,
+            method: method,
+            headers: fields,
+            body: body.map { ByteBuffer(bytes: $0) }
         ) { response in
             Answer(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
         }
@@ -105,18 +112,22 @@ struct TestClient {
     @discardableResult
     func register(_ user: String, device: String = "phone") async throws -> String {
         let answer = try await send(
-            .post, "/v1/accounts",
+            .post,
+            "/v1/accounts",
             json: .object([
                 "username": .string(user), "password": .string(TestServer.password), "deviceId": .string(device),
-            ]))
+            ])
+        )
         #expect(answer.status == .created, "register \(user): \(String(decoding: answer.body, as: UTF8.self))")
         return try answer.decode(SessionV1.self).token
     }
 
     func login(_ user: String, device: String, password: String = TestServer.password) async throws -> Answer {
         try await send(
-            .post, "/v1/sessions",
-            json: .object(["username": .string(user), "password": .string(password), "deviceId": .string(device)]))
+            .post,
+            "/v1/sessions",
+            json: .object(["username": .string(user), "password": .string(password), "deviceId": .string(device)])
+        )
     }
 
     @discardableResult
@@ -133,7 +144,11 @@ struct TestClient {
         if let since { query.append("since=\(since)") }
         if let limit { query.append("limit=\(limit)") }
         if let wait { query.append("wait=\(wait)") }
-        return try await send(.get, "/v1/changes" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), token: token)
+        return try await send(
+            .get,
+            "/v1/changes" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")),
+            token: token
+        )
     }
 
     /// Pages through the whole feed from `since`, returning every page.
@@ -167,8 +182,12 @@ extension JSONValue {
 }
 
 /// A mutation from `device` at wall time `wall`.
-func mutation(_ id: UInt64, _ brief: String, _ action: ReadAction, wall: Int64, device: String = "phone") -> MutationV1 {
+func mutation(_ id: UInt64, _ brief: String, _ action: ReadAction, wall: Int64, device: String = "phone") -> MutationV1
+{
     MutationV1(
-        id: id, briefID: BriefID(rawValue: brief)!, action: action,
-        stamp: HybridTimestamp(wall: wall, device: DeviceID(rawValue: device)!))
+        id: id,
+        briefID: BriefID(rawValue: brief)!,
+        action: action,
+        stamp: HybridTimestamp(wall: wall, device: DeviceID(rawValue: device)!)
+    )
 }

@@ -1,0 +1,102 @@
+import ArgumentParser
+import BriefClient
+import BriefHTTP
+import BriefModel
+import BriefStore
+import Foundation
+
+/// Where the password comes from: --password, $BRIEFSYNC_PASSWORD, or standard input.
+struct CredentialOptions: ParsableArguments {
+    @Option(help: "The server, such as http://127.0.0.1:8080.") var server: String
+    @Option(help: "The username.") var user: String
+    @Option(help: "The password (prefer $BRIEFSYNC_PASSWORD or --password-stdin: a command line is visible to others).")
+    var password: String?
+    @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
+
+    func resolvedPassword() throws -> String {
+        if let password {
+            return password
+        }
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw CLIError("no password on standard input")
+            }
+            return line
+        }
+        if let password = ProcessInfo.processInfo.environment["BRIEFSYNC_PASSWORD"] {
+            return password
+        }
+        throw CLIError("give a password with --password, $BRIEFSYNC_PASSWORD or --password-stdin")
+    }
+
+    func serverURL() throws -> URL {
+        guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw CLIError("--server \(server) is not an http:// or https:// address")
+        }
+        return url
+    }
+}
+
+struct Register: DeviceCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an account and log this device in.")
+    @ParentCommand var device: BriefDevice
+    @OptionGroup var credentials: CredentialOptions
+
+    func execute(_ home: DeviceHome) async throws {
+        let library = try home.library()
+        let url = try credentials.serverURL()
+        let session = try await BriefServiceClient(baseURL: url).register(
+            username: credentials.user,
+            password: try credentials.resolvedPassword(),
+            deviceID: library.store.deviceID,
+            deviceName: ProcessInfo.processInfo.hostName
+        )
+        try home.save(DeviceHome.Session(server: url.absoluteString, username: session.username, token: session.token))
+        print(
+            "Registered \(session.username); this device (\(session.deviceId)) is logged in to \(url.absoluteString)."
+        )
+    }
+}
+
+struct Login: DeviceCommand {
+    static let configuration = CommandConfiguration(abstract: "Log this device in.")
+    @ParentCommand var device: BriefDevice
+    @OptionGroup var credentials: CredentialOptions
+
+    func execute(_ home: DeviceHome) async throws {
+        let library = try home.library()
+        let url = try credentials.serverURL()
+        let session = try await BriefServiceClient(baseURL: url).login(
+            username: credentials.user,
+            password: try credentials.resolvedPassword(),
+            deviceID: library.store.deviceID,
+            deviceName: ProcessInfo.processInfo.hostName
+        )
+        try home.save(DeviceHome.Session(server: url.absoluteString, username: session.username, token: session.token))
+        print("Logged in as \(session.username) on \(url.absoluteString) (device \(session.deviceId)).")
+    }
+}
+
+struct Logout: DeviceCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End this device's session. Briefs and queued changes stay on the device."
+    )
+    @ParentCommand var device: BriefDevice
+
+    func execute(_ home: DeviceHome) async throws {
+        let session = try home.session()
+        if let url = URL(string: session.server) {
+            do {
+                try await BriefServiceClient(baseURL: url).logout(token: session.token)
+            } catch {
+                Terminal.error(
+                    "brief-device: the server was not told (\(explain(error).message)); the session is forgotten here"
+                )
+            }
+        }
+        home.forgetSession()
+        print("Logged out.")
+    }
+}

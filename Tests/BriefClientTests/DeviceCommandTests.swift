@@ -1,0 +1,248 @@
+import BriefClient
+import BriefModel
+import BriefServer
+import Foundation
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// `brief-device` as scripts use it: the built executable, against a server on a real socket.
+@Suite struct DeviceCommandTests {
+    @Test func aDeviceLogsInSyncsReadsOfflineAndSendsItsChanges() async throws {
+        try await LiveServer.run { url in
+            let home = try TemporaryHome()
+            // register, with the password from the environment
+            let register = try await BriefDeviceProcess.run(
+                ["--home", home.path, "register", "--server", url, "--user", "anna"],
+                environment: ["BRIEFSYNC_PASSWORD": "correct horse battery"]
+            )
+            #expect(register.code == 0, "\(register.stderr)")
+
+            let sync = try await BriefDeviceProcess.run(["--home", home.path, "sync", "--json"])
+            #expect(sync.code == 0, "\(sync.stderr)")
+            #expect(sync.json?["received"] == 2)
+            #expect(sync.json?["pushed"] == 0)
+            #expect(sync.json?["retracted"] == 0)
+
+            let list = try await BriefDeviceProcess.run(["--home", home.path, "list", "--json"])
+            let first = try #require(list.json?[0])
+            for key in ["id", "title", "topic", "date", "isRead", "isSaved", "progress"] {
+                #expect(first[key] != nil, "list --json lacks \(key)")
+            }
+
+            let read = try await BriefDeviceProcess.run(["--home", home.path, "read", "ai-tech-2026-06-26"])
+            #expect(read.code == 0 && read.stdout.contains("queued"))
+            let progress = try await BriefDeviceProcess.run([
+                "--home", home.path, "progress", "ai-tech-2026-06-26", "0.5",
+            ])
+            #expect(progress.code == 0)
+            let status = try await BriefDeviceProcess.run(["--home", home.path, "status", "--json"])
+            #expect(status.json?["pendingMutations"] == 2)
+            #expect(status.json?["briefCount"] == 2)
+            #expect(status.json?["lastSyncAt"] != nil)
+
+            let send = try await BriefDeviceProcess.run(["--home", home.path, "sync", "--json"])
+            #expect(send.json?["pushed"] == 2)
+
+            let show = try await BriefDeviceProcess.run(["--home", home.path, "show", "ai-tech-2026-06-26", "--json"])
+            #expect(show.json?["brief"]?["title"] == "Anthropic warns Alibaba cloned US AI models")
+            #expect(show.json?["readState"]?["isRead"] == true)
+            #expect(show.json?["readState"]?["progress"] == 0.5)
+
+            let text = try await BriefDeviceProcess.run(["--home", home.path, "show", "ai-tech-2026-06-26"])
+            #expect(text.stdout.contains("Friday, June 26, 2026 · from 3 podcasts, 4 episodes"))
+            #expect(!text.stdout.contains("\u{1B}["))  // not a terminal: plain text
+
+            let search = try await BriefDeviceProcess.run(["--home", home.path, "search", "distillation", "--json"])
+            #expect(search.json?[0]?["id"] == "ai-tech-2026-06-26")
+
+            let topics = try await BriefDeviceProcess.run(["--home", home.path, "topics", "--json"])
+            #expect(topics.json?[0]?["id"] == "ai-tech")
+            let unsubscribe = try await BriefDeviceProcess.run(["--home", home.path, "unsubscribe", "climate"])
+            #expect(unsubscribe.code == 0)
+            _ = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
+            let after = try await BriefDeviceProcess.run(["--home", home.path, "list", "--json"])
+            #expect(after.json?[0]?["id"] == "ai-tech-2026-06-26")
+            #expect(after.json?[1] == nil)
+        }
+    }
+
+    @Test func errorsSayWhatToDoWithExitCodes() async throws {
+        let home = try TemporaryHome()
+        // Not logged in
+        let notLoggedIn = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
+        #expect(notLoggedIn.code == 3)
+        #expect(notLoggedIn.stderr.contains("not logged in"))
+        // Unknown brief
+        let unknown = try await BriefDeviceProcess.run(["--home", home.path, "read", "no-such-brief"])
+        #expect(unknown.code == 1)
+        #expect(unknown.stderr.contains("did you sync?"))
+        // Progress out of range
+        let range = try await BriefDeviceProcess.run(["--home", home.path, "progress", "x", "1.5"])
+        #expect(range.code != 0)
+        #expect(range.stderr.contains("between 0 and 1"))
+        // None of them is a stack trace
+        for output in [notLoggedIn, unknown, range] {
+            #expect(!output.stderr.contains("Fatal error") && output.stderr.split(separator: "\n").count <= 4)
+        }
+    }
+
+    @Test func unreachableServerKeepsTheChangeAndExpiredSessionsSaySo() async throws {
+        let home = try TemporaryHome()
+        try await LiveServer.run { url in
+            _ = try await BriefDeviceProcess.run(
+                ["--home", home.path, "login", "--server", url, "--user", "anna", "--password-stdin"],
+                stdin: "correct horse battery\n"
+            )
+            let registered = try await BriefDeviceProcess.run(
+                ["--home", home.path, "register", "--server", url, "--user", "anna", "--password-stdin"],
+                stdin: "correct horse battery\n"
+            )
+            #expect(registered.code == 0, "\(registered.stderr)")
+            _ = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
+        }
+        // The server is gone: edits still work, sync says the change is kept
+        let read = try await BriefDeviceProcess.run(["--home", home.path, "read", "ai-tech-2026-06-26"])
+        #expect(read.code == 0)
+        let offline = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
+        #expect(offline.code == 4)
+        #expect(offline.stderr.contains("unreachable") && offline.stderr.contains("kept"))
+        let status = try await BriefDeviceProcess.run(["--home", home.path, "status", "--json"])
+        #expect(status.json?["pendingMutations"] == 1)
+
+        // A new server that does not know the session
+        try await LiveServer.run { url in
+            var session = try JSONDecoder().decode(
+                [String: String].self,
+                from: Data(contentsOf: home.url.appendingPathComponent("session.json"))
+            )
+            session["server"] = url
+            try JSONEncoder().encode(session).write(to: home.url.appendingPathComponent("session.json"))
+            let expired = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
+            #expect(expired.code == 3)
+            #expect(expired.stderr.contains("log in again"))
+        }
+    }
+
+    @Test func simulateConvergesAndReportsASummary() async throws {
+        try await LiveServer.run { url in
+            let run = try await BriefDeviceProcess.run([
+                "simulate", "--server", url, "--devices", "4", "--ops", "120", "--users", "2", "--seed", "7",
+                "--publisher-key", LiveServer.publisherKey,
+            ])
+            #expect(run.code == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("OK:") && run.stdout.contains("seed 7"))
+        }
+    }
+}
+
+@Suite struct ConvergenceCheckTests {
+    @Test func namesTheFirstDivergingBriefAndField() {
+        let device = DeviceID(rawValue: "d")!
+        let id = BriefID(rawValue: "b-1")!
+        let mutations = [
+            MutationV1(id: 1, briefID: id, action: .markRead, stamp: HybridTimestamp(wall: 1, device: device)),
+            MutationV1(id: 2, briefID: id, action: .progress(0.5), stamp: HybridTimestamp(wall: 2, device: device)),
+        ]
+        let expected = ConvergenceCheck.expectedStates(mutations)
+        #expect(ConvergenceCheck.firstDivergence(expected: expected, actual: expected) == nil)
+        let lagging = ConvergenceCheck.expectedStates(Array(mutations.prefix(1)))
+        #expect(
+            ConvergenceCheck.firstDivergence(expected: expected, actual: lagging)
+                == "brief b-1 field progress: expected 0.5, found 0.0"
+        )
+    }
+}
+
+// MARK: - Support
+
+/// A server with the example briefs on a real socket, for the executable to reach.
+enum LiveServer {
+    static let publisherKey = "cli-tests-publisher-key-0123456"
+
+    static func run(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.publisherKey = publisherKey
+        configuration.bcryptCost = 4
+        configuration.logLevel = .warning
+        let store = try openStore(.sqliteInMemory)
+        for brief in [try Briefs.seed(), try Briefs.example("brief-climate-2026-06-26.json")] {
+            _ = try await store.publish(brief, now: 1)
+        }
+        let app = try await buildApplication(configuration: configuration, store: store, logger: Logger(label: "cli"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await body("http://127.0.0.1:\(port)")
+        }
+    }
+}
+
+struct TemporaryHome {
+    let url: URL
+    var path: String { url.path }
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("brief-device-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+}
+
+/// Runs the built `brief-device` (from `swift build`; `$BRIEF_DEVICE` overrides the path).
+enum BriefDeviceProcess {
+    struct Output: Sendable {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+        var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(stdout.utf8)) }
+    }
+
+    static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["BRIEF_DEVICE"] {
+            return URL(fileURLWithPath: path)
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/brief-device")
+    }
+
+    /// Runs on a thread of its own: the test's cooperative threads stay free for the in-process server.
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws
+        -> Output
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment, stdin: stdin) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String], stdin: String?) throws
+        -> Output
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env.removeValue(forKey: "BRIEFSYNC_PASSWORD")
+        environment.forEach { env[$0.key] = $0.value }
+        process.environment = env
+        let (out, err, input) = (Pipe(), Pipe(), Pipe())
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+        }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            code: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+}
