@@ -127,6 +127,18 @@ let package = Package(
             path: "Server/brief-server",
             swiftSettings: swiftSettings
         ),
+        // Benchmarks: printed figures, run by scripts/bench-sync against a release build.
+        .executableTarget(
+            name: "brief-bench",
+            dependencies: [
+                "BriefClient", "BriefHTTP", "BriefModel", "BriefServer", "BriefStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/brief-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BriefModelTests",
             dependencies: [

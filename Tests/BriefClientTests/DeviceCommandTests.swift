@@ -206,19 +206,28 @@ enum BriefDeviceProcess {
     }
 
     /// Runs on a thread of its own: the test's cooperative threads stay free for the in-process server.
-    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws
-        -> Output
-    {
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        stdin: String? = nil,
+        executable: URL = executable
+    ) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try runBlocking(arguments, environment: environment, stdin: stdin) })
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(arguments, environment: environment, stdin: stdin, executable: executable)
+                    })
             }
         }
     }
 
-    private static func runBlocking(_ arguments: [String], environment: [String: String], stdin: String?) throws
-        -> Output
-    {
+    private static func runBlocking(
+        _ arguments: [String],
+        environment: [String: String],
+        stdin: String?,
+        executable: URL
+    ) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

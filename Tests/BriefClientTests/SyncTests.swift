@@ -10,6 +10,19 @@ import Testing
     let b1 = BriefID(rawValue: "b-1")!
     let b2 = BriefID(rawValue: "b-2")!
 
+    @Test func theSeedBriefArrivesOnTheDeviceUnchanged() async throws {
+        try await InProcessServer().run { server in
+            let seed = try Briefs.seed()
+            try await server.publish(seed)
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            let stored = try #require(try await phone.brief(seed.id))
+            #expect(stored.brief == seed)
+            #expect(stored.version == 1)
+            #expect(BriefTextRenderer().render(stored.brief) == BriefTextRenderer().render(seed))
+        }
+    }
+
     @Test func twoDevicesEditOfflineInOppositeOrdersAndConverge() async throws {
         try await InProcessServer().run { server in
             try await server.publish(try Briefs.small("b-1"))

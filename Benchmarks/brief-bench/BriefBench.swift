@@ -1,0 +1,119 @@
+import ArgumentParser
+import BriefClient
+import BriefHTTP
+import BriefModel
+import BriefServer
+import BriefStore
+import Foundation
+import HummingbirdBcrypt
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Measurements of BriefSync, printed as figures (never asserted). `scripts/bench-sync` runs
+/// them in order against a release build; `BenchmarkSmokeTests` runs them tiny so they cannot rot.
+@main
+struct BriefBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "brief-bench",
+        abstract: "BriefSync benchmarks.",
+        subcommands: [Populate.self, ClientSync.self, Correct.self])
+}
+
+/// Fills a server database with generated briefs shaped like the seed.
+struct Populate: AsyncParsableCommand {
+    @Option(help: "The server database, sqlite:PATH.") var database: String
+    @Option(help: "How many briefs.") var briefs: Int
+    @Option(help: "The generator's seed.") var seed: UInt64 = 1
+    @Option(help: "A user to create (password: bench-password).") var user = "bench"
+
+    func run() async throws {
+        guard let location = ConfigurationValue.database(database) else {
+            throw ValidationError("--database must be sqlite:PATH")
+        }
+        let store = try openStore(location)
+        var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
+        let started = ContinuousClock.now
+        for index in 0..<briefs {
+            _ = try await store.publish(generator.brief(index), now: Int64(index))
+        }
+        if try await store.user(named: user) == nil {
+            _ = try await store.createUser(username: user, passwordHash: Bcrypt.hash(BenchPassword.plain, cost: 4), now: 0)
+        }
+        print("populated \(briefs) briefs in \(started.duration(to: .now))")
+    }
+}
+
+/// Syncs a device (a home folder) to the server and reports wall time and peak memory.
+struct ClientSync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "client-sync")
+    @Option(help: "The server.") var server: String
+    @Option(help: "The device's store file.") var store: String
+    @Option(help: "The user.") var user = "bench"
+    @Option(help: "What to call this measurement.") var label = "sync"
+
+    func run() async throws {
+        guard let url = URL(string: server) else {
+            throw ValidationError("--server is not a URL")
+        }
+        let library = try BriefLibrary.open(at: store, configuration: {
+            var configuration = BriefLibrary.Configuration()
+            configuration.keepDays = nil
+            configuration.logger.logLevel = .warning
+            return configuration
+        }())
+        let session = try await BriefServiceClient(baseURL: url).login(
+            username: user, password: BenchPassword.plain, deviceID: library.store.deviceID)
+        library.connect(HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120))
+        let started = ContinuousClock.now
+        let report = try await library.sync()
+        let elapsed = started.duration(to: .now)
+        let held = try await library.status().briefCount
+        print(
+            "\(label): \(report.received) briefs received, \(report.pages) pages, device holds \(held), "
+                + "wall \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], fractionalPart: .show(length: 1)))), "
+                + "peak RSS \(peakResidentMiB()) MiB")
+    }
+}
+
+/// Publishes corrections of existing briefs, as a publisher would.
+struct Correct: AsyncParsableCommand {
+    @Option(help: "The server database, sqlite:PATH (corrections go straight to the store).") var database: String
+    @Option(help: "How many briefs to correct.") var count: Int
+    @Option(help: "The generator's seed used to populate.") var seed: UInt64 = 1
+
+    func run() async throws {
+        guard let location = ConfigurationValue.database(database) else {
+            throw ValidationError("--database must be sqlite:PATH")
+        }
+        let store = try openStore(location)
+        var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
+        for index in 0..<count {
+            var brief = generator.brief(index)
+            brief.title += " (corrected)"
+            _ = try await store.publish(brief, now: 1)
+        }
+        print("corrected \(count) briefs")
+    }
+}
+
+/// The peak resident set size of this process, in MiB.
+func peakResidentMiB() -> Int {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss) / (1 << 20)
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) / 1024
+    #endif
+}
+
+/// The benchmark user's password.
+enum BenchPassword {
+    static let plain = "bench-password"
+}
