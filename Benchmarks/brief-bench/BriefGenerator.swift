@@ -1,3 +1,4 @@
+import BriefClient
 import BriefModel
 import Foundation
 
@@ -5,12 +6,12 @@ import Foundation
 /// text of the seed with its words shuffled by a seeded generator, a unique id, one of five
 /// topics, and dates going back one per five briefs.
 struct BriefGenerator {
-    private var state: UInt64
+    private var random: SeededRandomGenerator
     private let template: Brief
     private static let topics = ["ai-tech", "climate", "markets", "health", "science"]
 
     init(seed: UInt64, template: Brief) {
-        state = seed
+        random = SeededRandomGenerator(seed: seed)
         self.template = template
     }
 
@@ -50,16 +51,8 @@ struct BriefGenerator {
     private mutating func vary(_ text: String) -> String {
         var words = text.split(separator: " ").map(String.init)
         for index in words.indices.reversed() where index > 0 {
-            words.swapAt(index, Int(next() % UInt64(index + 1)))
+            words.swapAt(index, Int.random(in: 0...index, using: &random))
         }
         return words.joined(separator: " ")
-    }
-
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -19,22 +19,34 @@ public enum ConvergenceCheck {
         for id in Set(expected.keys).union(actual.keys).sorted() {
             let want = expected[id] ?? ReadState(briefID: id)
             let got = actual[id] ?? ReadState(briefID: id)
-            let fields: [(String, String, String)] = [
-                ("isRead", "\(want.isRead)", "\(got.isRead)"),
-                ("isSaved", "\(want.isSaved)", "\(got.isSaved)"),
-                ("progress", "\(want.progressValue)", "\(got.progressValue)"),
-                (
-                    "lastOpenedAt", want.lastOpenedAt.map(String.init) ?? "never",
-                    got.lastOpenedAt.map(String.init) ?? "never"
-                ),
-            ]
-            if let field = fields.first(where: { $0.1 != $0.2 }) {
-                return "brief \(id) field \(field.0): expected \(field.1), found \(field.2)"
-            }
-            if want != got {
-                return "brief \(id) field stamps: expected \(want), found \(got)"
+            if let field = differingField(want, got) {
+                return "brief \(id) field \(field)"
             }
         }
         return nil
+    }
+
+    // why plain ifs: a table of (name, want, got) tuples crashed the 6.3.1 optimiser (CopyPropagation)
+    private static func differingField(_ want: ReadState, _ got: ReadState) -> String? {
+        if want.isRead != got.isRead {
+            return "isRead: expected \(want.isRead), found \(got.isRead)"
+        }
+        if want.isSaved != got.isSaved {
+            return "isSaved: expected \(want.isSaved), found \(got.isSaved)"
+        }
+        if want.progressValue != got.progressValue {
+            return "progress: expected \(want.progressValue), found \(got.progressValue)"
+        }
+        if want.lastOpenedAt != got.lastOpenedAt {
+            return "lastOpenedAt: expected \(describe(want.lastOpenedAt)), found \(describe(got.lastOpenedAt))"
+        }
+        if want != got {
+            return "stamps: expected \(want), found \(got)"
+        }
+        return nil
+    }
+
+    private static func describe(_ time: Int64?) -> String {
+        time.map { String($0) } ?? "never"
     }
 }

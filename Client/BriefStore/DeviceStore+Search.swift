@@ -50,17 +50,26 @@ extension DeviceStore {
         let categories = brief.sources.flatMap(\.alsoFromEpisode).map {
             "\($0.name): " + $0.items.joined(separator: " ")
         }
-        try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [brief.id.rawValue])
+        try removeFromSearch(brief.id.rawValue, db)
         try db.execute(
             sql: """
-                INSERT INTO briefs_search (brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO briefs_search (rowid, brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
+                VALUES ((SELECT rowid FROM briefs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                brief.id.rawValue, brief.title, brief.takeaways.joined(separator: "\n"),
+                brief.id.rawValue, brief.id.rawValue, brief.title, brief.takeaways.joined(separator: "\n"),
                 paragraphs.joined(separator: "\n"), quotes.joined(separator: "\n"), episodes.joined(separator: "\n"),
                 brief.sources.flatMap(\.highlights).joined(separator: "\n"), categories.joined(separator: "\n"),
             ]
         )
+    }
+
+    /// Removes a brief's search entry; call it before deleting the brief's row.
+    ///
+    /// why by rowid: an entry shares its brief's rowid, and FTS5 finds a rowid at once, while a
+    /// match on the unindexed brief_id column reads every entry (quadratic over a large sync).
+    static func removeFromSearch(_ id: String, _ db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM briefs_search WHERE rowid = (SELECT rowid FROM briefs WHERE id = ?)", arguments: [id])
     }
 }

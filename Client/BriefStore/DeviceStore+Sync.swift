@@ -189,8 +189,8 @@ extension DeviceStore {
                 arguments: [cutoff.iso]
             )
             for id in victims {
+                try Self.removeFromSearch(id, db)
                 try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])
             }
             return victims.count
         }
@@ -243,8 +243,8 @@ extension DeviceStore {
         if saved {
             try db.execute(sql: "UPDATE briefs SET retracted = 1 WHERE id = ?", arguments: [id.rawValue])
         } else {
+            try removeFromSearch(id.rawValue, db)
             try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id.rawValue])
-            try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id.rawValue])
         }
         return db.changesCount > 0 ? 1 : 0
     }
@@ -259,8 +259,8 @@ extension DeviceStore {
             arguments: [topic.rawValue]
         )
         for id in ids {
+            try removeFromSearch(id, db)
             try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM briefs_search WHERE brief_id = ?", arguments: [id])
         }
         return ids.count
     }

@@ -76,7 +76,7 @@ struct SimulationRun {
     let server: URL
     let seed: UInt64
     let publisherKey: String?
-    var generator: SplitMix
+    var generator: SeededRandomGenerator
     var devices: [Device] = []
     var log: [String: [MutationV1]] = [:]
     var counts = (edits: 0, syncs: 0, failedSyncs: 0, offline: 0, follows: 0, publishes: 0)
@@ -86,7 +86,7 @@ struct SimulationRun {
         self.server = server
         self.seed = seed
         self.publisherKey = publisherKey
-        generator = SplitMix(state: seed)
+        generator = SeededRandomGenerator(seed: seed)
         let client = BriefServiceClient(baseURL: server)
         let password = "simulated-password-\(seed)"
         for index in 0..<count {
@@ -240,18 +240,5 @@ struct SimulationRun {
             throw CLIError("the publisher key was refused", code: 5)
         }
         counts.publishes += 1
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a seed replays a run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

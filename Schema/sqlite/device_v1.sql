@@ -59,7 +59,8 @@ CREATE TABLE resync_seen (
     brief_id TEXT PRIMARY KEY
 );
 
--- Full-text search over every part of a brief a reader may remember.
+-- Full-text search over every part of a brief a reader may remember. Each entry takes the rowid
+-- of its brief's row, so it is found and removed by rowid (brief_id is not indexed in FTS5).
 CREATE VIRTUAL TABLE briefs_search USING fts5 (
     brief_id UNINDEXED, title, takeaways, body, quotes, episodes, highlights, categories,
     tokenize = 'unicode61 remove_diacritics 2'
