@@ -1,6 +1,7 @@
 import BriefModel
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Testing
 
 @testable import BriefServer
@@ -92,6 +93,53 @@ import Testing
             let wrong = try await client.login("anna", device: "d", password: "not the password")
             #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
             #expect(unknown.error?.message == wrong.error?.message)
+        }
+    }
+
+    @Test func failedLoginsAreCountedPerClientAddressBehindATrustedProxy() async throws {
+        let server = try TestServer {
+            $0.trustedProxies = [AddressRange("127.0.0.1")!, AddressRange("::1")!]
+            $0.loginLimits.perAddress = 2
+            $0.loginLimits.perUsername = 100
+        }
+        try await server.test(.live) { client in
+            try await client.register("anna")
+            let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+            func attempt(from address: String) async throws -> HTTPResponse.Status {
+                try await client.send(
+                    .post, "/v1/sessions", headers: [forwardedFor: address],
+                    body: try JSONEncoder().encode(
+                        JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"]))
+                ).status
+            }
+            #expect(try await attempt(from: "203.0.113.9") == .unauthorized)
+            #expect(try await attempt(from: "203.0.113.9") == .unauthorized)
+            // The third failure from that client is refused; another client behind the same proxy is not
+            #expect(try await attempt(from: "203.0.113.9") == .tooManyRequests)
+            #expect(try await attempt(from: "198.51.100.7") == .unauthorized)
+            // A forged hop in front of the real client does not help: the right-most untrusted one counts
+            #expect(try await attempt(from: "198.51.100.99, 203.0.113.9") == .tooManyRequests)
+        }
+    }
+
+    @Test func forwardedForIsIgnoredFromPeersThatAreNotTrusted() async throws {
+        let server = try TestServer {
+            $0.loginLimits.perAddress = 2
+            $0.loginLimits.perUsername = 100
+        }
+        try await server.test(.live) { client in
+            try await client.register("anna")
+            var statuses: [HTTPResponse.Status] = []
+            for address in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+                statuses.append(
+                    try await client.send(
+                        .post, "/v1/sessions", headers: [HTTPField.Name("X-Forwarded-For")!: address],
+                        body: try JSONEncoder().encode(
+                            JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"]))
+                    ).status)
+            }
+            // All three come from the same peer, whatever they claim
+            #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
         }
     }
 }
