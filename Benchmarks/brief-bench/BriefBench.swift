@@ -9,9 +9,9 @@ import HummingbirdBcrypt
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Measurements of BriefSync, printed as figures (never asserted). `scripts/bench-sync` runs
@@ -21,7 +21,8 @@ struct BriefBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brief-bench",
         abstract: "BriefSync benchmarks.",
-        subcommands: [Populate.self, ClientSync.self, Correct.self])
+        subcommands: [Populate.self, ClientSync.self, Correct.self]
+    )
 }
 
 /// Fills a server database with generated briefs shaped like the seed.
@@ -42,7 +43,11 @@ struct Populate: AsyncParsableCommand {
             _ = try await store.publish(generator.brief(index), now: Int64(index))
         }
         if try await store.user(named: user) == nil {
-            _ = try await store.createUser(username: user, passwordHash: Bcrypt.hash(BenchPassword.plain, cost: 4), now: 0)
+            _ = try await store.createUser(
+                username: user,
+                passwordHash: Bcrypt.hash(BenchPassword.plain, cost: 4),
+                now: 0
+            )
         }
         print("populated \(briefs) briefs in \(started.duration(to: .now))")
     }
@@ -60,14 +65,20 @@ struct ClientSync: AsyncParsableCommand {
         guard let url = URL(string: server) else {
             throw ValidationError("--server is not a URL")
         }
-        let library = try BriefLibrary.open(at: store, configuration: {
-            var configuration = BriefLibrary.Configuration()
-            configuration.keepDays = nil
-            configuration.logger.logLevel = .warning
-            return configuration
-        }())
+        let library = try BriefLibrary.open(
+            at: store,
+            configuration: {
+                var configuration = BriefLibrary.Configuration()
+                configuration.keepDays = nil
+                configuration.logger.logLevel = .warning
+                return configuration
+            }()
+        )
         let session = try await BriefServiceClient(baseURL: url).login(
-            username: user, password: BenchPassword.plain, deviceID: library.store.deviceID)
+            username: user,
+            password: BenchPassword.plain,
+            deviceID: library.store.deviceID
+        )
         library.connect(HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120))
         let started = ContinuousClock.now
         let report = try await library.sync()
@@ -76,7 +87,8 @@ struct ClientSync: AsyncParsableCommand {
         print(
             "\(label): \(report.received) briefs received, \(report.pages) pages, device holds \(held), "
                 + "wall \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], fractionalPart: .show(length: 1)))), "
-                + "peak RSS \(peakResidentMiB()) MiB")
+                + "peak RSS \(peakResidentMiB()) MiB"
+        )
     }
 }
 
@@ -105,11 +117,11 @@ struct Correct: AsyncParsableCommand {
 func peakResidentMiB() -> Int {
     var usage = rusage()
     #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    return Int(usage.ru_maxrss) / (1 << 20)
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss) / (1 << 20)
     #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) / 1024
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) / 1024
     #endif
 }
 

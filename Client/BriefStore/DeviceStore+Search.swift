@@ -70,6 +70,8 @@ extension DeviceStore {
     /// match on the unindexed brief_id column reads every entry (quadratic over a large sync).
     static func removeFromSearch(_ id: String, _ db: Database) throws {
         try db.execute(
-            sql: "DELETE FROM briefs_search WHERE rowid = (SELECT rowid FROM briefs WHERE id = ?)", arguments: [id])
+            sql: "DELETE FROM briefs_search WHERE rowid = (SELECT rowid FROM briefs WHERE id = ?)",
+            arguments: [id]
+        )
     }
 }

@@ -16,7 +16,10 @@ import Testing
         configuration.port = 0
         configuration.logLevel = .warning
         let app = try await buildApplication(
-            configuration: configuration, store: try openStore(.sqlite(path: database)), logger: Logger(label: "bench"))
+            configuration: configuration,
+            store: try openStore(.sqlite(path: database)),
+            logger: Logger(label: "bench")
+        )
         try await app.test(.live) { client in
             let server = "http://127.0.0.1:\(try #require(client.port))"
             let store = folder.url.appendingPathComponent("device.sqlite").path

@@ -217,7 +217,8 @@ enum BriefDeviceProcess {
                 continuation.resume(
                     with: Result {
                         try runBlocking(arguments, environment: environment, stdin: stdin, executable: executable)
-                    })
+                    }
+                )
             }
         }
     }

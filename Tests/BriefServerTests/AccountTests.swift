@@ -107,9 +107,12 @@ import Testing
             let forwardedFor = HTTPField.Name("X-Forwarded-For")!
             func attempt(from address: String) async throws -> HTTPResponse.Status {
                 try await client.send(
-                    .post, "/v1/sessions", headers: [forwardedFor: address],
+                    .post,
+                    "/v1/sessions",
+                    headers: [forwardedFor: address],
                     body: try JSONEncoder().encode(
-                        JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"]))
+                        JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"])
+                    )
                 ).status
             }
             #expect(try await attempt(from: "203.0.113.9") == .unauthorized)
@@ -133,10 +136,14 @@ import Testing
             for address in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
                 statuses.append(
                     try await client.send(
-                        .post, "/v1/sessions", headers: [HTTPField.Name("X-Forwarded-For")!: address],
+                        .post,
+                        "/v1/sessions",
+                        headers: [HTTPField.Name("X-Forwarded-For")!: address],
                         body: try JSONEncoder().encode(
-                            JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"]))
-                    ).status)
+                            JSONValue.object(["username": "anna", "password": "wrong password!", "deviceId": "d"])
+                        )
+                    ).status
+                )
             }
             // All three come from the same peer, whatever they claim
             #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
