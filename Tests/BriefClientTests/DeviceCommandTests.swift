@@ -2,8 +2,10 @@ import BriefClient
 import BriefModel
 import BriefServer
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
+import NIOCore
 import Testing
 
 /// `brief-device` as scripts use it: the built executable, against a server on a real socket.
@@ -121,6 +123,64 @@ import Testing
             let expired = try await BriefDeviceProcess.run(["--home", home.path, "sync"])
             #expect(expired.code == 3)
             #expect(expired.stderr.contains("log in again"))
+        }
+    }
+
+    @Test func watchSyncsOnNewsAndStopsCleanlyOnInterrupt() async throws {
+        let home = try TemporaryHome()
+        let server = try InProcessServer()
+        var configuration = server.configuration
+        configuration.port = 0
+        let app = try await buildApplication(
+            configuration: configuration,
+            store: server.store,
+            logger: Logger(label: "watch")
+        )
+        try await app.test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))"
+            let registered = try await BriefDeviceProcess.run(
+                [
+                    "--home", home.path, "register", "--server", url, "--user", "anna", "--password",
+                    "correct horse battery",
+                ])
+            #expect(registered.code == 0, "\(registered.stderr)")
+
+            // Given a device watching
+            let watcher = Process()
+            watcher.executableURL = BriefDeviceProcess.executable
+            watcher.arguments = ["--home", home.path, "sync", "--watch"]
+            let output = Pipe()
+            watcher.standardOutput = output
+            watcher.standardError = output
+            try watcher.run()
+            try await Task.sleep(for: .milliseconds(800))
+
+            // When a brief is published, it arrives without another command
+            let brief = try Briefs.small("b-watch")
+            _ = try await client.execute(
+                uri: "/v1/briefs/b-watch",
+                method: .put,
+                headers: [.authorization: "Bearer \(InProcessServer.publisherKey)"],
+                body: ByteBuffer(bytes: try WireCoding.encoder().encode(brief))
+            )
+            var arrived = false
+            for _ in 0..<100 where !arrived {
+                try await Task.sleep(for: .milliseconds(100))
+                let list = try await BriefDeviceProcess.run(["--home", home.path, "list", "--json"])
+                arrived = list.json?[0]?["id"] == "b-watch"
+            }
+            #expect(arrived)
+
+            // And Ctrl-C stops it cleanly
+            watcher.interrupt()
+            let stopped = ContinuousClock.now
+            while watcher.isRunning, ContinuousClock.now - stopped < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(!watcher.isRunning)
+            #expect(watcher.terminationStatus == 0)
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(text.contains("Stopped."))
         }
     }
 

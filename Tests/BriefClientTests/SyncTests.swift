@@ -95,8 +95,8 @@ import Testing
             try await phone.setProgress(b1, 0.3)
             try await phone.setProgress(b1, 0.6)
 
-            // The first push is applied but its answer lost; the next is delivered twice
-            let flaky = FlakyTransport(transport, faults: [.loseResponse, .duplicate])
+            // The first push is applied but its answer lost; the next is delivered twice, and late
+            let flaky = FlakyTransport(transport, faults: [.loseResponse, .duplicate, .delay(.milliseconds(300))])
             phone.connect(flaky)
             await #expect(throws: SyncError.self) { try await phone.sync() }
             #expect(try await phone.status().pendingMutations == 2)

@@ -147,6 +147,8 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
         case duplicate
         /// The server answers 503 with Retry-After.
         case unavailable
+        /// The answer arrives late.
+        case delay(Duration)
     }
 
     private let base: any SyncTransport
@@ -183,6 +185,10 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
             return try await call()
         case .unavailable:
             throw TransportError(.status(503), message: "test: unavailable", retryAfter: .seconds(7))
+        case .delay(let duration):
+            let answer = try await call()
+            try await Task.sleep(for: duration)
+            return answer
         }
     }
 }
