@@ -120,12 +120,12 @@ import Testing
             let token = try await client.register("anna")
             let since = try await client.changes(token).decode(ChangesPageV1.self).nextToken
             let started = ContinuousClock.now
-            async let held = client.changes(token, since: since, wait: 20)
+            async let held = client.changes(token, since: since, wait: 60)
             try await Task.sleep(for: .milliseconds(300))
             try await client.publish(try TestServer.brief("b-1"))
             let page = try await held.decode(ChangesPageV1.self)
             #expect(page.briefs.map(\.brief.id.rawValue) == ["b-1"])
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(45))  // woken, not timed out
         }
     }
 
