@@ -45,18 +45,8 @@ struct Register: DeviceCommand {
     @OptionGroup var credentials: CredentialOptions
 
     func execute(_ home: DeviceHome) async throws {
-        let library = try home.library()
-        let url = try credentials.serverURL()
-        let session = try await BriefServiceClient(baseURL: url).register(
-            username: credentials.user,
-            password: try credentials.resolvedPassword(),
-            deviceID: library.store.deviceID,
-            deviceName: ProcessInfo.processInfo.hostName
-        )
-        try home.save(DeviceHome.Session(server: url.absoluteString, username: session.username, token: session.token))
-        print(
-            "Registered \(session.username); this device (\(session.deviceId)) is logged in to \(url.absoluteString)."
-        )
+        let (session, server) = try await credentials.startSession(for: home, registering: true)
+        print("Registered \(session.username); this device (\(session.deviceId)) is logged in to \(server).")
     }
 }
 
@@ -66,16 +56,24 @@ struct Login: DeviceCommand {
     @OptionGroup var credentials: CredentialOptions
 
     func execute(_ home: DeviceHome) async throws {
-        let library = try home.library()
-        let url = try credentials.serverURL()
-        let session = try await BriefServiceClient(baseURL: url).login(
-            username: credentials.user,
-            password: try credentials.resolvedPassword(),
-            deviceID: library.store.deviceID,
-            deviceName: ProcessInfo.processInfo.hostName
-        )
+        let (session, server) = try await credentials.startSession(for: home, registering: false)
+        print("Logged in as \(session.username) on \(server) (device \(session.deviceId)).")
+    }
+}
+
+extension CredentialOptions {
+    /// Registers or logs in the home's device and saves the session there.
+    func startSession(for home: DeviceHome, registering: Bool) async throws -> (SessionV1, server: String) {
+        let deviceID = try home.library().store.deviceID
+        let url = try serverURL()
+        let client = BriefServiceClient(baseURL: url)
+        let (password, name) = (try resolvedPassword(), ProcessInfo.processInfo.hostName)
+        let session =
+            registering
+            ? try await client.register(username: user, password: password, deviceID: deviceID, deviceName: name)
+            : try await client.login(username: user, password: password, deviceID: deviceID, deviceName: name)
         try home.save(DeviceHome.Session(server: url.absoluteString, username: session.username, token: session.token))
-        print("Logged in as \(session.username) on \(url.absoluteString) (device \(session.deviceId)).")
+        return (session, url.absoluteString)
     }
 }
 

@@ -31,8 +31,7 @@ struct Subscribe: DeviceCommand {
     @Argument(help: "The topic's id.") var topic: String
 
     func execute(_ home: DeviceHome) async throws {
-        let session = try home.session()
-        let status = try await client(session).setFollowing(try topicID(topic), true, token: session.token)
+        let status = try await setFollowing(topic, true, home)
         print("Following \(status.id) (\(status.name)); sync to receive its briefs.")
     }
 }
@@ -45,8 +44,7 @@ struct Unsubscribe: DeviceCommand {
     @Argument(help: "The topic's id.") var topic: String
 
     func execute(_ home: DeviceHome) async throws {
-        let session = try home.session()
-        let status = try await client(session).setFollowing(try topicID(topic), false, token: session.token)
+        let status = try await setFollowing(topic, false, home)
         print("No longer following \(status.id) (\(status.name)).")
     }
 }
@@ -58,9 +56,10 @@ private func client(_ session: DeviceHome.Session) throws -> BriefServiceClient 
     return BriefServiceClient(baseURL: url)
 }
 
-private func topicID(_ text: String) throws -> TopicID {
-    guard let id = TopicID(rawValue: text) else {
-        throw CLIError("\"\(text)\" is not a topic id")
+private func setFollowing(_ topic: String, _ follow: Bool, _ home: DeviceHome) async throws -> TopicStatusV1 {
+    guard let id = TopicID(rawValue: topic) else {
+        throw CLIError("\"\(topic)\" is not a topic id")
     }
-    return id
+    let session = try home.session()
+    return try await client(session).setFollowing(id, follow, token: session.token)
 }
