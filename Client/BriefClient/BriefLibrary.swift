@@ -95,7 +95,7 @@ public final class BriefLibrary: Sendable {
     /// Sets the reading position, 0…1. Moving forward reports progress; moving back is an
     /// explicit restart at that position (progress otherwise keeps the furthest point).
     public func setProgress(_ id: BriefID, _ fraction: Double) async throws {
-        let current = try await store.brief(id)?.readState.progressValue ?? 0
+        let current = try await store.readState(id).progressValue
         try await record(fraction >= current ? .progress(fraction) : .restartProgress(fraction), id)
     }
 

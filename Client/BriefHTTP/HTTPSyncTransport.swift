@@ -62,13 +62,9 @@ public struct BriefServiceClient: Sendable {
     public func register(username: String, password: String, deviceID: DeviceID, deviceName: String? = nil)
         async throws -> SessionV1
     {
-        try await connection(nil).send(
-            "POST",
+        try await startSession(
             "v1/accounts",
-            body: try WireCoding.encoder().encode(
-                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
-            ),
-            as: SessionV1.self
+            CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
         )
     }
 
@@ -76,13 +72,9 @@ public struct BriefServiceClient: Sendable {
     public func login(username: String, password: String, deviceID: DeviceID, deviceName: String? = nil)
         async throws -> SessionV1
     {
-        try await connection(nil).send(
-            "POST",
+        try await startSession(
             "v1/sessions",
-            body: try WireCoding.encoder().encode(
-                CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
-            ),
-            as: SessionV1.self
+            CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
         )
     }
 
@@ -99,6 +91,15 @@ public struct BriefServiceClient: Sendable {
     /// Follows or unfollows a topic.
     public func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws -> TopicStatusV1 {
         try await connection(token).send(follow ? "PUT" : "DELETE", "v1/topics/\(topic)/follow", as: TopicStatusV1.self)
+    }
+
+    private func startSession(_ path: String, _ credentials: CredentialsV1) async throws -> SessionV1 {
+        try await connection(nil).send(
+            "POST",
+            path,
+            body: try WireCoding.encoder().encode(credentials),
+            as: SessionV1.self
+        )
     }
 
     private func connection(_ token: String?) -> HTTPConnection {

@@ -81,6 +81,11 @@ public struct DeviceStore: Sendable {
         }
     }
 
+    /// The reader's state of one brief, pending changes applied; an empty state when there is none.
+    public func readState(_ id: BriefID) async throws -> ReadState {
+        try await writer.read { db in try Self.visibleState(db, id) }
+    }
+
     /// Where the device's sync stands.
     public func status() async throws -> SyncStatus {
         try await writer.read { db in

@@ -13,7 +13,8 @@ struct ChangesRoutes {
     func get(_ request: Request, context: BriefRequestContext) async throws -> Response {
         let session = try context.requireSession()
         let query = try Query(request.uri.queryParameters, configuration: environment.configuration)
-        let position = try await startPosition(query.since, user: session.userID)
+        let feed = try await environment.store.feedState()
+        let position = try startPosition(query.since, user: session.userID, feed: feed)
 
         // Read the generation before querying: a change that commits after the query wakes the wait.
         let generation = environment.notifier.generation(for: session.userID)
@@ -24,14 +25,13 @@ struct ChangesRoutes {
             environment.metrics.longPollsHeld(environment.notifier.heldCount)
             batch = try await changes(for: session.userID, after: position, limit: query.limit)
         }
-        let epoch = try await environment.store.feedState().epoch
         let page = ChangesPageV1(
             briefs: batch.briefs,
             retractions: batch.retractions,
             readStates: batch.readStates,
             unfollowedTopics: batch.unfollowedTopics,
             nextToken: environment.tokens.encode(
-                ChangeToken(epoch: epoch, position: batch.nextPosition),
+                ChangeToken(epoch: feed.epoch, position: batch.nextPosition),
                 for: Self.scope(session.userID)
             ),
             hasMore: batch.hasMore
@@ -69,7 +69,7 @@ struct ChangesRoutes {
 
     /// The position a token stands for, after checking it is this server's, this user's and not
     /// older than the tombstones kept.
-    private func startPosition(_ since: String?, user: UserID) async throws -> UInt64 {
+    private func startPosition(_ since: String?, user: UserID, feed: FeedState) throws -> UInt64 {
         guard let since else {
             return 0
         }
@@ -83,7 +83,6 @@ struct ChangesRoutes {
                 "The change token was not issued to this user by this server. Sync again without a token."
             )
         }
-        let feed = try await environment.store.feedState()
         guard token.epoch == feed.epoch, token.position >= feed.purgedThrough else {
             let days = environment.configuration.tombstoneRetention / 86_400_000
             throw APIError(
