@@ -62,7 +62,7 @@ struct HTTPConnection: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await Self.load(request, in: session)
         } catch is CancellationError {
             throw TransportError(.cancelled, message: "The request to \(host) was cancelled.")
         } catch let error as URLError {
@@ -84,6 +84,34 @@ struct HTTPConnection: Sendable {
 
     var host: String { baseURL.host ?? baseURL.absoluteString }
 
+    /// One request whose URLSession task is cancelled when the calling task is.
+    ///
+    /// FoundationNetworking's async `data(for:)` does not stop a request when the awaiting task
+    /// is cancelled, so a held long-poll would keep a stopping app waiting for the whole hold.
+    private static func load(_ request: URLRequest, in session: URLSession) async throws -> (Data, URLResponse) {
+        let pending = PendingRequest()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let task = session.dataTask(with: request) { data, response, error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let response {
+                        continuation.resume(returning: (data ?? Data(), response))
+                    } else {
+                        continuation.resume(throwing: URLError(.badServerResponse))
+                    }
+                }
+                if pending.start(task) {
+                    task.resume()
+                } else {
+                    continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            pending.cancel()
+        }
+    }
+
     private func transportError(_ error: URLError) -> TransportError {
         switch error.code {
         case .timedOut:
@@ -100,5 +128,28 @@ struct HTTPConnection: Sendable {
         default:
             return TransportError(.unreachable, message: "\(host) cannot be reached (\(error.localizedDescription)).")
         }
+    }
+}
+
+/// A URLSession task that may be cancelled before or after it starts.
+private final class PendingRequest: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: URLSessionDataTask?
+    private var cancelled = false
+
+    /// Keeps the task for a later cancel; false when the caller was cancelled already.
+    func start(_ task: URLSessionDataTask) -> Bool {
+        lock.withLock {
+            self.task = task
+            return !cancelled
+        }
+    }
+
+    func cancel() {
+        let task = lock.withLock {
+            cancelled = true
+            return self.task
+        }
+        task?.cancel()
     }
 }

@@ -30,6 +30,9 @@ struct Sync: DeviceCommand {
     }
 
     func execute(_ home: DeviceHome) async throws {
+        // Ctrl-C is caught from the start, so that one arriving during the first sync still stops
+        // the watch cleanly instead of killing the process halfway.
+        let interrupted = watch ? Interrupts.wait() : nil
         let (library, session) = try home.connectedLibrary()
         let showProgress = !json && Terminal.errorIsInteractive
         let report = try await library.sync { report in
@@ -61,12 +64,11 @@ struct Sync: DeviceCommand {
                     + (report.fullResync ? " (started over: the server no longer knew this device's place)" : "") + "."
             )
         }
-        guard watch else {
+        guard let interrupted else {
             return
         }
         Terminal.error("Watching for changes; Ctrl-C stops.")
         let live = Task { try await library.runLive() }
-        let interrupted = Interrupts.wait()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await interrupted.value }
             group.addTask { _ = try? await live.value }
@@ -82,22 +84,41 @@ struct Sync: DeviceCommand {
 }
 
 /// Turns SIGINT and SIGTERM into a task that finishes, so that --watch stops cleanly.
+///
+/// A plain handler writes one byte to a pipe (write is async-signal-safe) and a thread of its
+/// own waits on the pipe's other end. The handler is in place when `wait()` returns, on every
+/// thread, whatever disposition the process inherited (a background job starts with SIGINT
+/// ignored). Dispatch signal sources were used before; on Linux they arm asynchronously, and a
+/// signal arriving in between was lost.
 enum Interrupts {
+    private nonisolated(unsafe) static var wakeFD: Int32 = -1
+
     static func wait() -> Task<Void, Never> {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-        let stream = AsyncStream<Void> { continuation in
-            for source in sources {
-                source.setEventHandler { continuation.yield() }
-                source.resume()
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            return Task {}  // without a pipe, the default action (exit) still stops the watch
+        }
+        let (readFD, writeFD) = (ends[0], ends[1])
+        wakeFD = writeFD
+        for number in [SIGINT, SIGTERM] {
+            signal(number) { _ in
+                var byte: UInt8 = 1
+                _ = write(Interrupts.wakeFD, &byte, 1)
             }
         }
         return Task {
-            for await _ in stream {
-                break
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    Thread.detachNewThread {
+                        var byte: UInt8 = 0
+                        while read(readFD, &byte, 1) < 0 && errno == EINTR {}
+                        continuation.resume()
+                    }
+                }
+            } onCancel: {
+                var byte: UInt8 = 0
+                _ = write(writeFD, &byte, 1)
             }
-            sources.forEach { $0.cancel() }
         }
     }
 }

@@ -8,6 +8,10 @@ import Logging
 import NIOCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `brief-device` as scripts use it: the built executable, against a server on a real socket.
 @Suite struct DeviceCommandTests {
     @Test func aDeviceLogsInSyncsReadsOfflineAndSendsItsChanges() async throws {
@@ -146,14 +150,9 @@ import Testing
             #expect(registered.code == 0, "\(registered.stderr)")
 
             // Given a device watching
-            let watcher = Process()
-            watcher.executableURL = BriefDeviceProcess.executable
-            watcher.arguments = ["--home", home.path, "sync", "--watch"]
-            let output = Pipe()
-            watcher.standardOutput = output
-            watcher.standardError = output
-            try watcher.run()
-            try await Task.sleep(for: .milliseconds(800))
+            let watcher = try BackgroundDevice(["--home", home.path, "sync", "--watch"])
+            defer { watcher.kill() }
+            #expect(try await watcher.waitForOutput(containing: "Watching"), "\(watcher.output)")
 
             // When a brief is published, it arrives without another command
             let brief = try Briefs.small("b-watch")
@@ -171,16 +170,15 @@ import Testing
             }
             #expect(arrived)
 
-            // And Ctrl-C stops it cleanly
+            // And Ctrl-C stops it cleanly, even while a long-poll is held
+            // (the device holds 25-second long-polls: stopping well before that means the held
+            // request was cancelled, not waited out)
+            let interruptedAt = ContinuousClock.now
             watcher.interrupt()
-            let stopped = ContinuousClock.now
-            while watcher.isRunning, ContinuousClock.now - stopped < .seconds(30) {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(!watcher.isRunning)
-            #expect(watcher.terminationStatus == 0)
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(text.contains("Stopped."))
+            let status = try await watcher.exitStatus(within: .seconds(60))
+            #expect(status == 0, "\(watcher.output)")
+            #expect(ContinuousClock.now - interruptedAt < .seconds(15))
+            #expect(watcher.output.contains("Stopped."))
         }
     }
 
@@ -306,13 +304,103 @@ enum BriefDeviceProcess {
             input.fileHandleForWriting.write(Data(stdin.utf8))
         }
         try input.fileHandleForWriting.close()
+        // Both pipes are drained at once: a child that fills one while the other is read would block.
+        let errorText = OutputBuffer()
+        let errorRead = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            errorText.append(err.fileHandleForReading.readDataToEndOfFile())
+            errorRead.signal()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        errorRead.wait()
+        let stderr = errorText.data
         return Output(
             code: process.terminationStatus,
             stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self)
         )
+    }
+}
+
+/// Output that a reader thread appends to while a test reads it.
+final class OutputBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected = Data()
+
+    func append(_ chunk: Data) {
+        lock.withLock { collected.append(chunk) }
+    }
+
+    var data: Data { lock.withLock { collected } }
+    var text: String { String(decoding: data, as: UTF8.self) }
+}
+
+/// A `brief-device` left running (e.g. `sync --watch`), its standard output and error collected as
+/// they come, so that a test can wait for a line, interrupt it, and wait for its exit without
+/// ever asking a running process for its status.
+final class BackgroundDevice: @unchecked Sendable {
+    private let process = Process()
+    private let collected = OutputBuffer()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = BriefDeviceProcess.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        let collected = self.collected
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                collected.append(chunk)
+            }
+        }
+        try process.run()
+    }
+
+    var output: String { collected.text }
+
+    /// Waits until the output holds `text`; false when it has not appeared within `limit`.
+    func waitForOutput(containing text: String, within limit: Duration = .seconds(60)) async throws -> Bool {
+        let start = ContinuousClock.now
+        while !output.contains(text) {
+            guard ContinuousClock.now - start < limit, process.isRunning else {
+                return output.contains(text)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
+    func interrupt() {
+        process.interrupt()
+    }
+
+    /// The exit status, or nil (after killing it) when the process has not ended within `limit`.
+    func exitStatus(within limit: Duration) async throws -> Int32? {
+        let start = ContinuousClock.now
+        while process.isRunning {
+            guard ContinuousClock.now - start < limit else {
+                kill()
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // The last output may still be in the pipe when the process has just ended.
+        try await Task.sleep(for: .milliseconds(200))
+        return process.terminationStatus
+    }
+
+    func kill() {
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+        }
     }
 }
