@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         // SQLite stores of the server and of devices
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        // The PostgreSQL store, for several instances behind a proxy
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         // Structured logging, metrics and their Prometheus exposition, graceful shutdown
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -91,7 +93,10 @@ let package = Package(
             path: "Schema",
             exclude: ["openapi.yaml", "brief.schema.json", "examples"],
             sources: ["Swift"],
-            resources: [.embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/device_v1.sql")],
+            resources: [
+                .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/device_v1.sql"),
+                .embedInCode("postgres/pg_server_v1.sql"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -101,6 +106,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,6 +145,17 @@ let package = Package(
             path: "Benchmarks/brief-bench",
             swiftSettings: swiftSettings
         ),
+        // Tests-only: the throwaway PostgreSQL and nginx that scripts/test provides.
+        .target(
+            name: "BriefTestSupport",
+            dependencies: [
+                "BriefServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/BriefTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BriefModelTests",
             dependencies: [
@@ -152,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "BriefClientTests",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefServer",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefServer", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -162,8 +179,9 @@ let package = Package(
         .testTarget(
             name: "BriefServerTests",
             dependencies: [
-                "BriefServer", "BriefModel", "BriefToken",
+                "BriefServer", "BriefModel", "BriefToken", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),

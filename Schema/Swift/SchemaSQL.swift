@@ -6,6 +6,11 @@ public enum SchemaSQL {
         ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self))
     ]
 
+    /// PostgreSQL migrations of the server in order. Statements end with `;` at the end of a line.
+    public static let postgres: [(id: String, sql: String)] = [
+        ("server_v1", String(decoding: PackageResources.pg_server_v1_sql, as: UTF8.self))
+    ]
+
     /// The device store's SQLite migrations in order.
     public static let device: [(id: String, sql: String)] = [
         ("device_v1", String(decoding: PackageResources.device_v1_sql, as: UTF8.self))

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// Builds the whole service: store, token codec, notifier, routes and background services.
 ///
@@ -56,6 +57,7 @@ public func buildApplication(
     )
     app.addServices(
         environment.notifier,
+        ChangeRelay(store: store, notifier: environment.notifier),
         TombstonePurger(
             store: store,
             clock: clock,
@@ -67,7 +69,19 @@ public func buildApplication(
     return app
 }
 
-/// Opens the store a configuration names, creating the SQLite file and its folder if needed.
+/// Opens the store a configuration names: creates the SQLite file and its folder if needed, or
+/// connects to PostgreSQL; either way migrates the schema. Call ``DeltaStore/shutdown()`` when done.
+public func openStore(_ database: ServerConfiguration.Database, logger: Logger) async throws -> any DeltaStore {
+    switch database {
+    case .postgres(let settings):
+        return try await PostgresDeltaStore.connect(settings, logger: logger)
+    case .sqlite, .sqliteInMemory:
+        return try openStore(database)
+    }
+}
+
+/// Opens an SQLite store without suspending (tests, tools). A PostgreSQL database needs
+/// ``openStore(_:logger:)``.
 public func openStore(_ database: ServerConfiguration.Database) throws -> any DeltaStore {
     switch database {
     case .sqliteInMemory:
@@ -76,6 +90,38 @@ public func openStore(_ database: ServerConfiguration.Database) throws -> any De
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return try SQLiteDeltaStore.open(path: path)
+    case .postgres:
+        throw StoreOpeningError(message: "a PostgreSQL store is opened with openStore(_:logger:), which connects")
+    }
+}
+
+/// A store that cannot be opened as asked.
+public struct StoreOpeningError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Relays changes committed by other instances (``DeltaStore/listenForChanges(_:)``) to this
+/// instance's long-polls, until graceful shutdown.
+struct ChangeRelay: Service {
+    let store: any DeltaStore
+    let notifier: ChangeNotifier
+
+    func run() async throws {
+        let notifier = self.notifier
+        try? await cancelWhenGracefulShutdown {
+            try await store.listenForChanges { signal in
+                switch signal {
+                case .everyone:
+                    notifier.notifyAll()
+                case .user(let user):
+                    notifier.notify(user: user)
+                }
+            }
+        }
+        // why: a store with nothing to listen for returns at once, and a service that returns early
+        // would stop the whole service group
+        try? await gracefulShutdown()
     }
 }
 

@@ -18,7 +18,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (BRIEFSYNC_HOST).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one (BRIEFSYNC_PORT).") var port: Int?
-    @Option(help: "sqlite:PATH or sqlite::memory: (BRIEFSYNC_DATABASE).") var database: String?
+    @Option(
+        help: """
+            sqlite:PATH, sqlite::memory:, or postgres://USER@HOST:PORT/DB[?sslmode=require] for several \
+            instances; the password in the URL or BRIEFSYNC_DATABASE_PASSWORD (BRIEFSYNC_DATABASE).
+            """
+    )
+    var database: String?
     @Option(help: "Key publishers send as Bearer token; no key, no publishing (BRIEFSYNC_PUBLISHER_KEY).")
     var publisherKey: String?
     @Option(
@@ -62,7 +68,7 @@ struct Serve: AsyncParsableCommand {
 
         let store: any DeltaStore
         do {
-            store = try openStore(configuration.database)
+            store = try await openStore(configuration.database, logger: logger)
             if demo {
                 try await Demo.load(into: store, configuration: configuration, logger: logger)
             }
@@ -88,6 +94,7 @@ struct Serve: AsyncParsableCommand {
             ]
         )
         try await app.runService()
+        await store.shutdown()
     }
 
     /// Flags first, then `BRIEFSYNC_…` variables, then the defaults.
@@ -115,8 +122,21 @@ struct Serve: AsyncParsableCommand {
         ) {
             configuration.port = port
         }
-        if let database = try parsed(value(database, "DATABASE"), "database", ConfigurationValue.database) {
+        if let text = value(database, "DATABASE") {
+            // why not echoed: the URL may hold the database password
+            guard let database = ConfigurationValue.database(text) else {
+                throw SettingError(
+                    message: "--database is not usable: expected sqlite:PATH, sqlite::memory: or "
+                        + "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=require&sslrootcert=PATH]"
+                )
+            }
             configuration.database = database
+        }
+        if case .postgres(var settings) = configuration.database, settings.password == nil,
+            let password = environment["BRIEFSYNC_DATABASE_PASSWORD"]
+        {
+            settings.password = password
+            configuration.database = .postgres(settings)
         }
         if let key = value(publisherKey, "PUBLISHER_KEY") {
             guard key.count >= 16 else {

@@ -8,7 +8,8 @@ import Logging
 /// | --- | --- | --- |
 /// | host | `--host` / `BRIEFSYNC_HOST` | `127.0.0.1` |
 /// | port | `--port` / `BRIEFSYNC_PORT` | `8080` (0 picks a free one) |
-/// | database | `--database` / `BRIEFSYNC_DATABASE` | `sqlite:./data/briefsync.sqlite` |
+/// | database | `--database` / `BRIEFSYNC_DATABASE`: `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` | `sqlite:./data/briefsync.sqlite` |
+/// | database password | in the URL, or `BRIEFSYNC_DATABASE_PASSWORD` | none |
 /// | publisher key | `--publisher-key` / `BRIEFSYNC_PUBLISHER_KEY` | none: publishing is off |
 /// | token secret | `--token-secret` / `BRIEFSYNC_TOKEN_SECRET` | generated once, kept in the database |
 /// | tombstone retention | `--tombstone-retention` / `BRIEFSYNC_TOMBSTONE_RETENTION` | `30d` |
@@ -23,6 +24,8 @@ public struct ServerConfiguration: Sendable {
         case sqlite(path: String)
         /// An SQLite database in memory, gone when the process ends: for tests.
         case sqliteInMemory
+        /// A PostgreSQL database, shared by every instance that names it.
+        case postgres(PostgresSettings)
     }
 
     public var host = "127.0.0.1"
@@ -143,8 +146,12 @@ public enum ConfigurationValue {
         return nil
     }
 
-    /// `sqlite:PATH` or `sqlite::memory:`.
+    /// `sqlite:PATH`, `sqlite::memory:`, or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=require]`
+    /// (see ``PostgresSettings``).
     public static func database(_ text: String) -> ServerConfiguration.Database? {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            return PostgresSettings(url: text).map { .postgres($0) }
+        }
         guard text.hasPrefix("sqlite:") else {
             return nil
         }

@@ -14,6 +14,7 @@ import BriefModel
 /// - Feed: ``changes(for:after:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
 /// - Read-state: ``push(_:for:applier:now:)``
 /// - Topics: ``topics(for:)``, ``setFollowing(_:_:for:)``
+/// - Several instances: ``listenForChanges(_:)``
 public protocol DeltaStore: Sendable {
     /// Creates a user. - Throws: ``StoreError/duplicate`` when the name is taken (case-insensitively).
     func createUser(username: String, passwordHash: String, now: Int64) async throws -> UserRecord
@@ -56,6 +57,28 @@ public protocol DeltaStore: Sendable {
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
     /// Answers when the database does; throws otherwise.
     func ping() async throws
+
+    /// Calls `onChange` for changes that *other processes* commit to this database, until the
+    /// task is cancelled, so that their long-polls wake here too. A store that only one process
+    /// uses returns at once.
+    func listenForChanges(_ onChange: @escaping @Sendable (ChangeSignal) -> Void) async throws
+    /// Closes connections; the store answers nothing afterwards.
+    func shutdown() async
+}
+
+extension DeltaStore {
+    /// One process per database: nothing to listen for.
+    public func listenForChanges(_ onChange: @escaping @Sendable (ChangeSignal) -> Void) async throws {}
+    /// Nothing to close.
+    public func shutdown() async {}
+}
+
+/// Whom a change committed elsewhere concerns.
+public enum ChangeSignal: Sendable, Hashable {
+    /// A brief: every user.
+    case everyone
+    /// One user's read-state or subscriptions.
+    case user(UserID)
 }
 
 /// A user's row id.
@@ -147,5 +170,10 @@ public enum StoreError: Error, Sendable, Hashable {
         public var index: Int
         /// The brief it names.
         public var briefID: BriefID
+
+        public init(index: Int, briefID: BriefID) {
+            self.index = index
+            self.briefID = briefID
+        }
     }
 }

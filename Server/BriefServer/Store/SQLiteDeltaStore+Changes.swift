@@ -35,99 +35,50 @@ extension SQLiteDeltaStore {
         try await read { db in
             let after = Int64(clamping: position)
             let head = try Int64.fetchOne(db, sql: "SELECT position FROM feed_head") ?? 0
-            var streams: [PeekingCursor] = [
-                PeekingCursor(kind: .brief, try Row.fetchCursor(db, sql: FeedSQL.briefs, arguments: [after, user])),
-                PeekingCursor(kind: .brief, try Row.fetchCursor(db, sql: FeedSQL.backfill, arguments: [user, after])),
-                PeekingCursor(
-                    kind: .readState,
-                    try Row.fetchCursor(db, sql: FeedSQL.readStates, arguments: [user, after])
+            let streams: [any FeedStream] = [
+                SQLiteFeedStream(
+                    try Row.fetchCursor(db, sql: FeedSQL.briefs, arguments: [after, user]),
+                    as: Self.brief
                 ),
-                PeekingCursor(
-                    kind: .unfollow,
-                    try Row.fetchCursor(db, sql: FeedSQL.unfollowed, arguments: [user, after])
+                SQLiteFeedStream(
+                    try Row.fetchCursor(db, sql: FeedSQL.backfill, arguments: [user, after]),
+                    as: Self.brief
                 ),
+                SQLiteFeedStream(try Row.fetchCursor(db, sql: FeedSQL.readStates, arguments: [user, after])) {
+                    .readState($0["state"])
+                },
+                SQLiteFeedStream(try Row.fetchCursor(db, sql: FeedSQL.unfollowed, arguments: [user, after])) {
+                    .unfollow(topic: $0["topic_id"])
+                },
             ]
-            for index in streams.indices {
-                try streams[index].advance()
-            }
-            var batch = ChangeBatch(nextPosition: UInt64(max(head, after)), hasMore: false)
-            var taken = 0
-            var bytes = 0
-            var seenBriefs = Set<String>()
-            var lastPosition = after
-            while let index = streams.indices.filter({ streams[$0].current != nil })
-                .min(by: { streams[$0].position < streams[$1].position })
-            {
-                if taken >= limit || (taken > 0 && bytes >= maxBytes) {
-                    batch.hasMore = true
-                    break
-                }
-                let row = streams[index].current!
-                lastPosition = streams[index].position
-                switch streams[index].kind {
-                case .brief:
-                    let id: String = row["id"]
-                    if seenBriefs.insert(id).inserted {
-                        bytes += try Self.add(brief: row, to: &batch, freshDevice: position == 0)
-                    }
-                case .readState:
-                    let state: String = row["state"]
-                    bytes += state.utf8.count
-                    batch.readStates.append(
-                        try WireCoding.decoder(unknownFields: .ignore).decode(ReadState.self, from: Data(state.utf8))
-                    )
-                case .unfollow:
-                    if let topic = TopicID(rawValue: row["topic_id"]) {
-                        batch.unfollowedTopics.append(topic)
-                    }
-                }
-                taken += 1
-                try streams[index].advance()
-            }
-            if batch.hasMore {
-                batch.nextPosition = UInt64(lastPosition)
-            }
-            return batch
+            return try FeedMerge.page(streams, after: after, head: head, limit: limit, maxBytes: maxBytes)
         }
     }
 
-    /// Adds a brief row as a record or a retraction; returns the bytes it adds.
-    private static func add(brief row: Row, to batch: inout ChangeBatch, freshDevice: Bool) throws -> Int {
-        guard let id = BriefID(rawValue: row["id"]), let topic = TopicID(rawValue: row["topic_id"]) else {
-            return 0
-        }
-        let version: Int = row["version"]
-        if row["retracted_at"] as Int64? != nil {
-            // why: a device starting from nothing holds nothing to retract
-            if !freshDevice {
-                batch.retractions.append(RetractionV1(id: id, topic: topic, version: version))
-            }
-            return 64
-        }
-        let document: String = row["document"]
-        let brief = try WireCoding.decoder(unknownFields: .ignore).decode(Brief.self, from: Data(document.utf8))
-        batch.briefs.append(BriefRecordV1(version: version, brief: brief))
-        return document.utf8.count
+    private static func brief(_ row: Row) -> FeedRow.Item {
+        .brief(
+            id: row["id"],
+            topic: row["topic_id"],
+            version: row["version"],
+            document: row["retracted_at"] as Int64? == nil ? row["document"] : nil
+        )
     }
 }
 
-/// A row cursor that holds its next row, so that several position-ordered streams can be merged.
-private struct PeekingCursor {
-    enum Kind { case brief, readState, unfollow }
-
-    let kind: Kind
+/// A GRDB cursor read lazily as a feed stream: a page costs what it returns.
+private struct SQLiteFeedStream: FeedStream {
     var cursor: RowCursor
-    var current: Row?
-    var position: Int64 = .max
+    let item: (Row) -> FeedRow.Item
 
-    init(kind: Kind, _ cursor: RowCursor) {
-        self.kind = kind
+    init(_ cursor: RowCursor, as item: @escaping (Row) -> FeedRow.Item) {
         self.cursor = cursor
+        self.item = item
     }
 
-    mutating func advance() throws {
-        // why copy: a cursor reuses its Row between steps
-        current = try cursor.next()?.copy()
-        position = current?["position"] ?? .max
+    mutating func next() throws -> FeedRow? {
+        guard let row = try cursor.next() else {
+            return nil
+        }
+        return FeedRow(position: row["position"], item: item(row))
     }
 }

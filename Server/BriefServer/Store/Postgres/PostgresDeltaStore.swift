@@ -1,0 +1,470 @@
+import BriefModel
+import BriefSchema
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// The store for several instances: PostgreSQL through a postgres-nio connection pool.
+///
+/// ## Commit order
+///
+/// Positions in the feed must become visible in the order they were handed out: a reader that
+/// has seen position `p` must never later find a change at or below `p` that was not there
+/// before. A sequence or serial column does not give that. Transaction A takes 7, transaction
+/// B takes 8 and commits first; a reader sees 8, moves its token to 8, and never sees 7 when A
+/// commits.
+///
+/// Here every transaction that hands out positions first takes the row lock on `feed_head`
+/// (`SELECT … FOR UPDATE`), numbers its changes from the head it read, writes the new head back,
+/// and keeps the lock until it commits. So:
+/// 1. Two such transactions never overlap between taking the lock and committing: B cannot read
+///    the head until A has committed (or rolled back), so every position of B is greater than
+///    every position of A *and* B commits after A.
+/// 2. PostgreSQL marks a transaction committed, visible to new snapshots, before it releases its
+///    locks. So when B can take the lock, A's changes are already visible to any new snapshot.
+/// 3. A page of changes reads the head and all four streams in one `REPEATABLE READ` snapshot.
+///    If that snapshot holds position `p`, it holds every position below `p` (by 1 and 2), and
+///    the head it reads is the highest committed one. The page's token never passes a change
+///    still in flight.
+///
+/// The price is that writes which hand out positions run one at a time, as on SQLite; account,
+/// session and cursor writes do not take the lock. The lock is taken first, before any other row
+/// lock, so these transactions cannot deadlock with each other. `CommitOrderTests` holds a
+/// transaction open between numbering and commit and shows that a reader then misses nothing,
+/// and that it does miss a change when positions come from a plain counter instead
+/// (``Ordering/unprotected``, kept only for that proof).
+///
+/// ## Across instances
+///
+/// A transaction that changes the feed sends `NOTIFY briefsync_changes` with `*` (a brief, for
+/// everyone) or a user id; PostgreSQL delivers it on commit to every instance that listens
+/// (``listenForChanges(_:)``), which wakes its held long-polls.
+public final class PostgresDeltaStore: DeltaStore {
+    /// How positions are handed out.
+    enum Ordering: Sendable {
+        /// Under the `feed_head` row lock, in commit order (the only mode the server uses).
+        case serialized
+        /// From a counter bumped outside the transaction, like a sequence: not commit order.
+        /// For `CommitOrderTests` only, to show that the test catches the bug.
+        case unprotected
+    }
+
+    static let channel = "briefsync_changes"
+
+    let client: PostgresClient
+    let logger: Logger
+    let ordering: Ordering
+    /// Tells this instance's own notifications from other instances'.
+    let instance = UUID().uuidString
+    /// Runs in a transaction that numbered changes, just before it commits (tests only).
+    let beforeCommit: (@Sendable (String) async -> Void)?
+    private let running: Task<Void, Never>
+
+    init(
+        client: PostgresClient,
+        logger: Logger,
+        ordering: Ordering = .serialized,
+        beforeCommit: (@Sendable (String) async -> Void)? = nil
+    ) {
+        self.client = client
+        self.logger = logger
+        self.ordering = ordering
+        self.beforeCommit = beforeCommit
+        self.running = Task { await client.run() }
+    }
+
+    /// Connects, waits until the database answers, and creates or migrates the schema.
+    ///
+    /// - Throws: When the database cannot be reached or migrated; the pool is shut down then.
+    public static func connect(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresDeltaStore {
+        try await connect(settings, logger: logger, ordering: .serialized, beforeCommit: nil)
+    }
+
+    static func connect(
+        _ settings: PostgresSettings,
+        logger: Logger,
+        ordering: Ordering,
+        beforeCommit: (@Sendable (String) async -> Void)?
+    ) async throws -> PostgresDeltaStore {
+        let store = PostgresDeltaStore(
+            client: PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger),
+            logger: logger,
+            ordering: ordering,
+            beforeCommit: beforeCommit
+        )
+        do {
+            try await store.migrate()
+            try await store.transaction { connection in
+                // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
+                let epoch = String(UInt32.random(in: 1...UInt32.max))
+                try await connection.query(
+                    "INSERT INTO server_meta (key, value) VALUES ('epoch', \(epoch)) ON CONFLICT (key) DO NOTHING",
+                    logger: store.logger
+                )
+            }
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        return store
+    }
+
+    private static func clientConfiguration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
+        var tls = PostgresClient.Configuration.TLS.disable
+        if settings.tls == .require {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let path = settings.rootCertificatePath {
+                configuration.trustRoots = .file(path)
+            }
+            tls = .require(configuration)
+        }
+        var configuration = PostgresClient.Configuration(
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = settings.maximumConnections
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// Stops the pool; the store answers nothing afterwards.
+    public func shutdown() async {
+        running.cancel()
+        await running.value
+    }
+
+    // MARK: Migrations
+
+    /// Applies the migrations of `Schema/postgres/` not yet applied, in one transaction under an
+    /// advisory lock: instances that start together take turns, and the second finds the work done.
+    func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """,
+                logger: self.logger
+            )
+            var applied = Set<String>()
+            for try await id in try await connection.query("SELECT id FROM schema_migrations", logger: self.logger)
+                .decode(String.self)
+            {
+                applied.insert(id)
+            }
+            for migration in SchemaSQL.postgres where !applied.contains(migration.id) {
+                for statement in Self.statements(of: migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (id) VALUES (\(migration.id))",
+                    logger: self.logger
+                )
+                self.logger.info("Applied migration", metadata: ["db.migration": "\(migration.id)"])
+            }
+        }
+    }
+
+    /// An arbitrary constant naming BriefSync's migration lock among other users of the database.
+    static let migrationLock: Int64 = 0x4272_6965_6653_796E  // "BriefSyn"
+
+    /// The statements of a migration: each ends with `;` at the end of a line; comments dropped.
+    static func statements(of sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let code = line.trimmingCharacters(in: .whitespaces)
+            if code.hasPrefix("--") || code.isEmpty {
+                continue
+            }
+            current += line + "\n"
+            if code.hasSuffix(";") {
+                statements.append(current)
+                current = ""
+            }
+        }
+        if !current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            statements.append(current)
+        }
+        return statements
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction on one pooled connection: committed when it returns,
+    /// rolled back when it throws (the error is the body's own, not wrapped).
+    func transaction<T: Sendable>(
+        _ begin: PostgresQuery = "BEGIN",
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query(begin, logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw PostgresStoreError.describing(error)
+            }
+        }
+    }
+
+    /// Runs `body`, turning PostgreSQL's errors into ``PostgresStoreError``s that say what happened.
+    func converting<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw PostgresStoreError.describing(error)
+        }
+    }
+
+    /// A transaction that may number changes in the feed (see "Commit order" above) and wake
+    /// listeners when it commits.
+    func feedWrite<T: Sendable>(label: String, _ body: (FeedTransaction) async throws -> T) async throws -> T {
+        try await transaction { connection in
+            let feed = FeedTransaction(connection: connection, store: self)
+            if ordering == .serialized {
+                try await feed.lockHead()
+            }
+            let result = try await body(feed)
+            try await feed.finish()
+            if feed.numbered, let beforeCommit {
+                await beforeCommit(label)
+            }
+            return result
+        }
+    }
+
+    // MARK: Secrets and health
+
+    public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        let key = "secret.\(name)"
+        let candidate = Data(create()).base64EncodedString()
+        // why one statement: two instances starting together must end with one secret, the first stored
+        let stored = try await transaction { connection in
+            try await connection.query(
+                "INSERT INTO server_meta (key, value) VALUES (\(key), \(candidate)) ON CONFLICT (key) DO NOTHING",
+                logger: logger
+            )
+            return try await connection.query("SELECT value FROM server_meta WHERE key = \(key)", logger: logger)
+                .decode(String.self).first { _ in true }
+        }
+        guard let stored, let bytes = Data(base64Encoded: stored) else {
+            throw PostgresStoreError("the secret \(name) in server_meta is not base64")
+        }
+        return [UInt8](bytes)
+    }
+
+    public func ping() async throws {
+        try await converting { try await client.query("SELECT 1", logger: logger) }
+    }
+
+    // MARK: Accounts
+
+    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> UserRecord {
+        do {
+            let id = try await transaction { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO users (username, password_hash, created_at)
+                    VALUES (\(username), \(passwordHash), \(now)) RETURNING id
+                    """,
+                    logger: logger
+                ).decode(Int64.self).first { _ in true }
+            }
+            guard let id else {
+                throw PostgresStoreError("INSERT … RETURNING id returned no row")
+            }
+            return UserRecord(id: id, username: username, passwordHash: passwordHash)
+        } catch let error as PostgresStoreError where error.sqlState == "23505" {
+            throw StoreError.duplicate
+        }
+    }
+
+    public func user(named username: String) async throws -> UserRecord? {
+        try await converting {
+            let rows = try await client.query(
+                "SELECT id, username, password_hash FROM users WHERE lower(username) = lower(\(username))",
+                logger: logger
+            )
+            for try await (id, name, hash) in rows.decode((Int64, String, String).self) {
+                return UserRecord(id: id, username: name, passwordHash: hash)
+            }
+            return nil
+        }
+    }
+
+    public func createSession(_ session: SessionRecord) async throws {
+        try await converting {
+            try await client.query(
+                """
+                INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at)
+                VALUES (\(ByteBuffer(bytes: session.tokenHash)), \(session.userID), \(session.deviceID.rawValue), \(session.deviceName),
+                        \(session.createdAt))
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    public func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
+        // every authenticated request asks this: a prepared statement
+        let rows = try await converting {
+            try await client.execute(SessionByToken(tokenHash: tokenHash), logger: logger)
+                .reduce(into: [SessionByToken.Row]()) { $0.append($1) }
+        }
+        for row in rows {
+            guard let device = DeviceID(rawValue: row.2) else {
+                return nil
+            }
+            return SessionRecord(
+                tokenHash: tokenHash,
+                userID: row.0,
+                username: row.1,
+                deviceID: device,
+                deviceName: row.3,
+                createdAt: row.4
+            )
+        }
+        return nil
+    }
+
+    public func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
+        try await converting {
+            try await client.query(
+                """
+                UPDATE sessions SET revoked_at = \(now)
+                WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND revoked_at IS NULL
+                """,
+                logger: logger
+            )
+        }
+    }
+}
+
+/// One transaction that numbers feed changes (see ``PostgresDeltaStore``'s "Commit order").
+final class FeedTransaction {
+    let connection: PostgresConnection
+    let store: PostgresDeltaStore
+    private var head: Int64 = 0
+    private(set) var numbered = false
+    private var notifications = Set<String>()
+
+    init(connection: PostgresConnection, store: PostgresDeltaStore) {
+        self.connection = connection
+        self.store = store
+    }
+
+    var logger: Logger { store.logger }
+
+    /// Takes the row lock on the feed head; held until the transaction ends.
+    func lockHead() async throws {
+        let rows = try await connection.query(
+            "SELECT position FROM feed_head WHERE id = 1 FOR UPDATE",
+            logger: logger
+        )
+        guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
+            throw PostgresStoreError("feed_head is missing")
+        }
+        head = position
+    }
+
+    /// The next feed position, for a change this transaction writes.
+    func nextPosition() async throws -> Int64 {
+        numbered = true
+        switch store.ordering {
+        case .serialized:
+            head += 1
+            return head
+        case .unprotected:
+            // a counter bumped on another connection, committed at once: what a sequence does
+            let rows = try await store.client.query(
+                "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position",
+                logger: logger
+            )
+            guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
+                throw PostgresStoreError("feed_head is missing")
+            }
+            return position
+        }
+    }
+
+    /// Wakes every instance's long-polls of everyone (`nil`) or of one user, on commit.
+    func notify(user: UserID?) {
+        notifications.insert(user.map(String.init) ?? "*")
+    }
+
+    /// Writes the head back and queues the notifications; they are delivered when the transaction commits.
+    func finish() async throws {
+        if numbered && store.ordering == .serialized {
+            try await connection.query("UPDATE feed_head SET position = \(head) WHERE id = 1", logger: logger)
+        }
+        for target in notifications.sorted() {
+            let payload = "\(store.instance) \(target)"
+            try await connection.query(
+                "SELECT pg_notify(\(PostgresDeltaStore.channel), \(payload))",
+                logger: logger
+            )
+        }
+    }
+}
+
+/// The session lookup every authenticated request makes, prepared once per connection.
+struct SessionByToken: PostgresPreparedStatement {
+    static let sql = """
+        SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL
+        """
+    typealias Row = (Int64, String, String, String?, Int64)
+
+    var tokenHash: [UInt8]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(ByteBuffer(bytes: tokenHash))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
+
+/// A store failure that is not the caller's: a broken invariant, or what PostgreSQL answered.
+public struct PostgresStoreError: Error, CustomStringConvertible {
+    public let description: String
+    /// The SQLSTATE PostgreSQL answered with, if it did (e.g. `40P01` for a deadlock).
+    public let sqlState: String?
+
+    init(_ description: String, sqlState: String? = nil) {
+        self.description = description
+        self.sqlState = sqlState
+    }
+
+    /// PostgreSQL's own message and SQLSTATE for a `PSQLError` (whose description hides both),
+    /// without the query's bound values, which may be secrets; other errors pass through.
+    static func describing(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else {
+            return error
+        }
+        if let info = error.serverInfo {
+            let state = info[.sqlState]
+            return PostgresStoreError(
+                "PostgreSQL: \(info[.message] ?? "error") (SQLSTATE \(state ?? "?"))"
+                    + (info[.detail].map { ": \($0)" } ?? ""),
+                sqlState: state
+            )
+        }
+        return PostgresStoreError("PostgreSQL connection: \(error.code)")
+    }
+}

@@ -1,0 +1,265 @@
+import BriefModel
+import BriefServer
+import BriefTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// The store interface, as every store must keep it: one suite, run against the embedded SQLite
+/// store and against PostgreSQL (which needs `BRIEFSYNC_TEST_POSTGRES`; see `TestPostgres`).
+@Suite struct StoreConformanceTests {
+    enum Kind: String, CaseIterable, Sendable {
+        case sqlite, postgres
+    }
+
+    /// Runs `body` on a fresh, empty store of the kind given.
+    static func withStore(
+        _ kind: Kind,
+        test: String = #function,
+        _ body: (any DeltaStore) async throws -> Void
+    ) async throws {
+        switch kind {
+        case .sqlite:
+            try await body(try openStore(.sqliteInMemory))
+        case .postgres:
+            try await TestPostgres.withDatabase(test: test) { settings in
+                let store = try await openStore(.postgres(settings), logger: Logger(label: "conformance"))
+                do {
+                    try await body(store)
+                } catch {
+                    await store.shutdown()
+                    throw error
+                }
+                await store.shutdown()
+            }
+        }
+    }
+
+    static func brief(_ id: String, topic: String = "climate", title: String = "A title") throws -> Brief {
+        let json = try TestServer.brief(id, topic: topic, title: title)
+        return try WireCoding.decoder().decode(Brief.self, from: try JSONEncoder().encode(json))
+    }
+
+    static let phone = DeviceID(rawValue: "phone")!
+
+    static func push(_ mutations: [(UInt64, String, ReadAction)], device: DeviceID = phone) -> PushRequestV1 {
+        PushRequestV1(
+            deviceID: device,
+            mutations: mutations.map {
+                MutationV1(
+                    id: $0.0,
+                    briefID: BriefID(rawValue: $0.1)!,
+                    action: $0.2,
+                    stamp: HybridTimestamp(wall: 1_000 + Int64($0.0), device: device)
+                )
+            }
+        )
+    }
+
+    /// Every page of a user's feed after `position`, in order.
+    static func drain(_ store: any DeltaStore, user: UserID, after position: UInt64 = 0, limit: Int = 100)
+        async throws -> (pages: [ChangeBatch], next: UInt64)
+    {
+        var pages: [ChangeBatch] = []
+        var position = position
+        repeat {
+            let page = try await store.changes(for: user, after: position, limit: limit, maxBytes: 1 << 22)
+            pages.append(page)
+            position = page.nextPosition
+        } while pages.last!.hasMore
+        return (pages, position)
+    }
+
+    @Test(arguments: Kind.allCases) func usernamesAreUniqueIgnoringCase(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "Anna", passwordHash: "h1", now: 1)
+            await #expect(throws: StoreError.duplicate) {
+                try await store.createUser(username: "anna", passwordHash: "h2", now: 2)
+            }
+            #expect(try await store.user(named: "ANNA") == anna)
+            #expect(try await store.user(named: "bob") == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func sessionsAreFoundByHashUntilRevoked(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let session = SessionRecord(
+                tokenHash: Array(repeating: 7, count: 32),
+                userID: anna.id,
+                username: "anna",
+                deviceID: Self.phone,
+                deviceName: nil,
+                createdAt: 5
+            )
+            try await store.createSession(session)
+            #expect(try await store.session(tokenHash: session.tokenHash) == session)
+            #expect(try await store.session(tokenHash: Array(repeating: 8, count: 32)) == nil)
+            try await store.revokeSession(tokenHash: session.tokenHash, now: 9)
+            try await store.revokeSession(tokenHash: session.tokenHash, now: 10)
+            #expect(try await store.session(tokenHash: session.tokenHash) == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func publishingBumpsVersionsOnlyForRealChanges(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let first = try await store.publish(try Self.brief("b-1"), now: 1)
+            #expect(first == PublishResultV1(id: first.id, version: 1, changed: true))
+            let same = try await store.publish(try Self.brief("b-1"), now: 2)
+            #expect(same.version == 1 && !same.changed)
+            let corrected = try await store.publish(try Self.brief("b-1", title: "Corrected"), now: 3)
+            #expect(corrected.version == 2 && corrected.changed)
+            let retracted = try await store.retract(BriefID(rawValue: "b-1")!, now: 4)
+            #expect(retracted?.version == 3 && retracted?.changed == true)
+            #expect(try await store.retract(BriefID(rawValue: "b-1")!, now: 5)?.changed == false)
+            #expect(try await store.retract(BriefID(rawValue: "nope")!, now: 5) == nil)
+            // a retracted brief published again comes back
+            let back = try await store.publish(try Self.brief("b-1", title: "Corrected"), now: 6)
+            #expect(back.version == 4 && back.changed)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func theFeedPagesInOrderAndEndsAtTheHead(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            for index in 1...7 {
+                _ = try await store.publish(try Self.brief("b-\(index)"), now: Int64(index))
+            }
+            _ = try await store.push(Self.push([(1, "b-2", .markRead)]), for: anna.id, applier: PushApplier(), now: 10)
+            let (pages, head) = try await Self.drain(store, user: anna.id, limit: 3)
+            #expect(pages.map(\.briefs.count) == [3, 3, 1])
+            #expect(pages.flatMap(\.briefs).map(\.brief.id.rawValue) == (1...7).map { "b-\($0)" })
+            #expect(pages.last?.readStates.map(\.briefID.rawValue) == ["b-2"])
+            #expect(pages.dropLast().allSatisfy(\.hasMore) && !pages.last!.hasMore)
+
+            // Up to date: an empty page that keeps the position.
+            let empty = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            #expect(empty.isEmpty && empty.nextPosition == head && !empty.hasMore)
+
+            // A correction moves the brief to the end, once.
+            _ = try await store.publish(try Self.brief("b-1", title: "New"), now: 20)
+            let delta = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            #expect(delta.briefs.map { "\($0.brief.id.rawValue)@\($0.version)" } == ["b-1@2"])
+            #expect(delta.nextPosition > head)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func aPageStopsAtItsByteBudgetButCarriesOneItem(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            for index in 1...3 {
+                _ = try await store.publish(try Self.brief("b-\(index)"), now: Int64(index))
+            }
+            let page = try await store.changes(for: anna.id, after: 0, limit: 100, maxBytes: 1)
+            #expect(page.briefs.count == 1 && page.hasMore)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func retractionsReachDevicesThatHeldTheBrief(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            _ = try await store.publish(try Self.brief("b-2"), now: 1)
+            let (_, head) = try await Self.drain(store, user: anna.id)
+            _ = try await store.retract(BriefID(rawValue: "b-1")!, now: 2)
+            let delta = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            #expect(delta.retractions.map(\.id.rawValue) == ["b-1"] && delta.briefs.isEmpty)
+            // a device starting from nothing gets no tombstones
+            let fresh = try await store.changes(for: anna.id, after: 0, limit: 100, maxBytes: 1 << 20)
+            #expect(fresh.retractions.isEmpty && fresh.briefs.map(\.brief.id.rawValue) == ["b-2"])
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func purgingTombstonesMovesTheExpiryHorizon(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            _ = try await store.retract(BriefID(rawValue: "b-1")!, now: 100)
+            let before = try await store.feedState()
+            #expect(before.purgedThrough == 0 && before.epoch != 0)
+            #expect(try await store.purgeTombstones(retractedBefore: 50) == 0)
+            #expect(try await store.purgeTombstones(retractedBefore: 200) == 1)
+            let after = try await store.feedState()
+            #expect(after.purgedThrough == 2 && after.epoch == before.epoch)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func pushesApplyOnceAndNameUnknownBriefs(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            let batch = Self.push([(1, "b-1", .markRead), (2, "b-1", .save)])
+            let first = try await store.push(batch, for: anna.id, applier: PushApplier(), now: 10)
+            #expect(first.appliedCount == 2 && first.lastAppliedID == 2)
+            let (_, head) = try await Self.drain(store, user: anna.id)
+            let retry = try await store.push(batch, for: anna.id, applier: PushApplier(), now: 11)
+            #expect(retry.appliedCount == 0 && retry.states == first.states)
+            // a retry changes nothing, so it feeds nothing
+            #expect(try await store.changes(for: anna.id, after: head, limit: 10, maxBytes: 1 << 20).isEmpty)
+
+            await #expect(throws: StoreError.unknownBriefs([.init(index: 1, briefID: BriefID(rawValue: "b-x")!)])) {
+                try await store.push(
+                    Self.push([(3, "b-1", .markUnread), (4, "b-x", .save)]),
+                    for: anna.id,
+                    applier: PushApplier(),
+                    now: 12
+                )
+            }
+            // nothing of the refused batch was applied
+            let again = try await store.push(
+                Self.push([(3, "b-1", .save)]),
+                for: anna.id,
+                applier: PushApplier(),
+                now: 13
+            )
+            #expect(again.appliedCount == 1 && again.states[0].isRead)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func readStatesStayWithTheirUser(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            _ = try await store.push(Self.push([(1, "b-1", .save)]), for: anna.id, applier: PushApplier(), now: 10)
+            let bobs = try await Self.drain(store, user: bob.id).pages.flatMap(\.readStates)
+            #expect(bobs.isEmpty)
+            let annas = try await Self.drain(store, user: anna.id).pages.flatMap(\.readStates)
+            #expect(annas.map(\.isSaved) == [true])
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func followingAgainBackfillsUnfollowingTellsDevices(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("c-1", topic: "climate"), now: 1)
+            _ = try await store.publish(try Self.brief("t-1", topic: "tech"), now: 1)
+            let topics = try await store.topics(for: anna.id)
+            #expect(
+                topics.map { "\($0.id.rawValue):\($0.followed):\($0.briefCount)" } == ["climate:true:1", "tech:true:1"]
+            )
+            let (_, head) = try await Self.drain(store, user: anna.id)
+
+            let tech = TopicID(rawValue: "tech")!
+            #expect(try await store.setFollowing(tech, false, for: anna.id)?.followed == false)
+            let dropped = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            #expect(dropped.unfollowedTopics == [tech])
+            _ = try await store.publish(try Self.brief("t-2", topic: "tech"), now: 2)
+            let (quiet, afterUnfollow) = try await Self.drain(store, user: anna.id, after: dropped.nextPosition)
+            #expect(quiet.allSatisfy { $0.isEmpty })
+
+            _ = try await store.setFollowing(tech, true, for: anna.id)
+            let back = try await Self.drain(store, user: anna.id, after: afterUnfollow).pages.flatMap(\.briefs)
+            #expect(Set(back.map(\.brief.id.rawValue)) == ["t-1", "t-2"])
+            #expect(try await store.setFollowing(TopicID(rawValue: "nope")!, true, for: anna.id) == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func theSharedSecretIsCreatedOnce(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let first = try await store.sharedSecret(named: "k") { Array(repeating: 1, count: 32) }
+            let second = try await store.sharedSecret(named: "k") { Array(repeating: 2, count: 32) }
+            #expect(first == Array(repeating: 1, count: 32) && second == first)
+            try await store.ping()
+        }
+    }
+}

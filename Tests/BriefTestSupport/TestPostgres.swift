@@ -1,0 +1,87 @@
+import BriefServer
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The throwaway PostgreSQL that `scripts/test` starts (`BRIEFSYNC_TEST_POSTGRES`, an admin URL).
+///
+/// Each test gets a database of its own, so tests run in parallel. Without the variable a test
+/// that needs PostgreSQL is skipped with a loud message on a developer's machine, and fails under
+/// `CI=true`, where it must never be skipped.
+public enum TestPostgres {
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The admin settings, or nil (after saying so) when this machine has no test PostgreSQL.
+    public static func adminSettings(for test: String = #function) throws -> PostgresSettings? {
+        try required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: test).map {
+            guard let settings = PostgresSettings(url: $0) else {
+                throw Unavailable(description: "BRIEFSYNC_TEST_POSTGRES is not a postgres:// URL: \($0)")
+            }
+            return settings
+        }
+    }
+
+    /// Runs `body` with the settings of a new, empty database, dropped afterwards; does nothing
+    /// (loudly) when there is no test PostgreSQL outside CI.
+    public static func withDatabase(
+        test: String = #function,
+        _ body: (PostgresSettings) async throws -> Void
+    ) async throws {
+        guard let admin = try adminSettings(for: test) else {
+            return
+        }
+        let name = "briefsync_test_\(UInt64.random(in: 0...UInt64.max))"
+        try await execute("CREATE DATABASE \(name)", on: admin)
+        var settings = admin
+        settings.database = name
+        settings.maximumConnections = 8
+        do {
+            try await body(settings)
+        } catch {
+            try? await execute("DROP DATABASE \(name) WITH (FORCE)", on: admin)
+            throw error
+        }
+        try await execute("DROP DATABASE \(name) WITH (FORCE)", on: admin)
+    }
+
+    /// A value from the environment that a test needs; see the type's documentation.
+    public static func required(_ what: String, variable: String, test: String) throws -> String? {
+        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty {
+            return value
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            throw Unavailable(description: "\(test) needs \(what) (\(variable)), and CI=true never skips it")
+        }
+        FileHandle.standardError.write(
+            Data(
+                "\n*** SKIPPED \(test): no \(what) here (\(variable) is unset). scripts/test starts one. ***\n\n"
+                    .utf8
+            )
+        )
+        return nil
+    }
+
+    private static func execute(_ sql: String, on settings: PostgresSettings) async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: settings.host,
+                port: settings.port,
+                username: settings.username,
+                password: settings.password,
+                database: settings.database,
+                tls: .disable
+            ),
+            id: 1,
+            logger: Logger(label: "test-postgres")
+        )
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test-postgres"))
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+}
