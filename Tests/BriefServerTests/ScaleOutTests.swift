@@ -1,0 +1,278 @@
+import BriefModel
+import BriefTestSupport
+import Foundation
+import HTTPTypes
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import Testing
+
+@testable import BriefServer
+
+/// Several instances on one PostgreSQL database: commit order of the feed, migrations that race,
+/// sessions and tokens that every instance accepts, and long-polls woken by another instance.
+@Suite struct ScaleOutTests {
+    static let logger = Logger(label: "scale-out")
+
+    static func brief(_ id: String) throws -> Brief {
+        try StoreConformanceTests.brief(id)
+    }
+
+    /// Everything a reader saw, paging from position 0 to the head.
+    struct Reader {
+        var position: UInt64 = 0
+        var briefs = Set<String>()
+        var readStates = Set<String>()
+
+        mutating func page(_ store: any DeltaStore, user: UserID, limit: Int = 7) async throws {
+            var more = true
+            while more {
+                let page = try await store.changes(for: user, after: position, limit: limit, maxBytes: 1 << 22)
+                briefs.formUnion(page.briefs.map(\.brief.id.rawValue))
+                readStates.formUnion(page.readStates.filter(\.isRead).map(\.briefID.rawValue))
+                #expect(page.nextPosition >= position, "a token never moves back")
+                position = page.nextPosition
+                more = page.hasMore
+            }
+        }
+    }
+
+    /// A transaction that has numbered its change but not committed yet must hold back every
+    /// reader: with the `feed_head` lock (`.serialized`) the reader then gets both changes; with
+    /// positions from a plain counter (`.unprotected`, the bug the design prevents) it skips one.
+    /// The second case is the proof that this test fails when the protection is removed.
+    @Test(arguments: [PostgresDeltaStore.Ordering.serialized, .unprotected])
+    func aReaderNeverSkipsAChangeStillInFlight(ordering: PostgresDeltaStore.Ordering) async throws {
+        try await TestPostgres.withDatabase { settings in
+            let gate = Gate()
+            let store = try await PostgresDeltaStore.connect(
+                settings,
+                logger: Self.logger,
+                ordering: ordering,
+                beforeCommit: { label in
+                    if label == "b-slow" {
+                        await gate.arriveAndWait()
+                    }
+                }
+            )
+            defer { Task { await store.shutdown() } }
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+
+            // Given a publish that took its position and has not committed
+            let slow = Task { try await store.publish(try Self.brief("b-slow"), now: 1) }
+            await gate.waitForArrival()
+            // and a later publish, which commits as soon as the store lets it
+            let fast = Task { try await store.publish(try Self.brief("b-fast"), now: 2) }
+
+            // When a reader pages meanwhile (until it sees b-fast, or for a while if it cannot)
+            var reader = Reader()
+            let started = ContinuousClock.now
+            repeat {
+                try await Task.sleep(for: .milliseconds(50))
+                try await reader.page(store, user: anna.id)
+            } while !reader.briefs.contains("b-fast") && ContinuousClock.now - started < .seconds(2)
+
+            // and pages again once both have committed
+            gate.open()
+            _ = try await slow.value
+            _ = try await fast.value
+            try await reader.page(store, user: anna.id)
+
+            // Then it has both, unless positions were not in commit order
+            switch ordering {
+            case .serialized:
+                #expect(reader.briefs == ["b-slow", "b-fast"])
+            case .unprotected:
+                #expect(reader.briefs == ["b-fast"], "the unprotected counter lets a reader skip b-slow")
+            }
+        }
+    }
+
+    /// Two instances, each with publishers and read-state pushers, while readers page on both
+    /// without pause; afterwards every reader has every change. With `.unprotected` positions the
+    /// same run shows readers skipping changes (a known issue there: it is the bug, reproduced;
+    /// marked intermittent because a lucky schedule may not hit it).
+    @Test(arguments: [PostgresDeltaStore.Ordering.serialized, .unprotected])
+    func concurrentWritersOnTwoInstancesNeverMakeAReaderSkip(ordering: PostgresDeltaStore.Ordering) async throws {
+        if ordering == .unprotected {
+            await withKnownIssue("positions from a plain counter let readers skip changes", isIntermittent: true) {
+                try await concurrentWriters(ordering: ordering)
+            }
+        } else {
+            try await concurrentWriters(ordering: ordering)
+        }
+    }
+
+    private func concurrentWriters(ordering: PostgresDeltaStore.Ordering) async throws {
+        try await TestPostgres.withDatabase { settings in
+            // A short random pause before each commit widens the window in which a skip could happen.
+            let jitter: @Sendable (String) async -> Void = { _ in
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...4)))
+            }
+            let first = try await PostgresDeltaStore.connect(
+                settings,
+                logger: Self.logger,
+                ordering: ordering,
+                beforeCommit: jitter
+            )
+            let second = try await PostgresDeltaStore.connect(
+                settings,
+                logger: Self.logger,
+                ordering: ordering,
+                beforeCommit: jitter
+            )
+            defer {
+                Task {
+                    await first.shutdown(); await second.shutdown()
+                }
+            }
+            let instances = [first, second]
+            let anna = try await first.createUser(username: "anna", passwordHash: "h", now: 1)
+            // briefs for the pushers to mark read, each exactly once
+            let targets = (0..<40).map { "t-\($0)" }
+            for id in targets {
+                _ = try await first.publish(try Self.brief(id), now: 1)
+            }
+
+            let writersDone = NIOLockedValueBox(false)
+            let readers = try await withThrowingTaskGroup(of: Reader?.self) { group in
+                for (index, store) in instances.enumerated() {
+                    for publisher in 0..<2 {
+                        group.addTask {
+                            for n in 0..<20 {
+                                _ = try await store.publish(try Self.brief("p\(index)-\(publisher)-\(n)"), now: 2)
+                            }
+                            return nil
+                        }
+                    }
+                    group.addTask {
+                        let device = DeviceID(rawValue: "device-\(index)")!
+                        for (n, target) in targets.enumerated() where n % 2 == index {
+                            let push = StoreConformanceTests.push([(UInt64(n + 1), target, .markRead)], device: device)
+                            _ = try await store.push(push, for: anna.id, applier: PushApplier(), now: 3)
+                        }
+                        return nil
+                    }
+                }
+                for index in 0..<4 {
+                    group.addTask {
+                        var reader = Reader()
+                        while !writersDone.withLockedValue({ $0 }) {
+                            try await reader.page(instances[index % 2], user: anna.id, limit: 5)
+                        }
+                        try await reader.page(instances[(index + 1) % 2], user: anna.id, limit: 5)
+                        return reader
+                    }
+                }
+                var writers = 6
+                var readers: [Reader] = []
+                for try await result in group {
+                    if let result {
+                        readers.append(result)
+                    } else {
+                        writers -= 1
+                        if writers == 0 {
+                            writersDone.withLockedValue { $0 = true }
+                        }
+                    }
+                }
+                return readers
+            }
+
+            var published = Set(targets)
+            for index in 0..<2 {
+                for publisher in 0..<2 {
+                    published.formUnion((0..<20).map { "p\(index)-\(publisher)-\($0)" })
+                }
+            }
+            #expect(readers.count == 4)
+            for reader in readers {
+                #expect(reader.briefs == published, "missed: \(published.subtracting(reader.briefs).sorted())")
+                #expect(reader.readStates == Set(targets), "missed: \(Set(targets).subtracting(reader.readStates))")
+            }
+        }
+    }
+
+    @Test func instancesStartingTogetherMigrateOnce() async throws {
+        try await TestPostgres.withDatabase { settings in
+            async let first = openStore(.postgres(settings), logger: Self.logger)
+            async let second = openStore(.postgres(settings), logger: Self.logger)
+            let stores = try await [first, second]
+            let secrets = try await [
+                stores[0].sharedSecret(named: "k") { Array(repeating: 1, count: 32) },
+                stores[1].sharedSecret(named: "k") { Array(repeating: 2, count: 32) },
+            ]
+            #expect(secrets[0] == secrets[1])
+            let epochs = try await [stores[0].feedState().epoch, stores[1].feedState().epoch]
+            #expect(epochs[0] == epochs[1])
+            for store in stores {
+                await store.shutdown()
+            }
+        }
+    }
+
+    /// A session and a change token from one instance work on the other, and a long-poll held
+    /// on one wakes when the other commits (LISTEN/NOTIFY).
+    @Test func sessionsTokensAndWakeUpsCrossInstances() async throws {
+        try await TestPostgres.withDatabase { settings in
+            let first = try TestServer(store: try await openStore(.postgres(settings), logger: Self.logger))
+            let second = try TestServer(store: try await openStore(.postgres(settings), logger: Self.logger))
+            defer {
+                Task {
+                    await first.store.shutdown(); await second.store.shutdown()
+                }
+            }
+            try await first.test { a in
+                try await second.test { b in
+                    let token = try await a.register("anna")
+                    try await a.publish(try TestServer.brief("b-1"))
+                    let page = try await b.changes(token).decode(ChangesPageV1.self)
+                    #expect(page.briefs.map(\.brief.id.rawValue) == ["b-1"])
+                    let onA = try await a.changes(token, since: page.nextToken)
+                    #expect(onA.status == .ok, "a token issued by one instance is accepted by the other")
+
+                    // a long-poll held on the second instance, woken by a publish on the first
+                    let started = ContinuousClock.now
+                    async let held = b.changes(token, since: page.nextToken, wait: 30)
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await a.publish(try TestServer.brief("b-2"))
+                    let woken = try await held.decode(ChangesPageV1.self)
+                    #expect(woken.briefs.map(\.brief.id.rawValue) == ["b-2"])
+                    #expect(ContinuousClock.now - started < .seconds(20), "woken by NOTIFY, not by the timeout")
+
+                    // and a read-state pushed on the second wakes a long-poll on the first
+                    let pushStarted = ContinuousClock.now
+                    async let heldOnA = a.changes(token, since: woken.nextToken, wait: 30)
+                    try await Task.sleep(for: .milliseconds(300))
+                    let pushed = try await b.push(token, [mutation(1, "b-2", .markRead, wall: 1)])
+                    #expect(pushed.status == .ok)
+                    let readState = try await heldOnA.decode(ChangesPageV1.self)
+                    #expect(readState.readStates.map(\.briefID.rawValue) == ["b-2"])
+                    #expect(ContinuousClock.now - pushStarted < .seconds(20))
+                }
+            }
+        }
+    }
+}
+
+/// Holds one task at a point until the test opens it.
+final class Gate: Sendable {
+    private let state = NIOLockedValueBox((arrived: false, open: false))
+
+    func arriveAndWait() async {
+        state.withLockedValue { $0.arrived = true }
+        while !state.withLockedValue({ $0.open }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    func waitForArrival() async {
+        while !state.withLockedValue({ $0.arrived }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    func open() {
+        state.withLockedValue { $0.open = true }
+    }
+}
