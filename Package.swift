@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "BriefModel", targets: ["BriefModel"]),
         .library(name: "BriefClient", targets: ["BriefClient", "BriefHTTP"]),
+        .library(name: "BriefHTTPNIO", targets: ["BriefHTTPNIO"]),
         .executable(name: "brief-device", targets: ["brief-device"]),
         .executable(name: "brief-server", targets: ["brief-server"]),
     ],
@@ -32,6 +33,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         // The PostgreSQL store, for several instances behind a proxy
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        // TLS with a private CA: PostgreSQL connections, and brief-device on Linux (URLSession
+        // there trusts only the system's store)
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         // Structured logging, metrics and their Prometheus exposition, graceful shutdown
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -77,10 +82,23 @@ let package = Package(
             path: "Client/BriefHTTP",
             swiftSettings: swiftSettings
         ),
+        // The same HTTP calls over AsyncHTTPClient, for Linux programs that trust a private CA.
+        .target(
+            name: "BriefHTTPNIO",
+            dependencies: [
+                "BriefClient", "BriefHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Client/BriefHTTPNIO",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "brief-device",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,6 +125,7 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -169,7 +188,8 @@ let package = Package(
         .testTarget(
             name: "BriefClientTests",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefServer", "BriefTestSupport",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefServer",
+                "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

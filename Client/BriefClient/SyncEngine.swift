@@ -111,7 +111,9 @@ public actor SyncEngine {
                 if let page {
                     _ = try await store.apply(page, now: now())
                 }
-            } catch let error as SyncError where error.kind == .loginRequired || error.kind == .updateRequired {
+            } catch let error as SyncError
+                where error.kind == .loginRequired || error.kind == .updateRequired || error.kind == .untrustedServer
+            {
                 throw error
             } catch {
                 if Task.isCancelled {
@@ -215,6 +217,9 @@ public actor SyncEngine {
         case .updateRequired:
             return SyncError(kind: .updateRequired, message: error.response?.error.message ?? error.message)
         case .tokenExpired, .fatal:
+            if error.kind == .untrustedServer {
+                return SyncError(kind: .untrustedServer, message: "\(error.message) Changes are kept.")
+            }
             return SyncError(kind: .rejected, message: error.response?.error.message ?? error.message)
         }
     }

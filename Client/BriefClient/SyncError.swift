@@ -12,6 +12,9 @@ public struct SyncError: Error, Sendable, Hashable, CustomStringConvertible {
         case updateRequired
         /// The server refused something for good; `message` says what.
         case rejected
+        /// The server's certificate is not trusted (wrong host, expired, or signed by a CA this
+        /// device does not trust); `message` names the host. Changes are kept.
+        case untrustedServer
     }
 
     public var kind: Kind

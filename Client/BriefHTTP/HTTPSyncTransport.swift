@@ -16,7 +16,17 @@ public struct HTTPSyncTransport: SyncTransport {
     ///   - session: The URLSession to use.
     ///   - timeout: Seconds to wait for an answer, beyond any long-poll hold.
     public init(baseURL: URL, sessionToken: String, session: URLSession = .shared, timeout: TimeInterval = 30) {
-        connection = HTTPConnection(baseURL: baseURL, token: sessionToken, session: session, timeout: timeout)
+        self.init(
+            baseURL: baseURL,
+            sessionToken: sessionToken,
+            requester: URLSessionRequester(session: session),
+            timeout: timeout
+        )
+    }
+
+    /// The same, over another HTTP stack (e.g. `BriefHTTPNIO`'s, which can trust a private CA on Linux).
+    public init(baseURL: URL, sessionToken: String, requester: any HTTPRequester, timeout: TimeInterval = 30) {
+        connection = HTTPConnection(baseURL: baseURL, token: sessionToken, requester: requester, timeout: timeout)
     }
 
     public func push(_ request: PushRequestV1) async throws -> PushResultV1 {
@@ -49,12 +59,17 @@ public struct HTTPSyncTransport: SyncTransport {
 /// The account and topic calls of a BriefSync server, for an app's login screen and settings.
 public struct BriefServiceClient: Sendable {
     private let baseURL: URL
-    private let session: URLSession
+    private let requester: any HTTPRequester
     private let timeout: TimeInterval
 
     public init(baseURL: URL, session: URLSession = .shared, timeout: TimeInterval = 30) {
+        self.init(baseURL: baseURL, requester: URLSessionRequester(session: session), timeout: timeout)
+    }
+
+    /// The same, over another HTTP stack.
+    public init(baseURL: URL, requester: any HTTPRequester, timeout: TimeInterval = 30) {
         self.baseURL = baseURL
-        self.session = session
+        self.requester = requester
         self.timeout = timeout
     }
 
@@ -103,6 +118,6 @@ public struct BriefServiceClient: Sendable {
     }
 
     private func connection(_ token: String?) -> HTTPConnection {
-        HTTPConnection(baseURL: baseURL, token: token, session: session, timeout: timeout)
+        HTTPConnection(baseURL: baseURL, token: token, requester: requester, timeout: timeout)
     }
 }

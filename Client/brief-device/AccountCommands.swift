@@ -66,13 +66,21 @@ extension CredentialOptions {
     func startSession(for home: DeviceHome, registering: Bool) async throws -> (SessionV1, server: String) {
         let deviceID = try home.library().store.deviceID
         let url = try serverURL()
-        let client = BriefServiceClient(baseURL: url)
+        let caFile = home.trustedCAFile(for: nil)
+        let client = BriefServiceClient(baseURL: url, requester: try HTTPStack.requester(trusting: caFile))
         let (password, name) = (try resolvedPassword(), ProcessInfo.processInfo.hostName)
         let session =
             registering
             ? try await client.register(username: user, password: password, deviceID: deviceID, deviceName: name)
             : try await client.login(username: user, password: password, deviceID: deviceID, deviceName: name)
-        try home.save(DeviceHome.Session(server: url.absoluteString, username: session.username, token: session.token))
+        try home.save(
+            DeviceHome.Session(
+                server: url.absoluteString,
+                username: session.username,
+                token: session.token,
+                caFile: home.caFile
+            )
+        )
         return (session, url.absoluteString)
     }
 }
@@ -87,7 +95,8 @@ struct Logout: DeviceCommand {
         let session = try home.session()
         if let url = URL(string: session.server) {
             do {
-                try await BriefServiceClient(baseURL: url).logout(token: session.token)
+                try await BriefServiceClient(baseURL: url, requester: try home.requester(for: session))
+                    .logout(token: session.token)
             } catch {
                 Terminal.error(
                     "brief-device: the server was not told (\(explain(error).message)); the session is forgotten here"

@@ -31,6 +31,15 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .long, help: "Keep only briefs of the last N days, plus saved ones (default: keep all).")
     var keepDays: Int?
+
+    @Option(
+        name: .customLong("ca-file"),
+        help: """
+            A PEM file of a private CA to trust besides the system's, for a server whose certificate \
+            it signed (default: $SSL_CERT_FILE); remembered by login. Verification is always on.
+            """
+    )
+    var caFile: String?
 }
 
 /// A command that acts on one device home and reports failures in one line with an exit code.
@@ -42,7 +51,9 @@ protocol DeviceCommand: AsyncParsableCommand {
 extension DeviceCommand {
     func run() async throws {
         do {
-            try await execute(DeviceHome(path: device.global.home, keepDays: device.global.keepDays))
+            try await execute(
+                DeviceHome(path: device.global.home, keepDays: device.global.keepDays, caFile: device.global.caFile)
+            )
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -1,9 +1,11 @@
 import BriefClient
 import BriefHTTP
+import BriefHTTPNIO
 import BriefModel
 import BriefStore
 import Foundation
 import Logging
+import Synchronization
 
 /// One simulated device: a folder with its store (`device.sqlite`) and its session
 /// (`session.json`, readable by its owner only).
@@ -13,13 +15,18 @@ struct DeviceHome {
         var server: String
         var username: String
         var token: String
+        /// The private CA named at login, if any.
+        var caFile: String?
     }
 
     let folder: URL
     let keepDays: Int?
+    /// `--ca-file`, as given to this command.
+    let caFile: String?
 
-    init(path: String?, keepDays: Int? = nil) {
+    init(path: String?, keepDays: Int? = nil, caFile: String? = nil) {
         self.keepDays = keepDays
+        self.caFile = caFile.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path }
         let chosen =
             path ?? ProcessInfo.processInfo.environment["BRIEFSYNC_HOME"]
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".briefsync").path
@@ -76,7 +83,43 @@ struct DeviceHome {
         guard let url = URL(string: session.server) else {
             throw CLIError("the saved server address \(session.server) is not a URL: log in again", code: 3)
         }
-        library.connect(HTTPSyncTransport(baseURL: url, sessionToken: session.token))
+        library.connect(
+            HTTPSyncTransport(baseURL: url, sessionToken: session.token, requester: try requester(for: session))
+        )
         return (library, session)
+    }
+}
+
+extension DeviceHome {
+    /// The CA to trust besides the system's: `--ca-file`, else the one named at login, else `SSL_CERT_FILE`.
+    func trustedCAFile(for session: Session?) -> String? {
+        caFile ?? session?.caFile
+            ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The HTTP stack for this device's server: URLSession, or AsyncHTTPClient when a private CA
+    /// must be trusted (URLSession on Linux reads no per-process CA setting).
+    func requester(for session: Session?) throws -> any HTTPRequester {
+        try HTTPStack.requester(trusting: trustedCAFile(for: session))
+    }
+}
+
+/// One HTTP stack per process and CA file.
+enum HTTPStack {
+    private static let cache = Mutex<[String: NIOHTTPRequester]>([:])
+
+    static func requester(trusting caFile: String?) throws -> any HTTPRequester {
+        guard let caFile else {
+            return URLSessionRequester()
+        }
+        return try cache.withLock { cache in
+            if let existing = cache[caFile] {
+                return existing
+            }
+            // why kept for the process's life: a requester must be shut down before it is released
+            let requester = try NIOHTTPRequester(additionalCAFile: caFile)
+            cache[caFile] = requester
+            return requester
+        }
     }
 }

@@ -109,6 +109,7 @@ func explain(_ error: any Error) -> CLIError {
             return CLIError("session expired: log in again (brief-device login). Changes are kept.", code: 3)
         case .updateRequired: return CLIError("this brief-device is too old for the server: \(error.message)", code: 5)
         case .rejected: return CLIError("the server refused: \(error.message)", code: 5)
+        case .untrustedServer: return CLIError(error.message, code: 4)
         }
     case let error as TransportError:
         switch error.kind {

@@ -30,6 +30,11 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "How many users share the devices.") var users = 1
     @Option(help: "The seed (default: random, printed).") var seed: UInt64?
     @Option(help: "The publisher key, to correct and retract briefs during the run.") var publisherKey: String?
+    @Option(
+        name: .customLong("ca-file"),
+        help: "A PEM file of a private CA to trust besides the system's (default: $SSL_CERT_FILE)."
+    )
+    var caFile: String?
 
     func validate() throws {
         guard devices >= 1, users >= 1, users <= devices, ops >= 0 else {
@@ -48,7 +53,13 @@ struct Simulate: AsyncParsableCommand {
                 seed: seed,
                 devices: devices,
                 users: users,
-                publisherKey: publisherKey
+                publisherKey: publisherKey,
+                requester: try HTTPStack.requester(
+                    trusting: caFile
+                        ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap {
+                            $0.isEmpty ? nil : $0
+                        }
+                )
             )
             try await run.perform(ops: ops)
             try await run.finish()
@@ -76,18 +87,27 @@ struct SimulationRun {
     let server: URL
     let seed: UInt64
     let publisherKey: String?
+    let requester: any HTTPRequester
     var generator: SeededRandomGenerator
     var devices: [Device] = []
     var log: [String: [MutationV1]] = [:]
     var counts = (edits: 0, syncs: 0, failedSyncs: 0, offline: 0, follows: 0, publishes: 0)
     let started = ContinuousClock.now
 
-    init(server: URL, seed: UInt64, devices count: Int, users: Int, publisherKey: String?) async throws {
+    init(
+        server: URL,
+        seed: UInt64,
+        devices count: Int,
+        users: Int,
+        publisherKey: String?,
+        requester: any HTTPRequester
+    ) async throws {
         self.server = server
         self.seed = seed
         self.publisherKey = publisherKey
+        self.requester = requester
         generator = SeededRandomGenerator(seed: seed)
-        let client = BriefServiceClient(baseURL: server)
+        let client = BriefServiceClient(baseURL: server, requester: requester)
         let password = "simulated-password-\(seed)"
         for index in 0..<count {
             let user = "sim-\(seed)-u\(index % users)"
@@ -103,7 +123,7 @@ struct SimulationRun {
                 session = try await client.login(username: user, password: password, deviceID: id)
             }
             let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.libraryConfiguration)
-            library.connect(HTTPSyncTransport(baseURL: server, sessionToken: session.token))
+            library.connect(HTTPSyncTransport(baseURL: server, sessionToken: session.token, requester: requester))
             devices.append(Device(name: "d\(index)", user: user, token: session.token, library: library))
         }
         for device in devices {
@@ -209,7 +229,7 @@ struct SimulationRun {
 
     private mutating func changeFollowing(_ index: Int) async throws {
         let device = devices[index]
-        let client = BriefServiceClient(baseURL: server)
+        let client = BriefServiceClient(baseURL: server, requester: requester)
         let topics = try await client.topics(token: device.token)
         guard let topic = topics.randomElement(using: &generator) else {
             return

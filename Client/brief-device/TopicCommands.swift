@@ -12,7 +12,7 @@ struct Topics: DeviceCommand {
 
     func execute(_ home: DeviceHome) async throws {
         let session = try home.session()
-        let topics = try await client(session).topics(token: session.token)
+        let topics = try await client(session, home).topics(token: session.token)
         if json {
             try printJSON(topics)
         } else {
@@ -49,11 +49,11 @@ struct Unsubscribe: DeviceCommand {
     }
 }
 
-private func client(_ session: DeviceHome.Session) throws -> BriefServiceClient {
+private func client(_ session: DeviceHome.Session, _ home: DeviceHome) throws -> BriefServiceClient {
     guard let url = URL(string: session.server) else {
         throw CLIError("the saved server address is not a URL: log in again", code: 3)
     }
-    return BriefServiceClient(baseURL: url)
+    return BriefServiceClient(baseURL: url, requester: try home.requester(for: session))
 }
 
 private func setFollowing(_ topic: String, _ follow: Bool, _ home: DeviceHome) async throws -> TopicStatusV1 {
@@ -61,5 +61,5 @@ private func setFollowing(_ topic: String, _ follow: Bool, _ home: DeviceHome) a
         throw CLIError("\"\(topic)\" is not a topic id")
     }
     let session = try home.session()
-    return try await client(session).setFollowing(id, follow, token: session.token)
+    return try await client(session, home).setFollowing(id, follow, token: session.token)
 }

@@ -150,7 +150,7 @@ import Testing
             #expect(registered.code == 0, "\(registered.stderr)")
 
             // Given a device watching
-            let watcher = try BackgroundDevice(["--home", home.path, "sync", "--watch"])
+            let watcher = try BackgroundProcess(["--home", home.path, "sync", "--watch"])
             defer { watcher.kill() }
             #expect(try await watcher.waitForOutput(containing: "Watching"), "\(watcher.output)")
 
@@ -336,18 +336,24 @@ final class OutputBuffer: @unchecked Sendable {
     var text: String { String(decoding: data, as: UTF8.self) }
 }
 
-/// A `brief-device` left running (e.g. `sync --watch`), its standard output and error collected as
-/// they come, so that a test can wait for a line, interrupt it, and wait for its exit without
-/// ever asking a running process for its status.
-final class BackgroundDevice: @unchecked Sendable {
+/// A program left running (`brief-device sync --watch`, `brief-server`, nginx), its standard
+/// output and error collected as they come, so that a test can wait for a line, interrupt it, and
+/// wait for its exit without ever asking a running process for its status.
+final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
     private let collected = OutputBuffer()
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = BriefDeviceProcess.executable
+    /// A `brief-device` with these arguments.
+    convenience init(_ arguments: [String]) throws {
+        try self.init(BriefDeviceProcess.executable, arguments)
+    }
+
+    init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        environment.forEach { env[$0.key] = $0.value }
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -403,4 +409,14 @@ final class BackgroundDevice: @unchecked Sendable {
             Glibc.kill(process.processIdentifier, SIGKILL)
         }
     }
+
+    /// Asks it to stop (SIGTERM) and waits; kills it if it does not stop within `limit`.
+    func stop(within limit: Duration = .seconds(20)) async {
+        if process.isRunning {
+            process.terminate()
+        }
+        _ = try? await exitStatus(within: limit)
+    }
+
+    var isRunning: Bool { process.isRunning }
 }

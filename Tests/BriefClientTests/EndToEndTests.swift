@@ -1,0 +1,440 @@
+import BriefClient
+import BriefHTTP
+import BriefHTTPNIO
+import BriefModel
+import BriefServer
+import BriefTestSupport
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The deployment as shipped, end to end: PostgreSQL, two `brief-server` processes, the nginx
+/// configuration of `deploy/nginx/` in front with HTTPS from a throwaway CA (made with openssl
+/// now, never committed), a publisher, and two `brief-device` homes of one user that sync
+/// through nginx and, at times, straight against each instance; at the end they agree.
+///
+/// Needs `BRIEFSYNC_TEST_POSTGRES` and `BRIEFSYNC_TEST_NGINX` (scripts/test provides both).
+@Suite struct EndToEndTests {
+    static let publisherKey = "end-to-end-publisher-key-0123456789"
+
+    @Test func twoDevicesConvergeThroughNginxAndTwoInstancesOnPostgres() async throws {
+        guard let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function) else {
+            return
+        }
+        try await TestPostgres.withDatabase { settings in
+            let deployment = try await Deployment.start(database: settings.description, nginx: nginx)
+            do {
+                try await exercise(deployment)
+            } catch {
+                FileHandle.standardError.write(Data("nginx:\n\(deployment.nginx.output)\n".utf8))
+                await deployment.stop()
+                throw error
+            }
+            await deployment.stop()
+        }
+    }
+
+    private func exercise(_ deployment: Deployment) async throws {
+        let https = "https://localhost:\(deployment.httpsPort)"
+        let ca = deployment.caFile
+        let publisher = try NIOHTTPRequester(additionalCAFile: ca)
+        defer { Task { try? await publisher.shutdown() } }
+
+        // Plain HTTP is redirected to HTTPS (curl, which does not follow redirects by itself).
+        let redirect = try await BriefDeviceProcess.run(
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                "http://127.0.0.1:\(deployment.httpPort)/v1/changes",
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/curl")
+        )
+        #expect(redirect.stdout.hasPrefix("301 https://"), "\(redirect.stdout)")
+
+        // HTTPS offers HTTP/2.
+        let alpn = try await BriefDeviceProcess.run(
+            ["s_client", "-connect", "127.0.0.1:\(deployment.httpsPort)", "-alpn", "h2", "-servername", "localhost"],
+            stdin: "",
+            executable: URL(fileURLWithPath: "/usr/bin/openssl")
+        )
+        #expect(alpn.stdout.contains("ALPN protocol: h2"), "\(alpn.stdout.suffix(400))")
+
+        // A device that does not trust the CA is told so, with the host named, and exits 4.
+        let stranger = try TemporaryHome()
+        let refused = try await BriefDeviceProcess.run(
+            ["--home", stranger.path, "register", "--server", https, "--user", "mallory"],
+            environment: ["BRIEFSYNC_PASSWORD": "correct horse battery", "SSL_CERT_FILE": ""]
+        )
+        #expect(refused.code == 4, "\(refused.stderr)")
+        #expect(refused.stderr.contains("localhost") && refused.stderr.contains("not trusted"), "\(refused.stderr)")
+
+        // A publisher publishes through nginx.
+        for id in ["e-1", "e-2", "e-3"] {
+            let answer = try await publish(try Briefs.small(id, title: "Brief \(id)"), to: https, with: publisher)
+            #expect(answer == 201 || answer == 200)
+        }
+
+        // Two homes of one user: A through nginx, B through nginx and straight to each instance.
+        let (homeA, homeB) = (try TemporaryHome(), try TemporaryHome())
+        let password = ["BRIEFSYNC_PASSWORD": "correct horse battery"]
+        func device(_ home: TemporaryHome, _ arguments: [String]) async throws -> BriefDeviceProcess.Output {
+            let output = try await BriefDeviceProcess.run(
+                ["--home", home.path, "--ca-file", ca] + arguments,
+                environment: password
+            )
+            #expect(output.code == 0, "brief-device \(arguments.joined(separator: " ")): \(output.stderr)")
+            return output
+        }
+        _ = try await device(homeA, ["register", "--server", https, "--user", "anna"])
+        #expect(try await device(homeA, ["sync", "--json"]).json?["received"] == .integer(3))
+        _ = try await device(homeA, ["read", "e-1"])
+        _ = try await device(homeA, ["save", "e-2"])
+        _ = try await device(homeA, ["sync"])
+
+        _ = try await device(
+            homeB,
+            ["login", "--server", "http://127.0.0.1:\(deployment.instancePorts[0])", "--user", "anna"]
+        )
+        _ = try await device(homeB, ["sync"])
+        _ = try await device(homeB, ["progress", "e-3", "0.5"])
+        _ = try await device(homeB, ["unread", "e-1"])
+        _ = try await device(homeB, ["sync"])
+        _ = try await device(
+            homeB,
+            ["login", "--server", "http://127.0.0.1:\(deployment.instancePorts[1])", "--user", "anna"]
+        )
+        _ = try await device(homeB, ["sync"])
+
+        // The publisher corrects one brief, retracts the saved one and adds another.
+        #expect(try await publish(try Briefs.small("e-1", title: "Corrected"), to: https, with: publisher) == 200)
+        let retraction = try await send("DELETE", "\(https)/v1/briefs/e-2", with: publisher, token: Self.publisherKey)
+        #expect(retraction.status == 200, "\(retraction.status) \(String(decoding: retraction.body, as: UTF8.self))")
+        _ = try await publish(try Briefs.small("e-4", title: "Brief e-4"), to: https, with: publisher)
+
+        _ = try await device(homeB, ["login", "--server", https, "--user", "anna"])
+        for home in [homeA, homeB, homeA] {
+            _ = try await device(home, ["sync"])
+        }
+        let listA = try await device(homeA, ["list", "--json"]).stdout
+        let listB = try await device(homeB, ["list", "--json"]).stdout
+        let a = try JSONDecoder().decode([Row].self, from: Data(listA.utf8))
+        let b = try JSONDecoder().decode([Row].self, from: Data(listB.utf8))
+        #expect(Set(a) == Set(b), "A: \(listA)\nB: \(listB)")
+        let byID = Dictionary(uniqueKeysWithValues: a.map { ($0.id, $0) })
+        #expect(byID["e-1"]?.title == "Corrected" && byID["e-1"]?.isRead == false)
+        #expect(byID["e-3"]?.progress == 0.5)
+        #expect(byID["e-4"] != nil)
+        #expect(byID["e-2"] == nil || byID["e-2"]?.isSaved == true, "a saved brief that is retracted keeps its mark")
+
+        // A long-poll through nginx is answered as soon as an instance commits, not buffered.
+        let session = try JSONDecoder().decode(
+            [String: String?].self,
+            from: Data(contentsOf: homeA.url.appendingPathComponent("session.json"))
+        )
+        let token = try #require(session["token"] ?? nil)
+        let head = try await send("GET", "\(https)/v1/changes?limit=1000", with: publisher, token: token)
+        #expect(
+            head.headers["x-request-id"]?.count == 32,
+            "nginx's request id reaches the instance and comes back: \(head.headers)"
+        )
+        #expect(head.headers["content-encoding"] == "gzip", "JSON is compressed")
+        guard case .string(let since)? = head.json?["nextToken"] else {
+            Issue.record("no nextToken in \(String(decoding: head.body, as: UTF8.self).prefix(300))")
+            return
+        }
+        let started = ContinuousClock.now
+        async let held = send("GET", "\(https)/v1/changes?since=\(since)&wait=30", with: publisher, token: token)
+        try await Task.sleep(for: .milliseconds(500))
+        let direct = try NIOHTTPRequester(additionalCAFile: nil)
+        _ = try await publish(
+            try Briefs.small("e-5"),
+            to: "http://127.0.0.1:\(deployment.instancePorts[1])",
+            with: direct
+        )
+        try await direct.shutdown()
+        let woken = try await held
+        #expect(woken.status == 200)
+        #expect(ContinuousClock.now - started < .seconds(20), "woken by the commit, not by the 30 s hold")
+    }
+
+    struct Row: Decodable, Hashable {
+        var id: String
+        var title: String
+        var isRead: Bool
+        var isSaved: Bool
+        var progress: Double
+    }
+
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: body) }
+    }
+
+    private func send(
+        _ method: String,
+        _ url: String,
+        with requester: any HTTPRequester,
+        token: String? = nil,
+        body: Data? = nil
+    )
+        async throws -> Answer
+    {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 60)
+        request.httpMethod = method
+        request.setValue("1", forHTTPHeaderField: WireProtocol.header)
+        request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        if let token {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await requester.data(for: request)
+        var headers: [String: String] = [:]
+        for (name, value) in response.allHeaderFields {
+            headers[String(describing: name).lowercased()] = String(describing: value)
+        }
+        // the body of a gzip answer stays compressed here; decode it only when it is not
+        let plain = headers["content-encoding"] == nil ? data : (try? gunzip(data)) ?? data
+        return Answer(status: response.statusCode, headers: headers, body: plain)
+    }
+
+    private func publish(_ brief: Brief, to base: String, with requester: any HTTPRequester) async throws -> Int {
+        let answer = try await send(
+            "PUT",
+            "\(base)/v1/briefs/\(brief.id.rawValue)",
+            with: requester,
+            token: Self.publisherKey,
+            body: try WireCoding.encoder().encode(brief)
+        )
+        return answer.status
+    }
+
+    private func gunzip(_ data: Data) throws -> Data {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString).gz")
+        try data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc", file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return output
+    }
+}
+
+/// PostgreSQL (given), two brief-server processes, and nginx with the shipped configuration.
+struct Deployment {
+    let folder: URL
+    let caFile: String
+    let instancePorts: [Int]
+    let httpsPort: Int
+    let httpPort: Int
+    let instances: [BackgroundProcess]
+    let nginx: BackgroundProcess
+
+    static var serverExecutable: URL {
+        BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+    }
+
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    static func start(database: String, nginx nginxPath: String) async throws -> Deployment {
+        // "briefsync-nginx." in the name lets scripts/test clean up after a crashed run
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "briefsync-nginx.\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("logs"),
+            withIntermediateDirectories: true
+        )
+        chmod(folder.path, 0o755)
+        let caFile = try makeCertificates(in: folder)
+
+        let ports = try (0..<4).map { _ in try freePort() }
+        let instancePorts = Array(ports[0..<2])
+        var instances: [BackgroundProcess] = []
+        for port in instancePorts {
+            instances.append(
+                try BackgroundProcess(
+                    serverExecutable,
+                    [
+                        "serve", "--host", "127.0.0.1", "--port", String(port), "--database", database,
+                        "--publisher-key", EndToEndTests.publisherKey, "--trusted-proxies", "127.0.0.1",
+                        "--log-level", "warning",
+                    ]
+                )
+            )
+        }
+        for (port, instance) in zip(instancePorts, instances) {
+            try await waitUntilReady("http://127.0.0.1:\(port)/readyz", requester: URLSessionRequester()) {
+                "brief-server on \(port) did not start: \(instance.output)"
+            }
+        }
+
+        // The shipped configuration, with throwaway addresses and certificate paths.
+        var site = try String(
+            contentsOf: repository.appendingPathComponent("deploy/nginx/briefsync.conf"),
+            encoding: .utf8
+        )
+        for (shipped, local) in [
+            ("127.0.0.1:8081", "127.0.0.1:\(instancePorts[0])"), ("127.0.0.1:8082", "127.0.0.1:\(instancePorts[1])"),
+            ("listen 443 ssl http2;", "listen 127.0.0.1:\(ports[2]) ssl http2;"),
+            ("listen 80;", "listen 127.0.0.1:\(ports[3]);"),
+            ("listen [::]:443 ssl http2;", ""), ("listen [::]:80;", ""),
+            ("server_name briefs.example.com;", "server_name localhost;"),
+            ("/etc/ssl/briefsync/fullchain.pem", folder.appendingPathComponent("server.pem").path),
+            ("/etc/ssl/briefsync/privkey.pem", folder.appendingPathComponent("server.key").path),
+        ] {
+            guard site.contains(shipped) else {
+                throw CLIFailure("deploy/nginx/briefsync.conf no longer contains \"\(shipped)\"")
+            }
+            site = site.replacingOccurrences(of: shipped, with: local)
+        }
+        try site.write(to: folder.appendingPathComponent("briefsync.conf"), atomically: true, encoding: .utf8)
+        let main = """
+            \(getuid() == 0 ? "user root;" : "")
+            daemon off;
+            master_process on;
+            worker_processes 1;
+            pid \(folder.path)/nginx.pid;
+            error_log \(folder.path)/logs/error.log warn;
+            events { worker_connections 256; }
+            http {
+                access_log \(folder.path)/logs/access.log;
+                client_body_temp_path \(folder.path)/body;
+                proxy_temp_path \(folder.path)/proxy;
+                fastcgi_temp_path \(folder.path)/fastcgi;
+                uwsgi_temp_path \(folder.path)/uwsgi;
+                scgi_temp_path \(folder.path)/scgi;
+                include \(folder.path)/briefsync.conf;
+            }
+            """
+        try main.write(to: folder.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let nginx = try BackgroundProcess(
+            URL(fileURLWithPath: nginxPath),
+            ["-p", folder.path, "-c", folder.appendingPathComponent("nginx.conf").path, "-e", "stderr"]
+        )
+        let trusting = try NIOHTTPRequester(additionalCAFile: caFile)
+        try await waitUntilReady("https://localhost:\(ports[2])/healthz", requester: trusting) {
+            "nginx did not start: \(nginx.output)"
+        }
+        try await trusting.shutdown()
+        return Deployment(
+            folder: folder,
+            caFile: caFile,
+            instancePorts: instancePorts,
+            httpsPort: ports[2],
+            httpPort: ports[3],
+            instances: instances,
+            nginx: nginx
+        )
+    }
+
+    func stop() async {
+        await nginx.stop()
+        for instance in instances {
+            await instance.stop()
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A CA and a certificate for localhost and 127.0.0.1 that it signed; returns the CA's file.
+    static func makeCertificates(in folder: URL) throws -> String {
+        let path = folder.path
+        let steps: [[String]] = [
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=BriefSync throwaway CA",
+                "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.pem",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "\(path)/server.key",
+                "-out", "\(path)/server.csr",
+            ],
+            [
+                "x509", "-req", "-in", "\(path)/server.csr", "-CA", "\(path)/ca.pem", "-CAkey", "\(path)/ca.key",
+                "-CAcreateserial", "-days", "2", "-out", "\(path)/server.pem", "-extfile", "\(path)/san.ext",
+            ],
+        ]
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+            toFile: "\(path)/san.ext",
+            atomically: true,
+            encoding: .utf8
+        )
+        for step in steps {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = step
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw CLIFailure("openssl \(step.joined(separator: " ")) failed")
+            }
+        }
+        for file in ["server.key", "server.pem", "ca.pem"] {
+            chmod("\(path)/\(file)", 0o644)
+        }
+        return "\(path)/ca.pem"
+    }
+
+    static func waitUntilReady(
+        _ url: String,
+        requester: any HTTPRequester,
+        failure: () -> String
+    ) async throws {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(60) {
+            if let (_, response) = try? await requester.data(
+                for: URLRequest(url: URL(string: url)!, timeoutInterval: 5)
+            ),
+                response.statusCode == 200
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIFailure(failure())
+    }
+
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            throw CLIFailure("no free port")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) {
+        self.description = description
+    }
+}
