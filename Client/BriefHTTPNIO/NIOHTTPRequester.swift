@@ -40,6 +40,9 @@ public final class NIOHTTPRequester: HTTPRequester {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.httpVersion = .automatic
+        // why: an untrusted certificate does not fix itself; retried, it is reported only when the
+        // connect timeout runs out (10 s), and the sync engine has its own backoff anyway
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

@@ -129,6 +129,32 @@ import Testing
         #expect(ConfigurationValue.database("mysql://x") == nil)
     }
 
+    @Test func postgresURLs() throws {
+        let plain = try #require(PostgresSettings(url: "postgres://brief@db.internal:6432/briefsync"))
+        #expect(plain.host == "db.internal" && plain.port == 6432 && plain.database == "briefsync")
+        #expect(plain.username == "brief" && plain.password == nil && plain.tls == .disable)
+
+        let secure = try #require(
+            PostgresSettings(
+                url: "postgresql://brief:p%40ss@db/briefsync?sslmode=verify-full&sslrootcert=/etc/ca.pem&pool_max=8"
+            )
+        )
+        #expect(secure.port == 5432 && secure.password == "p@ss" && secure.tls == .require)
+        #expect(secure.rootCertificatePath == "/etc/ca.pem" && secure.maximumConnections == 8)
+        // what is logged never holds the password
+        #expect(!secure.description.contains("p@ss") && !secure.description.contains("p%40ss"))
+        #expect(secure.description == "postgres://brief@db:5432/briefsync?sslmode=require")
+
+        // a misspelt option must not silently mean "no TLS"
+        #expect(PostgresSettings(url: "postgres://brief@db/briefsync?ssl_mode=require") == nil)
+        #expect(PostgresSettings(url: "postgres://db/briefsync") == nil, "a user is required")
+        #expect(PostgresSettings(url: "postgres://brief@db/") == nil, "a database is required")
+        #expect(
+            ConfigurationValue.database("postgres://brief@db/briefsync")
+                == .postgres(PostgresSettings(host: "db", username: "brief", database: "briefsync"))
+        )
+    }
+
     @Test func trustedProxyRanges() throws {
         let network = try #require(AddressRange("10.0.0.0/8"))
         #expect(network.contains("10.1.2.3") && !network.contains("11.0.0.1"))
