@@ -193,6 +193,44 @@ import Testing
         }
     }
 
+    /// `?sslmode=require` encrypts the connection and verifies the server's certificate against
+    /// the named CA; without that CA the certificate is refused with an error that says so.
+    @Test func tlsWhenTheURLAsksForIt() async throws {
+        guard
+            let ca = try TestPostgres.required(
+                "PostgreSQL with TLS",
+                variable: "BRIEFSYNC_TEST_POSTGRES_CA",
+                test: #function
+            )
+        else {
+            return
+        }
+        try await TestPostgres.withDatabase { settings in
+            var secure = settings
+            secure.tls = .require
+            secure.rootCertificatePath = ca
+            let store = try await PostgresDeltaStore.connect(secure, logger: Self.logger)
+            let encrypted = try await store.client.query(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                logger: Self.logger
+            ).decode(Bool.self).first { _ in true }
+            #expect(encrypted == true)
+            await store.shutdown()
+
+            var untrusted = secure
+            untrusted.rootCertificatePath = nil
+            let started = ContinuousClock.now
+            do {
+                let store = try await PostgresDeltaStore.connect(untrusted, logger: Self.logger)
+                await store.shutdown()
+                Issue.record("a certificate from an unknown CA was accepted")
+            } catch {
+                #expect("\(error)".lowercased().contains("certificate"), "\(error)")
+            }
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() async throws {
         try await TestPostgres.withDatabase { settings in
             async let first = openStore(.postgres(settings), logger: Self.logger)

@@ -89,6 +89,7 @@ public final class PostgresDeltaStore: DeltaStore {
         ordering: Ordering,
         beforeCommit: (@Sendable (String) async -> Void)?
     ) async throws -> PostgresDeltaStore {
+        try await probe(settings, logger: logger)
         let store = PostgresDeltaStore(
             client: PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger),
             logger: logger,
@@ -112,14 +113,43 @@ public final class PostgresDeltaStore: DeltaStore {
         return store
     }
 
+    /// One connection made and closed before the pool starts: the pool retries failed
+    /// connections with backoff for a minute and then reports only "circuit breaker tripped",
+    /// while this says at once what is wrong (refused, wrong password, untrusted certificate).
+    private static func probe(_ settings: PostgresSettings, logger: Logger) async throws {
+        var tls = PostgresConnection.Configuration.TLS.disable
+        if settings.tls == .require {
+            tls = .require(try NIOSSLContext(configuration: tlsConfiguration(settings)))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw PostgresStoreError("cannot connect to \(settings): \(PostgresStoreError.describing(error))")
+        }
+    }
+
+    private static func tlsConfiguration(_ settings: PostgresSettings) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path = settings.rootCertificatePath {
+            configuration.trustRoots = .file(path)
+        }
+        return configuration
+    }
+
     private static func clientConfiguration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
         var tls = PostgresClient.Configuration.TLS.disable
         if settings.tls == .require {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if let path = settings.rootCertificatePath {
-                configuration.trustRoots = .file(path)
-            }
-            tls = .require(configuration)
+            tls = .require(tlsConfiguration(settings))
         }
         var configuration = PostgresClient.Configuration(
             host: settings.host,
@@ -465,6 +495,7 @@ public struct PostgresStoreError: Error, CustomStringConvertible {
                 sqlState: state
             )
         }
-        return PostgresStoreError("PostgreSQL connection: \(error.code)")
+        let cause = error.underlying.map { ": \($0)" } ?? ""
+        return PostgresStoreError("PostgreSQL connection failed (\(error.code))\(cause)")
     }
 }
