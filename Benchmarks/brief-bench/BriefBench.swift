@@ -21,22 +21,26 @@ struct BriefBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brief-bench",
         abstract: "BriefSync benchmarks.",
-        subcommands: [Populate.self, ClientSync.self, Correct.self]
+        subcommands: [
+            Populate.self, ClientSync.self, Correct.self, PollBenchmark.self, PushBenchmark.self,
+            LongPollBenchmark.self, DeltaBenchmark.self, SyncReferences.self,
+        ]
     )
 }
 
 /// Fills a server database with generated briefs shaped like the seed.
 struct Populate: AsyncParsableCommand {
-    @Option(help: "The server database, sqlite:PATH.") var database: String
+    @Option(help: "The server database, sqlite:PATH or postgres://….") var database: String
     @Option(help: "How many briefs.") var briefs: Int
     @Option(help: "The generator's seed.") var seed: UInt64 = 1
     @Option(help: "A user to create (password: bench-password).") var user = "bench"
 
     func run() async throws {
         guard let location = ConfigurationValue.database(database) else {
-            throw ValidationError("--database must be sqlite:PATH")
+            throw ValidationError("--database must be sqlite:PATH or postgres://…")
         }
-        let store = try openStore(location)
+        let store = try await openStore(location, logger: Bench.logger)
+        defer { Task { await store.shutdown() } }
         var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
         let started = ContinuousClock.now
         for index in 0..<briefs {
@@ -45,7 +49,7 @@ struct Populate: AsyncParsableCommand {
         if try await store.user(named: user) == nil {
             _ = try await store.createUser(
                 username: user,
-                passwordHash: Bcrypt.hash(BenchPassword.plain, cost: 4),
+                passwordHash: BenchPassword.hash,
                 now: 0
             )
         }
@@ -60,6 +64,10 @@ struct ClientSync: AsyncParsableCommand {
     @Option(help: "The device's store file.") var store: String
     @Option(help: "The user.") var user = "bench"
     @Option(help: "What to call this measurement.") var label = "sync"
+    @Option(help: "The store, for the results table.") var storeKind = "SQLite"
+    @Option(help: "Seconds a raw SQLite insert of the same rows takes (sync-references).") var referenceInsert: Double?
+    @Option(help: "Seconds downloading the same bytes from nginx takes (sync-references).") var referenceDownload:
+        Double?
 
     func run() async throws {
         guard let url = URL(string: server) else {
@@ -89,20 +97,41 @@ struct ClientSync: AsyncParsableCommand {
                 + "wall \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], fractionalPart: .show(length: 1)))), "
                 + "peak RSS \(peakResidentMiB()) MiB"
         )
+        if let referenceInsert, let referenceDownload {
+            let wall = seconds(elapsed)
+            ResultRow.printRows([
+                ResultRow(
+                    benchmark: "3. \(label): wall s (peak RSS \(peakResidentMiB()) MiB)",
+                    store: storeKind,
+                    figure: format(wall),
+                    reference: "raw SQLite insert: \(format(referenceInsert))",
+                    ratio: format(wall / referenceInsert)
+                ),
+                ResultRow(
+                    benchmark: "3. \(label): against the download alone",
+                    store: storeKind,
+                    figure: format(wall),
+                    reference: "nginx download: \(format(referenceDownload))",
+                    ratio: format(wall / referenceDownload)
+                ),
+            ])
+        }
     }
 }
 
 /// Publishes corrections of existing briefs, as a publisher would.
 struct Correct: AsyncParsableCommand {
-    @Option(help: "The server database, sqlite:PATH (corrections go straight to the store).") var database: String
+    @Option(help: "The server database, sqlite:PATH or postgres://… (corrections go straight to the store).")
+    var database: String
     @Option(help: "How many briefs to correct.") var count: Int
     @Option(help: "The generator's seed used to populate.") var seed: UInt64 = 1
 
     func run() async throws {
         guard let location = ConfigurationValue.database(database) else {
-            throw ValidationError("--database must be sqlite:PATH")
+            throw ValidationError("--database must be sqlite:PATH or postgres://…")
         }
-        let store = try openStore(location)
+        let store = try await openStore(location, logger: Bench.logger)
+        defer { Task { await store.shutdown() } }
         var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
         for index in 0..<count {
             var brief = generator.brief(index)
@@ -128,4 +157,6 @@ func peakResidentMiB() -> Int {
 /// The benchmark user's password.
 enum BenchPassword {
     static let plain = "bench-password"
+    /// Its bcrypt hash at the lowest cost: logins in benchmarks measure the service, not bcrypt.
+    static let hash = Bcrypt.hash(plain, cost: 4)
 }

@@ -1,11 +1,55 @@
 import BriefServer
+import BriefTestSupport
 import Foundation
 import HummingbirdTesting
 import Logging
 import Testing
 
-/// Runs the sync benchmark at a tiny size so that it cannot rot; the figures are not checked.
+/// Runs every benchmark of `scripts/bench` at a tiny size so that none can rot: each must run to
+/// its end and print its rows of figures; the figures themselves are not checked (they are
+/// measured, on a quiet machine, by the suite).
 @Suite struct BenchmarkSmokeTests {
+    enum Benchmark: String, CaseIterable, Sendable {
+        case poll, delta, push, longpoll
+    }
+
+    @Test(arguments: Benchmark.allCases)
+    func eachBenchmarkRunsAtATinySize(_ benchmark: Benchmark) async throws {
+        guard
+            let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function),
+            let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function)
+        else {
+            return
+        }
+        var stores: [[String]] = [[]]
+        if let postgres = ProcessInfo.processInfo.environment["BRIEFSYNC_TEST_POSTGRES"] {
+            stores.append(["--postgres", postgres])
+        }
+        for store in stores {
+            let run = try await BenchProcess.run(
+                [benchmark.rawValue, "--tiny", "--seconds", "1", "--repeats", "1"] + store,
+                environment: ["BRIEFSYNC_BENCH_NGINX": nginx, "BRIEFSYNC_BENCH_WRK": wrk]
+            )
+            #expect(run.code == 0, "\(benchmark) \(store): \(run.stderr)")
+            let rows = run.stdout.split(separator: "\n").filter {
+                $0.hasPrefix("| ") && $0.first(where: \.isNumber) != nil
+            }
+            #expect(!rows.isEmpty, "\(benchmark) printed no figures: \(run.stdout)")
+        }
+    }
+
+    @Test func syncReferencesRunAtATinySize() async throws {
+        guard let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function) else {
+            return
+        }
+        let run = try await BenchProcess.run(
+            ["sync-references", "--briefs", "5", "--repeats", "1"],
+            environment: ["BRIEFSYNC_BENCH_NGINX": nginx]
+        )
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("REFERENCE insert="), "\(run.stdout)")
+    }
+
     @Test func syncBenchmarkRunsAtATinySize() async throws {
         let folder = try TemporaryHome()
         let database = folder.url.appendingPathComponent("server.sqlite").path
@@ -34,8 +78,10 @@ import Testing
 }
 
 enum BenchProcess {
-    static func run(_ arguments: [String]) async throws -> BriefDeviceProcess.Output {
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> BriefDeviceProcess.Output
+    {
         let executable = BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-bench")
-        return try await BriefDeviceProcess.run(arguments, executable: executable)
+        return try await BriefDeviceProcess.run(arguments, environment: environment, executable: executable)
     }
 }

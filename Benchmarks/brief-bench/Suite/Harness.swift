@@ -1,0 +1,392 @@
+import BriefModel
+import BriefServer
+import Foundation
+import Logging
+import PostgresNIO
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What every benchmark of the suite shares: child processes (brief-server, nginx, wrk), fresh
+/// databases, ports, memory readings and statistics.
+enum Bench {
+    static let publisherKey = "bench-publisher-key-0123456789"
+    static let logger = Logger(label: "bench")
+
+    /// The folder of this executable, where `swift build` puts brief-server too.
+    static var binaries: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    static var nginx: String {
+        ProcessInfo.processInfo.environment["BRIEFSYNC_BENCH_NGINX"] ?? "/usr/sbin/nginx"
+    }
+
+    static var wrk: String {
+        ProcessInfo.processInfo.environment["BRIEFSYNC_BENCH_WRK"] ?? "/usr/bin/wrk"
+    }
+
+    /// Raises this process's open-file limit to the hard limit; children inherit it.
+    static func raiseFileLimit() -> Int {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        return Int(limit.rlim_cur)
+    }
+
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            throw BenchError("no free port")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A new temporary folder.
+    static func folder(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "brief-bench-\(name)-\(UUID().uuidString)"
+        )
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        chmod(url.path, 0o755)
+        return url
+    }
+
+    /// Runs a program to its end; its standard output.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// One HTTP request over URLSession (setup and single measurements, not load).
+    static func request(
+        _ method: String,
+        _ url: String,
+        token: String? = nil,
+        body: Data? = nil
+    ) async throws -> (status: Int, headers: [String: String], body: Data) {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 120)
+        request.httpMethod = method
+        request.setValue(String(WireProtocol.version), forHTTPHeaderField: WireProtocol.header)
+        if let token {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            headers[String(describing: name).lowercased()] = String(describing: value)
+        }
+        return (http.statusCode, headers, data)
+    }
+
+    static func waitUntilReady(_ url: String) async throws {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(60) {
+            if let answer = try? await request("GET", url), answer.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchError("\(url) did not answer")
+    }
+
+    /// A user's session token (the user is created by ``Fixture``).
+    static func login(_ server: String, user: String = "bench", device: String = "bench-device") async throws
+        -> String
+    {
+        let credentials = CredentialsV1(
+            username: user,
+            password: BenchPassword.plain,
+            deviceId: DeviceID(rawValue: device)!,
+            deviceName: nil
+        )
+        let answer = try await request(
+            "POST",
+            "\(server)/v1/sessions",
+            body: try WireCoding.encoder().encode(credentials)
+        )
+        guard answer.status == 201 || answer.status == 200 else {
+            throw BenchError("login failed: \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        return try WireCoding.decoder(unknownFields: .ignore).decode(SessionV1.self, from: answer.body).token
+    }
+
+    /// Pages to the head of the user's feed; the up-to-date token.
+    static func upToDateToken(_ server: String, token: String) async throws -> String {
+        var since: String?
+        while true {
+            let query = since.map { "&since=\($0)" } ?? ""
+            let answer = try await request("GET", "\(server)/v1/changes?limit=1000\(query)", token: token)
+            let page = try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV1.self, from: answer.body)
+            since = page.nextToken
+            if !page.hasMore {
+                return page.nextToken
+            }
+        }
+    }
+}
+
+/// A running child process (brief-server, nginx); stopped with SIGTERM.
+final class Child: @unchecked Sendable {
+    let process = Process()
+    let name: String
+
+    init(_ name: String, _ executable: String, _ arguments: [String]) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Resident memory now, from /proc, in KiB.
+    var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    func stop() {
+        guard process.isRunning else {
+            return
+        }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline {
+            usleep(20_000)
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
+
+/// Where a benchmark's server keeps its data: a new SQLite file, or a new PostgreSQL database.
+enum BenchDatabase: CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresSettings)
+
+    /// A new, empty database of the kind given (`postgresAdmin`: an admin URL, or nil for SQLite).
+    static func fresh(postgresAdmin: String?, in folder: URL) async throws -> BenchDatabase {
+        guard let postgresAdmin else {
+            return .sqlite(path: folder.appendingPathComponent("server.sqlite").path)
+        }
+        guard var settings = PostgresSettings(url: postgresAdmin) else {
+            throw BenchError("--postgres is not a postgres:// URL")
+        }
+        let name = "brief_bench_\(UInt32.random(in: 0...UInt32.max))"
+        try await execute("CREATE DATABASE \(name)", on: settings)
+        settings.database = name
+        return .postgres(settings)
+    }
+
+    var kind: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .postgres: "PostgreSQL"
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let settings): settings.description
+        }
+    }
+
+    var configuration: ServerConfiguration.Database {
+        switch self {
+        case .sqlite(let path): .sqlite(path: path)
+        case .postgres(let settings): .postgres(settings)
+        }
+    }
+
+    func drop() async {
+        if case .postgres(var settings) = self {
+            let name = settings.database
+            settings.database = "postgres"
+            try? await Self.execute("DROP DATABASE \(name) WITH (FORCE)", on: settings)
+        }
+    }
+
+    static func execute(_ sql: String, on settings: PostgresSettings) async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: settings.host,
+                port: settings.port,
+                username: settings.username,
+                password: settings.password,
+                database: settings.database,
+                tls: .disable
+            ),
+            id: 1,
+            logger: Bench.logger
+        )
+        defer { Task { try? await connection.close() } }
+        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Bench.logger)
+    }
+}
+
+/// A database filled with generated briefs and the benchmark user, and brief-server instances on it.
+struct Fixture {
+    let folder: URL
+    let database: BenchDatabase
+    let instances: [Child]
+    let ports: [Int]
+
+    var server: String { "http://127.0.0.1:\(ports[0])" }
+
+    /// Publishes `briefs` generated briefs and creates the user `bench` (and `users` more, `bench-N`),
+    /// then starts `instances` brief-server processes on the database.
+    static func start(
+        _ name: String,
+        postgres: String?,
+        briefs: Int,
+        users: Int = 0,
+        instances count: Int = 1,
+        prepare: (any DeltaStore, BenchDatabase) async throws -> Void = { _, _ in }
+    ) async throws -> Fixture {
+        let folder = try Bench.folder(name)
+        let database = try await BenchDatabase.fresh(postgresAdmin: postgres, in: folder)
+        let store = try await openStore(database.configuration, logger: Bench.logger)
+        do {
+            var generator = BriefGenerator(seed: 1, template: try BriefGenerator.seedBrief())
+            for index in 0..<briefs {
+                _ = try await store.publish(generator.brief(index), now: Int64(index))
+            }
+            let hash = BenchPassword.hash
+            for user in ["bench"] + (0..<users).map({ "bench-\($0)" }) {
+                _ = try await store.createUser(username: user, passwordHash: hash, now: 0)
+            }
+            try await prepare(store, database)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        await store.shutdown()
+        var ports: [Int] = []
+        var instances: [Child] = []
+        for _ in 0..<count {
+            let port = try Bench.freePort()
+            ports.append(port)
+            instances.append(
+                try Child(
+                    "brief-server",
+                    Bench.binaries.appendingPathComponent("brief-server").path,
+                    [
+                        "serve", "--port", String(port), "--database", database.description, "--publisher-key",
+                        Bench.publisherKey, "--log-level", "error", "--trusted-proxies", "127.0.0.1",
+                        "--bcrypt-cost", "4",
+                    ]
+                )
+            )
+        }
+        for port in ports {
+            try await Bench.waitUntilReady("http://127.0.0.1:\(port)/readyz")
+        }
+        return Fixture(folder: folder, database: database, instances: instances, ports: ports)
+    }
+
+    func stop() async {
+        instances.forEach { $0.stop() }
+        await database.drop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Median and spread of repeated measurements.
+struct Sample: CustomStringConvertible {
+    var values: [Double]
+
+    var median: Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else {
+            return .nan
+        }
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// (max − min) / median, as a percentage.
+    var spread: Double {
+        guard let low = values.min(), let high = values.max(), median != 0 else {
+            return .nan
+        }
+        return (high - low) / median * 100
+    }
+
+    var description: String {
+        values.count > 1 ? "\(format(median)) (±\(Int(spread.rounded()))%)" : format(median)
+    }
+}
+
+func format(_ value: Double) -> String {
+    if value.isNaN {
+        return "–"
+    }
+    if value >= 100 {
+        return String(Int(value.rounded()))
+    }
+    return String(format: value >= 10 ? "%.1f" : "%.2f", value)
+}
+
+/// One line of the results table.
+struct ResultRow {
+    var benchmark: String
+    var store: String
+    var figure: String
+    var reference: String
+    var ratio: String
+
+    static func printTable(_ rows: [ResultRow]) {
+        print("| benchmark | store | BriefSync | reference | ratio |")
+        print("| --- | --- | --- | --- | --- |")
+        printRows(rows)
+    }
+
+    static func printRows(_ rows: [ResultRow]) {
+        for row in rows {
+            print("| \(row.benchmark) | \(row.store) | \(row.figure) | \(row.reference) | \(row.ratio) |")
+        }
+    }
+}

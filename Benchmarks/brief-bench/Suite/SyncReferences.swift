@@ -1,0 +1,74 @@
+import ArgumentParser
+import BriefModel
+import Foundation
+import GRDB
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Figure 3's references: the same briefs inserted raw into SQLite in one transaction, and the
+/// same bytes downloaded from nginx. `client-sync` measures BriefSync's own initial sync.
+struct SyncReferences: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync-references",
+        abstract: "Raw SQLite insert and nginx download of the briefs an initial sync brings."
+    )
+    @Option(help: "How many briefs.") var briefs = 10_000
+    @Option(help: "Repeated runs.") var repeats = 3
+
+    func run() async throws {
+        var generator = BriefGenerator(seed: 1, template: try BriefGenerator.seedBrief())
+        let encoder = WireCoding.encoder()
+        var rows: [(id: String, topic: String, date: String, title: String, document: Data)] = []
+        var all = Data("[".utf8)
+        for index in 0..<briefs {
+            let brief = generator.brief(index)
+            let document = try encoder.encode(brief)
+            rows.append((brief.id.rawValue, brief.topic.id.rawValue, brief.date.iso, brief.title, document))
+            all.append(contentsOf: (index == 0 ? "" : ",").utf8)
+            all.append(document)
+        }
+        all.append(contentsOf: "]".utf8)
+
+        let documents = rows.map { ($0.id, $0.topic, $0.date, $0.title, String(decoding: $0.document, as: UTF8.self)) }
+        var inserts: [Double] = []
+        for _ in 0..<repeats {
+            let folder = try Bench.folder("raw-insert")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let queue = try DatabaseQueue(path: folder.appendingPathComponent("raw.sqlite").path)
+            let started = ContinuousClock.now
+            try await queue.write { db in
+                try db.execute(
+                    sql: "CREATE TABLE briefs (id TEXT PRIMARY KEY, topic TEXT, date TEXT, title TEXT, document TEXT)"
+                )
+                let statement = try db.makeStatement(sql: "INSERT INTO briefs VALUES (?, ?, ?, ?, ?)")
+                for (id, topic, date, title, document) in documents {
+                    try statement.execute(arguments: [id, topic, date, title, document])
+                }
+            }
+            inserts.append(seconds(ContinuousClock.now - started))
+            try queue.close()
+        }
+
+        let port = try Bench.freePort()
+        let nginx = try Nginx.start(port: port, files: ["briefs.json": all])
+        defer { nginx.stop() }
+        var downloads: [Double] = []
+        for _ in 0..<repeats {
+            let started = ContinuousClock.now
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/briefs.json")!)
+            downloads.append(seconds(ContinuousClock.now - started))
+            guard data.count == all.count else {
+                throw BenchError("nginx sent \(data.count) bytes of \(all.count)")
+            }
+        }
+        print("raw SQLite insert of \(briefs) briefs in one transaction: \(Sample(values: inserts)) s")
+        print("nginx download of the same \(all.count / 1_048_576) MiB: \(Sample(values: downloads)) s")
+        print("REFERENCE insert=\(Sample(values: inserts).median) download=\(Sample(values: downloads).median)")
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
