@@ -95,12 +95,19 @@ extension SQLiteDeltaStore {
 
     public func feedState() async throws -> FeedState {
         try await read { db in
-            let epoch = try String.fetchOne(db, sql: "SELECT value FROM server_meta WHERE key = 'epoch'").flatMap {
-                UInt32($0)
+            var state = FeedState(epoch: 0, purgedThrough: 0)
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT key, value FROM server_meta WHERE key IN ('epoch', 'purged_through')")
+            )
+            while let row = try rows.next() {
+                let (key, value): (String, String) = (row["key"], row["value"])
+                if key == "epoch" {
+                    state.epoch = UInt32(value) ?? 0
+                } else {
+                    state.purgedThrough = UInt64(value) ?? 0
+                }
             }
-            let purged = try String.fetchOne(db, sql: "SELECT value FROM server_meta WHERE key = 'purged_through'")
-                .flatMap { UInt64($0) }
-            return FeedState(epoch: epoch ?? 0, purgedThrough: purged ?? 0)
+            return state
         }
     }
 }

@@ -91,12 +91,13 @@ public struct SQLiteDeltaStore: DeltaStore {
     public func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
         try await writer.read { db in
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
-                    FROM sessions s JOIN users u ON u.id = s.user_id
-                    WHERE s.token_hash = ? AND s.revoked_at IS NULL
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
+                        FROM sessions s JOIN users u ON u.id = s.user_id
+                        WHERE s.token_hash = ? AND s.revoked_at IS NULL
+                        """
+                ),
                 arguments: [Data(tokenHash)]
             )
             guard let row, let device = DeviceID(rawValue: row["device_id"]) else {
