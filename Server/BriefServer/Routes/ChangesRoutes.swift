@@ -26,7 +26,7 @@ struct ChangesRoutes {
             batch = try await changes(for: session.userID, after: position, limit: query.limit)
         }
         let page = ChangesPageV1(
-            briefs: batch.briefs,
+            briefs: [],
             retractions: batch.retractions,
             readStates: batch.readStates,
             unfollowedTopics: batch.unfollowedTopics,
@@ -36,10 +36,10 @@ struct ChangesRoutes {
             ),
             hasMore: batch.hasMore
         )
-        let body = try WireCoding.encoder().encode(page)
+        let body = try PageEncoding.encode(page, splicing: batch.storedBriefs)
         let etag = Self.etag(of: body)
         environment.metrics.changesServed(
-            batch.briefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
+            batch.storedBriefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
         )
         context.logger.debug(
             "Served changes",

@@ -1,4 +1,5 @@
 import BriefModel
+import Foundation
 
 /// Where the server keeps accounts, briefs, read-states and the changes feed.
 ///
@@ -138,7 +139,8 @@ public struct FeedState: Sendable, Hashable {
 
 /// One page of a user's feed, before it becomes a ``ChangesPageV1``.
 public struct ChangeBatch: Sendable, Hashable {
-    public var briefs: [BriefRecordV1] = []
+    /// Briefs as stored: their canonical JSON, sent in the page as it is, never parsed again.
+    public var storedBriefs: [StoredBrief] = []
     public var retractions: [RetractionV1] = []
     public var readStates: [ReadState] = []
     public var unfollowedTopics: [TopicID] = []
@@ -153,7 +155,30 @@ public struct ChangeBatch: Sendable, Hashable {
 
     /// Whether the page carries nothing.
     public var isEmpty: Bool {
-        briefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty
+        storedBriefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty
+    }
+
+    /// The briefs, parsed (for tests and tools: the server splices ``storedBriefs`` instead).
+    public var briefs: [BriefRecordV1] {
+        storedBriefs.compactMap { try? $0.record() }
+    }
+}
+
+/// A brief's document as the store keeps it: canonical JSON (`WireCoding.encoder()`), validated
+/// when it was published.
+public struct StoredBrief: Sendable, Hashable {
+    public var version: Int
+    public var document: String
+
+    public init(version: Int, document: String) {
+        self.version = version
+        self.document = document
+    }
+
+    /// The record, parsed and validated again.
+    public func record() throws -> BriefRecordV1 {
+        let brief = try WireCoding.decoder(unknownFields: .ignore).decode(Brief.self, from: Data(document.utf8))
+        return BriefRecordV1(version: version, brief: brief)
     }
 }
 

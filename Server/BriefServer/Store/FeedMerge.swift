@@ -72,8 +72,10 @@ enum FeedMerge {
                     let topicID = TopicID(rawValue: topic)
                 {
                     if let document {
-                        let brief = try decoder.decode(Brief.self, from: Data(document.utf8))
-                        batch.briefs.append(BriefRecordV1(version: version, brief: brief))
+                        // why not parsed: it was validated when published, and parsing every
+                        // brief of every page was three quarters of the server's time in an
+                        // initial sync (perf, BENCHMARKS.md)
+                        batch.storedBriefs.append(StoredBrief(version: version, document: document))
                         bytes += document.utf8.count
                     } else if after > 0 {
                         // why only then: a device starting from nothing holds nothing to retract
