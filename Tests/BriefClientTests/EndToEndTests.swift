@@ -279,7 +279,7 @@ struct Deployment {
         chmod(folder.path, 0o755)
         let caFile = try makeCertificates(in: folder)
 
-        let ports = try (0..<4).map { _ in try freePort() }
+        let ports = try (0..<4).map { _ in try LoopbackPort.free() }
         let instancePorts = Array(ports[0..<2])
         var instances: [BackgroundProcess] = []
         for port in instancePorts {
@@ -425,25 +425,6 @@ struct Deployment {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CLIFailure(failure())
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else {
-            throw CLIFailure("no free port")
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

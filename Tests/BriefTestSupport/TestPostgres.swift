@@ -3,6 +3,10 @@ import Foundation
 import Logging
 import PostgresNIO
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The throwaway PostgreSQL that `scripts/test` starts (`BRIEFSYNC_TEST_POSTGRES`, an admin URL).
 ///
 /// Each test gets a database of its own, so tests run in parallel. Without the variable a test
@@ -63,7 +67,8 @@ public enum TestPostgres {
         return nil
     }
 
-    private static func execute(_ sql: String, on settings: PostgresSettings) async throws {
+    /// Runs one statement on its own connection (`CREATE DATABASE`, bulk inserts).
+    public static func execute(_ sql: String, on settings: PostgresSettings) async throws {
         let connection = try await PostgresConnection.connect(
             configuration: .init(
                 host: settings.host,
@@ -83,5 +88,26 @@ public enum TestPostgres {
             throw error
         }
         try await connection.close()
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now (the kernel's pick for port 0).
+public enum LoopbackPort {
+    public static func free() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            throw TestPostgres.Unavailable(description: "no free port on 127.0.0.1")
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

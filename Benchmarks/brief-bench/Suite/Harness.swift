@@ -1,5 +1,6 @@
 import BriefModel
 import BriefServer
+import BriefTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -40,21 +41,7 @@ enum Bench {
     }
 
     static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else {
-            throw BenchError("no free port")
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try LoopbackPort.free()
     }
 
     /// A new temporary folder.
@@ -243,20 +230,7 @@ enum BenchDatabase: CustomStringConvertible {
     }
 
     static func execute(_ sql: String, on settings: PostgresSettings) async throws {
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: settings.host,
-                port: settings.port,
-                username: settings.username,
-                password: settings.password,
-                database: settings.database,
-                tls: .disable
-            ),
-            id: 1,
-            logger: Bench.logger
-        )
-        defer { Task { try? await connection.close() } }
-        try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Bench.logger)
+        try await TestPostgres.execute(sql, on: settings)
     }
 }
 

@@ -136,31 +136,16 @@ extension PostgresDeltaStore {
             let head =
                 try await connection.query("SELECT position FROM feed_head WHERE id = 1", logger: logger)
                 .decode(Int64.self).first { _ in true } ?? 0
-            var streams: [any FeedStream] = []
-            streams.append(
+            func fetch<Statement: FeedStreamStatement>(_ type: Statement.Type) async throws -> any FeedStream {
                 FetchedFeedStream(
-                    try await connection.execute(FeedBriefs(after: after, user: user, bound: bound), logger: logger)
+                    try await connection.execute(Statement(after: after, user: user, bound: bound), logger: logger)
                         .reduce(into: []) { $0.append($1) }
                 )
-            )
-            streams.append(
-                FetchedFeedStream(
-                    try await connection.execute(FeedBackfill(after: after, user: user, bound: bound), logger: logger)
-                        .reduce(into: []) { $0.append($1) }
-                )
-            )
-            streams.append(
-                FetchedFeedStream(
-                    try await connection.execute(FeedReadStates(after: after, user: user, bound: bound), logger: logger)
-                        .reduce(into: []) { $0.append($1) }
-                )
-            )
-            streams.append(
-                FetchedFeedStream(
-                    try await connection.execute(FeedUnfollowed(after: after, user: user, bound: bound), logger: logger)
-                        .reduce(into: []) { $0.append($1) }
-                )
-            )
+            }
+            let streams = [
+                try await fetch(FeedBriefs.self), try await fetch(FeedBackfill.self),
+                try await fetch(FeedReadStates.self), try await fetch(FeedUnfollowed.self),
+            ]
             return try FeedMerge.page(streams, after: after, head: head, limit: limit, maxBytes: maxBytes)
         }
     }
@@ -348,22 +333,35 @@ extension PostgresDeltaStore {
 
 // MARK: Prepared feed streams
 
-/// The four streams of a user's feed, as in `SQLiteDeltaStore.FeedSQL`, each an index range scan.
-struct FeedBriefs: PostgresPreparedStatement {
+/// One of the four streams of a user's feed, as in `SQLiteDeltaStore.FeedSQL`, each an index
+/// range scan. Every one binds ($1 after, $2 user, $3 bound) and yields ``FeedRow``s.
+protocol FeedStreamStatement: PostgresPreparedStatement where Row == FeedRow {
+    var after: Int64 { get }
+    var user: Int64 { get }
+    var bound: Int64 { get }
+    init(after: Int64, user: Int64, bound: Int64)
+}
+
+extension FeedStreamStatement {
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(after)
+        bindings.append(user)
+        bindings.append(bound)
+        return bindings
+    }
+}
+
+struct FeedBriefs: FeedStreamStatement {
     static let sql = """
         SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, position FROM briefs
         WHERE position > $1
           AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $2 AND NOT followed)
         ORDER BY position LIMIT $3
         """
-    typealias Row = FeedRow
     var after: Int64
     var user: Int64
     var bound: Int64
-
-    func makeBindings() throws -> PostgresBindings {
-        bindings
-    }
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
         let (id, topic, version, document, position) = try row.decode((String, String, Int, String?, Int64).self)
@@ -371,39 +369,29 @@ struct FeedBriefs: PostgresPreparedStatement {
     }
 }
 
-struct FeedBackfill: PostgresPreparedStatement {
+struct FeedBackfill: FeedStreamStatement {
     static let sql = """
         SELECT b.id, b.topic_id, b.version, b.document, f.position FROM backfill f
         JOIN briefs b ON b.id = f.brief_id
         WHERE f.user_id = $2 AND f.position > $1 AND b.retracted_at IS NULL
         ORDER BY f.position LIMIT $3
         """
-    typealias Row = FeedRow
     var after: Int64
     var user: Int64
     var bound: Int64
-
-    func makeBindings() throws -> PostgresBindings {
-        FeedBriefs(after: after, user: user, bound: bound).bindings
-    }
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
         try FeedBriefs(after: after, user: user, bound: bound).decodeRow(row)
     }
 }
 
-struct FeedReadStates: PostgresPreparedStatement {
+struct FeedReadStates: FeedStreamStatement {
     static let sql = """
         SELECT state, position FROM read_states WHERE user_id = $2 AND position > $1 ORDER BY position LIMIT $3
         """
-    typealias Row = FeedRow
     var after: Int64
     var user: Int64
     var bound: Int64
-
-    func makeBindings() throws -> PostgresBindings {
-        FeedBriefs(after: after, user: user, bound: bound).bindings
-    }
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
         let (state, position) = try row.decode((String, Int64).self)
@@ -411,33 +399,17 @@ struct FeedReadStates: PostgresPreparedStatement {
     }
 }
 
-struct FeedUnfollowed: PostgresPreparedStatement {
+struct FeedUnfollowed: FeedStreamStatement {
     static let sql = """
         SELECT topic_id, position FROM subscriptions
         WHERE user_id = $2 AND position > $1 AND NOT followed ORDER BY position LIMIT $3
         """
-    typealias Row = FeedRow
     var after: Int64
     var user: Int64
     var bound: Int64
 
-    func makeBindings() throws -> PostgresBindings {
-        FeedBriefs(after: after, user: user, bound: bound).bindings
-    }
-
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
         let (topic, position) = try row.decode((String, Int64).self)
         return FeedRow(position: position, item: .unfollow(topic: topic))
-    }
-}
-
-extension FeedBriefs {
-    /// ($1 after, $2 user, $3 bound): the bindings every feed stream shares.
-    fileprivate var bindings: PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(after)
-        bindings.append(user)
-        bindings.append(bound)
-        return bindings
     }
 }
