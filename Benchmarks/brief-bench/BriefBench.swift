@@ -36,24 +36,17 @@ struct Populate: AsyncParsableCommand {
     @Option(help: "A user to create (password: bench-password).") var user = "bench"
 
     func run() async throws {
-        guard let location = ConfigurationValue.database(database) else {
-            throw ValidationError("--database must be sqlite:PATH or postgres://…")
+        try await withStore(database) { store in
+            var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
+            let started = ContinuousClock.now
+            for index in 0..<briefs {
+                _ = try await store.publish(generator.brief(index), now: Int64(index))
+            }
+            if try await store.user(named: user) == nil {
+                _ = try await store.createUser(username: user, passwordHash: BenchPassword.hash, now: 0)
+            }
+            print("populated \(briefs) briefs in \(started.duration(to: .now))")
         }
-        let store = try await openStore(location, logger: Bench.logger)
-        defer { Task { await store.shutdown() } }
-        var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
-        let started = ContinuousClock.now
-        for index in 0..<briefs {
-            _ = try await store.publish(generator.brief(index), now: Int64(index))
-        }
-        if try await store.user(named: user) == nil {
-            _ = try await store.createUser(
-                username: user,
-                passwordHash: BenchPassword.hash,
-                now: 0
-            )
-        }
-        print("populated \(briefs) briefs in \(started.duration(to: .now))")
     }
 }
 
@@ -127,19 +120,31 @@ struct Correct: AsyncParsableCommand {
     @Option(help: "The generator's seed used to populate.") var seed: UInt64 = 1
 
     func run() async throws {
-        guard let location = ConfigurationValue.database(database) else {
-            throw ValidationError("--database must be sqlite:PATH or postgres://…")
-        }
-        let store = try await openStore(location, logger: Bench.logger)
-        defer { Task { await store.shutdown() } }
-        var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
-        for index in 0..<count {
-            var brief = generator.brief(index)
-            brief.title += " (corrected)"
-            _ = try await store.publish(brief, now: 1)
+        try await withStore(database) { store in
+            var generator = BriefGenerator(seed: seed, template: try BriefGenerator.seedBrief())
+            for index in 0..<count {
+                var brief = generator.brief(index)
+                brief.title += " (corrected)"
+                _ = try await store.publish(brief, now: 1)
+            }
         }
         print("corrected \(count) briefs")
     }
+}
+
+/// Runs `body` on the store `database` names (`sqlite:PATH` or `postgres://…`), shut down afterwards.
+func withStore(_ database: String, _ body: (any DeltaStore) async throws -> Void) async throws {
+    guard let location = ConfigurationValue.database(database) else {
+        throw ValidationError("--database must be sqlite:PATH or postgres://…")
+    }
+    let store = try await openStore(location, logger: Bench.logger)
+    do {
+        try await body(store)
+    } catch {
+        await store.shutdown()
+        throw error
+    }
+    await store.shutdown()
 }
 
 /// The peak resident set size of this process, in MiB.

@@ -93,8 +93,7 @@ struct DeviceHome {
 extension DeviceHome {
     /// The CA to trust besides the system's: `--ca-file`, else the one named at login, else `SSL_CERT_FILE`.
     func trustedCAFile(for session: Session?) -> String? {
-        caFile ?? session?.caFile
-            ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        caFile ?? session?.caFile ?? HTTPStack.environmentCAFile
     }
 
     /// The HTTP stack for this device's server: URLSession, or AsyncHTTPClient when a private CA
@@ -107,6 +106,11 @@ extension DeviceHome {
 /// One HTTP stack per process and CA file.
 enum HTTPStack {
     private static let cache = Mutex<[String: NIOHTTPRequester]>([:])
+
+    /// `SSL_CERT_FILE`, the usual variable for a private CA, when set and not empty.
+    static var environmentCAFile: String? {
+        ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     static func requester(trusting caFile: String?) throws -> any HTTPRequester {
         guard let caFile else {

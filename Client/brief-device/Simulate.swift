@@ -54,12 +54,7 @@ struct Simulate: AsyncParsableCommand {
                 devices: devices,
                 users: users,
                 publisherKey: publisherKey,
-                requester: try HTTPStack.requester(
-                    trusting: caFile
-                        ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap {
-                            $0.isEmpty ? nil : $0
-                        }
-                )
+                requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile)
             )
             try await run.perform(ops: ops)
             try await run.finish()

@@ -70,14 +70,7 @@ public enum TestPostgres {
     /// Runs one statement on its own connection (`CREATE DATABASE`, bulk inserts).
     public static func execute(_ sql: String, on settings: PostgresSettings) async throws {
         let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: settings.host,
-                port: settings.port,
-                username: settings.username,
-                password: settings.password,
-                database: settings.database,
-                tls: .disable
-            ),
+            configuration: try settings.connectionConfiguration(),
             id: 1,
             logger: Logger(label: "test-postgres")
         )

@@ -4,7 +4,6 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
-import NIOSSL
 import PostgresNIO
 
 /// The store for several instances: PostgreSQL through a postgres-nio connection pool.
@@ -117,39 +116,22 @@ public final class PostgresDeltaStore: DeltaStore {
     /// connections with backoff for a minute and then reports only "circuit breaker tripped",
     /// while this says at once what is wrong (refused, wrong password, untrusted certificate).
     private static func probe(_ settings: PostgresSettings, logger: Logger) async throws {
-        var tls = PostgresConnection.Configuration.TLS.disable
-        if settings.tls == .require {
-            tls = .require(try NIOSSLContext(configuration: tlsConfiguration(settings)))
-        }
-        var configuration = PostgresConnection.Configuration(
-            host: settings.host,
-            port: settings.port,
-            username: settings.username,
-            password: settings.password,
-            database: settings.database,
-            tls: tls
-        )
-        configuration.options.connectTimeout = .seconds(10)
         do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            let connection = try await PostgresConnection.connect(
+                configuration: try settings.connectionConfiguration(),
+                id: 0,
+                logger: logger
+            )
             try await connection.close()
         } catch {
             throw PostgresStoreError("cannot connect to \(settings): \(PostgresStoreError.describing(error))")
         }
     }
 
-    private static func tlsConfiguration(_ settings: PostgresSettings) -> TLSConfiguration {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        if let path = settings.rootCertificatePath {
-            configuration.trustRoots = .file(path)
-        }
-        return configuration
-    }
-
     private static func clientConfiguration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
         var tls = PostgresClient.Configuration.TLS.disable
         if settings.tls == .require {
-            tls = .require(tlsConfiguration(settings))
+            tls = .require(settings.tlsConfiguration)
         }
         var configuration = PostgresClient.Configuration(
             host: settings.host,

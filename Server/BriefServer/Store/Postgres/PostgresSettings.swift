@@ -1,4 +1,6 @@
 import Foundation
+import NIOSSL
+import PostgresNIO
 
 /// Where a PostgreSQL store connects: parsed from `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…]`.
 ///
@@ -85,5 +87,31 @@ public struct PostgresSettings: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password, for logs.
     public var description: String {
         "postgres://\(username)@\(host):\(port)/\(database)" + (tls == .require ? "?sslmode=require" : "")
+    }
+}
+
+extension PostgresSettings {
+    /// TLS as the URL asked: the chain and host name verified, against `rootCertificatePath` if given.
+    var tlsConfiguration: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path = rootCertificatePath {
+            configuration.trustRoots = .file(path)
+        }
+        return configuration
+    }
+
+    /// The configuration of one connection (not the pool): the store's start-up probe, and tools
+    /// that run a single statement.
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: tls == .require ? .require(try NIOSSLContext(configuration: tlsConfiguration)) : .disable
+        )
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
     }
 }
