@@ -23,7 +23,7 @@ struct BriefBench: AsyncParsableCommand {
         abstract: "BriefSync benchmarks.",
         subcommands: [
             Populate.self, ClientSync.self, Correct.self, PollBenchmark.self, PushBenchmark.self,
-            LongPollBenchmark.self, DeltaBenchmark.self, SyncReferences.self,
+            LongPollBenchmark.self, DeltaBenchmark.self, SyncReferences.self, FrameworkReference.self,
         ]
     )
 }

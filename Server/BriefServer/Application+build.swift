@@ -39,12 +39,15 @@ public func buildApplication(
         store: store,
         clock: clock,
         tokens: try ChangeTokenCodec(secret: secret ?? []),
-        notifier: ChangeNotifier(),
+        notifier: ChangeNotifier(relayed: store.isShared),
+        sessions: SessionCache(lifetime: configuration.sessionCacheLifetime, clock: clock),
+        upToDate: UpToDateCache(),
         limiter: LoginRateLimiter(limits: configuration.loginLimits),
         metrics: ServerMetrics(
             factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance
         ),
-        applier: PushApplier(skew: configuration.clockSkew)
+        applier: PushApplier(skew: configuration.clockSkew),
+        publisherKeyHash: configuration.publisherKey.map(SessionTokens.hash)
     )
     let router = buildRouter(environment, registry: registry)
     var app = Application(
@@ -116,6 +119,10 @@ struct ChangeRelay: Service {
                     notifier.notifyAll()
                 case .user(let user):
                     notifier.notify(user: user)
+                case .subscribed:
+                    notifier.relayListening(true)
+                case .unsubscribed:
+                    notifier.relayListening(false)
                 }
             }
         }

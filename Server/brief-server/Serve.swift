@@ -46,6 +46,13 @@ struct Serve: AsyncParsableCommand {
     var trustedProxies: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (BRIEFSYNC_LOG_LEVEL).") var logLevel: String?
     @Option(help: "bcrypt cost of password hashes, 4...31 (BRIEFSYNC_BCRYPT_COST).") var bcryptCost: Int?
+    @Option(
+        help: """
+            How long a looked-up session is believed, e.g. 5s; a logout through another instance takes \
+            effect here within it; 0s looks up every request (BRIEFSYNC_SESSION_CACHE).
+            """
+    )
+    var sessionCache: String?
     @Flag(help: "Publish the example briefs of Schema/examples and create the account demo / briefsync-demo.")
     var demo = false
 
@@ -193,6 +200,10 @@ struct Serve: AsyncParsableCommand {
                 }
                 return range
             }
+        }
+        if let lifetime = try parsed(value(sessionCache, "SESSION_CACHE"), "session-cache", ConfigurationValue.duration)
+        {
+            configuration.sessionCacheLifetime = lifetime
         }
         if let level = try parsed(value(logLevel, "LOG_LEVEL"), "log-level", Logger.Level.init(rawValue:)) {
             configuration.logLevel = level

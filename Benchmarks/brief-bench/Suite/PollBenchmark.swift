@@ -31,8 +31,10 @@ struct PollBenchmark: AsyncParsableCommand {
             instances: instances
         )
         var proxy: Nginx?
+        var framework: Child?
         defer {
             proxy?.stop()
+            framework?.stop()
         }
         do {
             let token = try await Bench.login(fixture.server)
@@ -53,11 +55,33 @@ struct PollBenchmark: AsyncParsableCommand {
                 target = "http://127.0.0.1:\(proxyPort)"
             }
             proxy = try Nginx.start(port: staticPort, files: ["poll.json": poll.body], extra: extra)
+            // the framework's ceiling: bare Hummingbird answering the same bytes (one instance only)
+            let frameworkPort = try Bench.freePort()
+            if instances == 1 {
+                let file = fixture.folder.appendingPathComponent("poll.json")
+                try poll.body.write(to: file)
+                framework = try Child(
+                    "framework-reference",
+                    Bench.binaries.appendingPathComponent("brief-bench").path,
+                    ["framework-reference", "--port", String(frameworkPort), "--file", file.path]
+                )
+                try await Bench.waitUntilReady("http://127.0.0.1:\(frameworkPort)/poll.json")
+            }
 
             let headers = ["Authorization: Bearer \(token)", "\(WireProtocol.header): \(WireProtocol.version)"]
             var ours: [Wrk.Result] = []
             var theirs: [Wrk.Result] = []
+            var bare: [Wrk.Result] = []
             for _ in 0..<options.repeats {
+                if framework != nil {
+                    bare.append(
+                        try Wrk.run(
+                            "http://127.0.0.1:\(frameworkPort)/poll.json",
+                            connections: options.connections,
+                            seconds: options.seconds
+                        )
+                    )
+                }
                 ours.append(
                     try Wrk.run(
                         target + pollPath,
@@ -96,6 +120,18 @@ struct PollBenchmark: AsyncParsableCommand {
                     ratio: format(Sample(values: ours.map(\.p50)).median / Sample(values: theirs.map(\.p50)).median)
                 ),
             ]
+            if !bare.isEmpty {
+                let bareRate = Sample(values: bare.map(\.requestsPerSecond))
+                rows.append(
+                    ResultRow(
+                        benchmark: "1. up-to-date poll against the framework's ceiling, requests/s",
+                        store: store,
+                        figure: rate.description,
+                        reference: "bare Hummingbird, same bytes from memory: \(bareRate)",
+                        ratio: format(rate.median / bareRate.median)
+                    )
+                )
+            }
             if instances == 1 {
                 rows += try await wireBytes(fixture, token: token, since: since, poll: poll)
             }

@@ -23,7 +23,11 @@ enum SessionTokens {
 
     /// Compares two secrets in time that does not depend on where they differ.
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(SHA256.hash(data: Data(a.utf8))), Array(SHA256.hash(data: Data(b.utf8))))
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        constantTimeEquals(hash(a), hash(b))
+    }
+
+    /// Compares two SHA-256 hashes of secrets in time that does not depend on where they differ.
+    static func constantTimeEquals(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        x.count == y.count && zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -17,6 +17,7 @@ import Logging
 /// | page sizes | `--page-size`, `--max-page-size`, `--max-page-bytes` | `100`, `1000`, `4MiB` |
 /// | trusted proxies | `--trusted-proxies` / `BRIEFSYNC_TRUSTED_PROXIES` | none |
 /// | log level | `--log-level` / `BRIEFSYNC_LOG_LEVEL` | `info` |
+/// | session cache | `--session-cache` / `BRIEFSYNC_SESSION_CACHE`: how long a looked-up session is believed | `5s` |
 public struct ServerConfiguration: Sendable {
     /// Where the data lives.
     public enum Database: Sendable, Hashable {
@@ -58,6 +59,9 @@ public struct ServerConfiguration: Sendable {
     public var clockSkew = ClockSkewPolicy()
     /// Failed-login limits.
     public var loginLimits = LoginRateLimiter.Limits()
+    /// How long, in milliseconds, an instance believes a session it looked up; a session revoked
+    /// through another instance is accepted here that long at most. 0 looks up every request.
+    public var sessionCacheLifetime: Int64 = 5_000
 
     /// The defaults above.
     public init() {}

@@ -12,8 +12,13 @@ import ServiceLifecycle
 /// The notifier is a `Service`: on graceful shutdown it releases every held request at once and
 /// answers new waits immediately, so shutdown is not delayed by the long-poll hold.
 ///
-/// It lives in one process: a change committed by another instance wakes nobody here (the
-/// PostgreSQL store adds LISTEN/NOTIFY for that).
+/// It lives in one process: a change committed by another instance reaches it only through the
+/// store's relay (LISTEN/NOTIFY on PostgreSQL, see ``relayListening(_:)``).
+///
+/// The same generations tell when an answer computed earlier is still the answer: an
+/// ``UpToDateCache`` entry holds while the user's generation has not moved. That needs every
+/// change to bump a generation, which holds in one process, and across instances only while the
+/// relay listens: ``answersCanBeCached`` says whether it does now.
 public final class ChangeNotifier: Service, Sendable {
     private struct Waiter {
         let user: UserID
@@ -33,11 +38,30 @@ public final class ChangeNotifier: Service, Sendable {
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
         var shuttingDown = false
+        var relayListening = false
     }
 
     private let state = NIOLockedValueBox(State())
+    private let relayed: Bool
 
-    public init() {}
+    /// - Parameter relayed: Whether other processes commit changes too (a shared PostgreSQL
+    ///   database), which this notifier then hears of only while the relay listens.
+    public init(relayed: Bool = false) {
+        self.relayed = relayed
+    }
+
+    /// Whether every change committed anywhere bumps a generation here right now: always in one
+    /// process; with several, only while the relay listens.
+    public var answersCanBeCached: Bool {
+        !relayed || state.withLockedValue { $0.relayListening }
+    }
+
+    /// The relay (un)subscribed to other instances' changes. Either way everything may have
+    /// changed unheard, so every waiter is woken and every generation moves.
+    public func relayListening(_ listening: Bool) {
+        state.withLockedValue { $0.relayListening = listening }
+        notifyAll()
+    }
 
     /// How many requests are held right now.
     public var heldCount: Int { state.withLockedValue { $0.waiters.count } }

@@ -1,18 +1,40 @@
 import Metrics
+import NIOConcurrencyHelpers
 
 /// The service's own metrics, made through an injected factory so that tests can read them and
 /// the process bootstraps nothing global from library code.
 struct ServerMetrics: Sendable {
     let factory: any MetricsFactory
+    private let perRequest = PerRequestHandles()
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
 
     func request(route: String, method: String, status: Int, seconds: Double) {
-        Counter(
-            label: "briefsync_http_requests_total",
-            dimensions: [("route", route), ("method", method), ("status", String(status))],
-            factory: factory
-        ).increment()
-        Timer(label: "briefsync_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            .recordSeconds(seconds)
+        let key = PerRequestHandles.Key(route: route, method: method, status: status)
+        // why kept: making a counter hashes its labels in the registry, a few % of a poll (perf)
+        let (counter, timer) = perRequest.handles.withLockedValue { handles in
+            if let found = handles[key] {
+                return found
+            }
+            let made = (
+                Counter(
+                    label: "briefsync_http_requests_total",
+                    dimensions: [("route", route), ("method", method), ("status", String(status))],
+                    factory: factory
+                ),
+                Timer(
+                    label: "briefsync_http_request_duration_seconds",
+                    dimensions: [("route", route)],
+                    factory: factory
+                )
+            )
+            handles[key] = made
+            return made
+        }
+        counter.increment()
+        timer.recordSeconds(seconds)
     }
 
     func error(code: String) {
@@ -30,4 +52,16 @@ struct ServerMetrics: Sendable {
     func longPollsHeld(_ count: Int) {
         Gauge(label: "briefsync_longpolls_held", factory: factory).record(count)
     }
+}
+
+/// The counter and timer of each route, method and status seen (a few dozen at most: routes come
+/// from the route table, unmatched paths share one).
+private final class PerRequestHandles: Sendable {
+    struct Key: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    let handles = NIOLockedValueBox([Key: (Counter, Metrics.Timer)]())
 }

@@ -14,15 +14,25 @@ struct SessionMiddleware: RouterMiddleware {
         guard let token = request.bearerToken else {
             throw APIError.unauthorized("This request needs a session: log in and send Authorization: Bearer <token>.")
         }
-        if let key = environment.configuration.publisherKey, SessionTokens.constantTimeEquals(token, key) {
+        let hash = SessionTokens.hash(token)
+        if let key = environment.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
             throw APIError(.forbidden, .forbidden, "The publisher key cannot read or change anyone's read-state.")
         }
-        guard let session = try await environment.store.session(tokenHash: SessionTokens.hash(token)) else {
+        let store = environment.store
+        guard
+            let session = try await environment.sessions.session(
+                tokenHash: hash,
+                load: { try await store.session(tokenHash: hash) }
+            )
+        else {
             throw APIError.unauthorized("The session is unknown, expired or logged out: log in again.")
         }
         var context = context
         context.session = session
-        context.logger[metadataKey: "sync.device"] = .string(session.deviceID.rawValue)
+        // why only when something will be logged: setting metadata re-renders all of it (StreamLogHandler)
+        if context.logger.logLevel <= .info {
+            context.logger[metadataKey: "sync.device"] = .string(session.deviceID.rawValue)
+        }
         return try await next(request, context)
     }
 }
@@ -54,13 +64,16 @@ struct PublisherMiddleware: RouterMiddleware {
 extension Request {
     /// The token of `Authorization: Bearer <token>`, if well formed.
     var bearerToken: String? {
-        guard let value = headers[.authorization], value.count <= 512 else {
+        guard let value = headers[.authorization], value.utf8.count <= 512 else {
             return nil
         }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+        let scheme = "bearer ".utf8
+        let bytes = value.utf8
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 || ($1 == UInt8(ascii: " ") && $0 == $1) })
+        else {
             return nil
         }
-        return String(parts[1])
+        return String(value.utf8.dropFirst(scheme.count))
     }
 }

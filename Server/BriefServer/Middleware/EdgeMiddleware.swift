@@ -30,8 +30,13 @@ struct EdgeMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        let requestID = request.headers[Self.requestIDHeader].flatMap(Self.safeRequestID) ?? context.id
-        context.logger[metadataKey: "hb.request.id"] = .string(requestID)
+        let requestID: String
+        if let incoming = request.headers[Self.requestIDHeader].flatMap(Self.safeRequestID) {
+            requestID = incoming
+            context.logger[metadataKey: "hb.request.id"] = .string(incoming)
+        } else {
+            requestID = context.id  // already in the logger's metadata
+        }
         context.clientAddress = clientAddress(request, context)
         let started = ContinuousClock.now
 

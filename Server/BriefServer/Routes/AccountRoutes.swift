@@ -62,6 +62,7 @@ struct AccountRoutes {
     func logout(_ request: Request, context: BriefRequestContext) async throws -> Response {
         let session = try context.requireSession()
         try await environment.store.revokeSession(tokenHash: session.tokenHash, now: environment.clock.now())
+        environment.sessions.forget(tokenHash: session.tokenHash)
         return Response(status: .noContent)
     }
 

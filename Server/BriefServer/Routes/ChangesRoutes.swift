@@ -12,32 +12,56 @@ struct ChangesRoutes {
 
     func get(_ request: Request, context: BriefRequestContext) async throws -> Response {
         let session = try context.requireSession()
+        let user = session.userID
         let query = try Query(request.uri.queryParameters, configuration: environment.configuration)
-        let feed = try await environment.store.feedState()
-        let position = try startPosition(query.since, user: session.userID, feed: feed)
+        let notifier = environment.notifier
 
-        // Read the generation before querying: a change that commits after the query wakes the wait.
-        let generation = environment.notifier.generation(for: session.userID)
-        var batch = try await changes(for: session.userID, after: position, limit: query.limit)
-        if batch.isEmpty, query.wait > 0 {
-            environment.metrics.longPollsHeld(environment.notifier.heldCount + 1)
-            await environment.notifier.wait(for: session.userID, after: generation, timeout: .seconds(query.wait))
-            environment.metrics.longPollsHeld(environment.notifier.heldCount)
-            batch = try await changes(for: session.userID, after: position, limit: query.limit)
+        // Read the generation before querying: a change that commits after the query wakes the
+        // wait, and outdates the answer kept for this user.
+        var generation = notifier.generation(for: user)
+        var cacheable = notifier.answersCanBeCached
+        var kept: UpToDateCache.Answer?
+        var token: ChangeToken?
+        if cacheable, let since = query.since {
+            kept = environment.upToDate.answer(for: user, tokenText: since, generation: generation)
         }
-        let page = ChangesPageV1(
-            briefs: [],
-            retractions: batch.retractions,
-            readStates: batch.readStates,
-            unfollowedTopics: batch.unfollowedTopics,
-            nextToken: environment.tokens.encode(
-                ChangeToken(epoch: feed.epoch, position: batch.nextPosition),
-                for: Self.scope(session.userID)
-            ),
-            hasMore: batch.hasMore
-        )
-        let body = try PageEncoding.encode(page, splicing: batch.storedBriefs)
-        let etag = Self.etag(of: body)
+        if kept == nil {
+            token = try decodeToken(query.since, user: user)
+            if cacheable, let token {
+                kept = environment.upToDate.answer(for: user, token: token, generation: generation)
+            }
+        }
+        if let kept {
+            guard query.wait > 0 else {
+                return Self.response(kept, to: request)
+            }
+            await hold(user, after: generation, seconds: query.wait)
+            generation = notifier.generation(for: user)
+            cacheable = notifier.answersCanBeCached
+            token = try decodeToken(query.since, user: user)
+        }
+
+        let feed = try await environment.store.feedState()
+        let position = try startPosition(token, feed: feed)
+        var batch = try await changes(for: user, after: position, limit: query.limit)
+        if batch.isEmpty {
+            let answer = try self.answer(batch, epoch: feed.epoch, user: user)
+            if cacheable, !batch.hasMore {
+                environment.upToDate.remember(
+                    answer,
+                    for: user,
+                    epoch: feed.epoch,
+                    since: position,
+                    next: batch.nextPosition,
+                    generation: generation
+                )
+            }
+            guard query.wait > 0 else {
+                return Self.response(answer, to: request)
+            }
+            await hold(user, after: generation, seconds: query.wait)
+            batch = try await changes(for: user, after: position, limit: query.limit)
+        }
         environment.metrics.changesServed(
             batch.storedBriefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
         )
@@ -47,12 +71,43 @@ struct ChangesRoutes {
                 "sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)",
             ]
         )
-        if request.headers[.ifNoneMatch] == etag {
-            return Response(status: .notModified, headers: [.eTag: etag])
+        return Self.response(try answer(batch, epoch: feed.epoch, user: user), to: request)
+    }
+
+    /// A page's body and ETag.
+    private func answer(_ batch: ChangeBatch, epoch: UInt32, user: UserID) throws -> UpToDateCache.Answer {
+        let nextToken = environment.tokens.encode(
+            ChangeToken(epoch: epoch, position: batch.nextPosition),
+            for: Self.scope(user)
+        )
+        let page = ChangesPageV1(
+            briefs: [],
+            retractions: batch.retractions,
+            readStates: batch.readStates,
+            unfollowedTopics: batch.unfollowedTopics,
+            nextToken: nextToken,
+            hasMore: batch.hasMore
+        )
+        let body = try PageEncoding.encode(page, splicing: batch.storedBriefs)
+        return UpToDateCache.Answer(body: ByteBuffer(bytes: body), etag: Self.etag(of: body), nextToken: nextToken)
+    }
+
+    /// 200 with the page, or 304 when the client already has it (`If-None-Match`).
+    private static func response(_ answer: UpToDateCache.Answer, to request: Request) -> Response {
+        if request.headers[.ifNoneMatch] == answer.etag {
+            return Response(status: .notModified, headers: [.eTag: answer.etag])
         }
-        var headers: HTTPFields = [.eTag: etag]
+        var headers: HTTPFields = [.eTag: answer.etag]
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer.body))
+    }
+
+    /// Holds a long-poll until something changes for the user or the wait runs out.
+    private func hold(_ user: UserID, after generation: ChangeNotifier.Generation, seconds: Int) async {
+        let notifier = environment.notifier
+        environment.metrics.longPollsHeld(notifier.heldCount + 1)
+        await notifier.wait(for: user, after: generation, timeout: .seconds(seconds))
+        environment.metrics.longPollsHeld(notifier.heldCount)
     }
 
     /// The scope a token is bound to: the user it was issued to.
@@ -80,21 +135,27 @@ struct ChangesRoutes {
         )
     }
 
-    /// The position a token stands for, after checking it is this server's, this user's and not
-    /// older than the tombstones kept.
-    private func startPosition(_ since: String?, user: UserID, feed: FeedState) throws -> UInt64 {
+    /// The token, after checking it is this server's and this user's (its signature only).
+    private func decodeToken(_ since: String?, user: UserID) throws -> ChangeToken? {
         guard let since else {
-            return 0
+            return nil
         }
-        let token: ChangeToken
         do {
-            token = try environment.tokens.decode(since, for: Self.scope(user))
+            return try environment.tokens.decode(since, for: Self.scope(user))
         } catch {
             throw APIError(
                 .badRequest,
                 .invalidToken,
                 "The change token was not issued to this user by this server. Sync again without a token."
             )
+        }
+    }
+
+    /// The position a token stands for, after checking it is of this feed and not older than the
+    /// tombstones kept.
+    private func startPosition(_ token: ChangeToken?, feed: FeedState) throws -> UInt64 {
+        guard let token else {
+            return 0
         }
         guard token.epoch == feed.epoch, token.position >= feed.purgedThrough else {
             let days = environment.configuration.tombstoneRetention / 86_400_000

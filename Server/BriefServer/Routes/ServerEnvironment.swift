@@ -9,7 +9,11 @@ struct ServerEnvironment: Sendable {
     let clock: any WallClock
     let tokens: ChangeTokenCodec
     let notifier: ChangeNotifier
+    let sessions: SessionCache
+    let upToDate: UpToDateCache
     let limiter: LoginRateLimiter
     let metrics: ServerMetrics
     let applier: PushApplier
+    /// SHA-256 of the publisher key, compared with every bearer token's.
+    let publisherKeyHash: [UInt8]?
 }

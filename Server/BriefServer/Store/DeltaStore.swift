@@ -59,15 +59,21 @@ public protocol DeltaStore: Sendable {
     /// Answers when the database does; throws otherwise.
     func ping() async throws
 
+    /// Whether other processes (instances) may commit to this database too, so that this one
+    /// hears of their changes only through ``listenForChanges(_:)``.
+    var isShared: Bool { get }
     /// Calls `onChange` for changes that *other processes* commit to this database, until the
-    /// task is cancelled, so that their long-polls wake here too. A store that only one process
-    /// uses returns at once.
+    /// task is cancelled, so that their long-polls wake here too; reports ``ChangeSignal/subscribed``
+    /// each time it starts hearing them and ``ChangeSignal/unsubscribed`` when it stops. A store
+    /// that only one process uses returns at once.
     func listenForChanges(_ onChange: @escaping @Sendable (ChangeSignal) -> Void) async throws
     /// Closes connections; the store answers nothing afterwards.
     func shutdown() async
 }
 
 extension DeltaStore {
+    /// One process per database.
+    public var isShared: Bool { false }
     /// One process per database: nothing to listen for.
     public func listenForChanges(_ onChange: @escaping @Sendable (ChangeSignal) -> Void) async throws {}
     /// Nothing to close.
@@ -80,6 +86,10 @@ public enum ChangeSignal: Sendable, Hashable {
     case everyone
     /// One user's read-state or subscriptions.
     case user(UserID)
+    /// The store now hears every change committed elsewhere; any may have been missed before.
+    case subscribed
+    /// The store no longer hears changes committed elsewhere, until the next ``subscribed``.
+    case unsubscribed
 }
 
 /// A user's row id.

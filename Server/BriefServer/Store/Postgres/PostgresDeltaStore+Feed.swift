@@ -297,8 +297,9 @@ extension PostgresDeltaStore {
     // MARK: Across instances
 
     /// Calls `onChange` for every change another instance commits, until cancelled; reconnects
-    /// after a lost connection, and reports ``ChangeSignal/everyone`` after every (re)subscription,
-    /// since notifications sent while not listening are lost.
+    /// after a lost connection. Reports ``ChangeSignal/subscribed`` after every (re)subscription,
+    /// since notifications sent while not listening are lost, and ``ChangeSignal/unsubscribed``
+    /// when the connection is lost.
     public func listenForChanges(_ onChange: @escaping @Sendable (ChangeSignal) -> Void) async throws {
         var failures = 0
         while !Task.isCancelled {
@@ -306,7 +307,7 @@ extension PostgresDeltaStore {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
                         failures = 0
-                        onChange(.everyone)
+                        onChange(.subscribed)
                         for try await notification in notifications {
                             let parts = notification.payload.split(separator: " ")
                             guard parts.count == 2, parts[0] != Substring(instance) else {
@@ -317,6 +318,7 @@ extension PostgresDeltaStore {
                     }
                 }
             } catch {
+                onChange(.unsubscribed)
                 if Task.isCancelled {
                     return
                 }

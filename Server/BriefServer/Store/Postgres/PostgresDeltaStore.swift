@@ -58,6 +58,9 @@ public final class PostgresDeltaStore: DeltaStore {
     let ordering: Ordering
     /// Tells this instance's own notifications from other instances'.
     let instance = UUID().uuidString
+
+    /// Other instances commit to the same database.
+    public var isShared: Bool { true }
     /// Runs in a transaction that numbered changes, just before it commits (tests only).
     let beforeCommit: (@Sendable (String) async -> Void)?
     private let running: Task<Void, Never>

@@ -1,0 +1,82 @@
+import BriefModel
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The answer each user's last up-to-date poll got, so that the next one is answered from memory.
+///
+/// Most polls find nothing new. When a poll's page is empty, its answer (the body and ETag, whose
+/// token names the feed's head `next`) is kept with the user's ``ChangeNotifier/Generation`` read
+/// *before* the page was queried. A later poll with a token between the one that was answered
+/// (`since`) and `next` gets the same answer while the generation has not moved: nothing that
+/// concerns the user has committed since, so the page would again be empty and end at `next`.
+///
+/// A cached answer never skips a change: its `next` came from a real snapshot of the feed, and
+/// the client's token never moves past it. At worst it is late by the time between a commit and
+/// its notification (on one instance, microseconds; across instances, the NOTIFY delay), as a
+/// poll that ran a moment earlier would be. Entries are used only while
+/// ``ChangeNotifier/answersCanBeCached``.
+final class UpToDateCache: Sendable {
+    /// What an up-to-date poll answers.
+    struct Answer: Sendable {
+        let body: ByteBuffer
+        let etag: String
+        /// The page's `nextToken`: the token the client sends next.
+        let nextToken: String
+    }
+
+    private struct Entry {
+        let epoch: UInt32
+        let since: UInt64
+        let next: UInt64
+        let generation: ChangeNotifier.Generation
+        let answer: Answer
+    }
+
+    private let entries = NIOLockedValueBox([UserID: Entry]())
+    private let capacity: Int
+
+    /// - Parameter capacity: Users kept at most; when full, the cache starts over.
+    init(capacity: Int = 100_000) {
+        self.capacity = capacity
+    }
+
+    /// The kept answer for a poll whose token is, byte for byte, the kept answer's `nextToken`:
+    /// a token this server already checked for this user, so its signature need not be checked
+    /// again. This is the poll of a client that is up to date.
+    func answer(for user: UserID, tokenText: String, generation: ChangeNotifier.Generation) -> Answer? {
+        guard let entry = entries.withLockedValue({ $0[user] }), entry.generation == generation,
+            entry.answer.nextToken == tokenText
+        else {
+            return nil
+        }
+        return entry.answer
+    }
+
+    /// The kept answer for a poll with `token`, if it still holds at `generation`.
+    func answer(for user: UserID, token: ChangeToken, generation: ChangeNotifier.Generation) -> Answer? {
+        guard let entry = entries.withLockedValue({ $0[user] }), entry.generation == generation,
+            entry.epoch == token.epoch, (entry.since...entry.next).contains(token.position)
+        else {
+            return nil
+        }
+        return entry.answer
+    }
+
+    /// Keeps the answer of an empty page: the feed after `since` held nothing for the user up to
+    /// `next`, as of `generation` (read before the page was queried).
+    func remember(
+        _ answer: Answer,
+        for user: UserID,
+        epoch: UInt32,
+        since: UInt64,
+        next: UInt64,
+        generation: ChangeNotifier.Generation
+    ) {
+        entries.withLockedValue { entries in
+            if entries.count >= capacity, entries[user] == nil {
+                entries.removeAll(keepingCapacity: true)
+            }
+            entries[user] = Entry(epoch: epoch, since: since, next: next, generation: generation, answer: answer)
+        }
+    }
+}
