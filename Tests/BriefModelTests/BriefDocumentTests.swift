@@ -42,6 +42,20 @@ import Testing
         #expect(brief.sources[3].host == "Casey Newton")
     }
 
+    @Test func everyKindOfJSONValueDecodesAsItself() throws {
+        let text = #"""
+            {"n":null,"t":true,"f":false,"i":3,"neg":-7,"big":9007199254740993,"d":3.5,"whole":3.0,"e":1e3,
+             "s":"x","digits":"12","word":"true","a":[1,"y",null,[],{}],"o":{"k":{"k":[false]}}}
+            """#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let expected: JSONValue = [
+            "n": nil, "t": true, "f": false, "i": 3, "neg": -7, "big": .integer(9_007_199_254_740_993), "d": 3.5,
+            "whole": 3, "e": 1000, "s": "x", "digits": "12", "word": "true",
+            "a": [1, "y", nil, [], [:]], "o": ["k": ["k": [false]]],
+        ]
+        #expect(value == expected)  // a whole number is an integer however it is written, as JSON means it
+    }
+
     @Test func exampleRoundTripsToEqualJSON() throws {
         // Given the example as the publisher sends it
         let brief = try Brief.validate(document)

@@ -1,8 +1,8 @@
 /// A JSON document as a tree of values, decoded before validation so that every problem of a
 /// document can be found and reported at once, with its path.
 ///
-/// Numbers keep their integer form when they have one, so that `3` and `3.0` stay apart when a
-/// field must be a whole number.
+/// A number that is whole (`3`, `3.0`, `1e3`) is an ``integer``, as JSON means it; only a number
+/// with a fraction is a ``number``, so a field that must be a whole number can tell.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -46,21 +46,25 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
+        // why this order: a container cannot tell a value's type, so each kind is tried in turn,
+        // and every failed try builds an error with its coding path. Briefs are mostly strings,
+        // then objects and arrays; trying those first made decoding a page about twice as fast
+        // (perf, BENCHMARKS.md). Integers go before other numbers, so that whole numbers are integers.
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([String: JSONValue].self) {
+            self = .object(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
         } else if let value = try? container.decode(Int64.self) {
             self = .integer(value)
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .bool(try container.decode(Bool.self))
         }
     }
 
