@@ -175,20 +175,37 @@ public actor SyncEngine {
     // MARK: Pull
 
     private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
+        let (transport, pageSize) = (self.transport, configuration.pageSize)
         var restarted = false
+        var token = try await store.changeToken()
+        // The next page is asked for while this one is written: its request needs only this
+        // page's token. If writing fails, the page fetched ahead is dropped unread, and the
+        // stored token is still this page's predecessor's, so nothing is lost or skipped.
+        var ahead: Task<ChangesPageV1, any Error>?
+        defer { ahead?.cancel() }
         while true {
-            let token = try await store.changeToken()
             let page: ChangesPageV1
             do {
-                page = try await transport.changes(since: token, limit: configuration.pageSize, wait: 0)
+                if let fetching = ahead {
+                    ahead = nil
+                    page = try await fetching.value
+                } else {
+                    page = try await transport.changes(since: token, limit: pageSize, wait: 0)
+                }
             } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
                 logger.info("Starting over without a token", metadata: ["sync.reason": "\(error.message)"])
                 try await store.beginFullResync()
                 report.fullResync = true
                 restarted = true
+                token = nil
                 continue
             }
+            if page.hasMore {
+                let next = page.nextToken
+                ahead = Task { try await transport.changes(since: next, limit: pageSize, wait: 0) }
+            }
             let outcome = try await store.apply(page, now: now())
+            token = page.nextToken
             report.pages += 1
             report.received += outcome.received
             report.retracted += outcome.retracted + outcome.dropped

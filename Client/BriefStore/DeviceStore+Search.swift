@@ -51,11 +51,12 @@ extension DeviceStore {
             "\($0.name): " + $0.items.joined(separator: " ")
         }
         try removeFromSearch(brief.id.rawValue, db)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO briefs_search (rowid, brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
                 VALUES ((SELECT rowid FROM briefs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 brief.id.rawValue, brief.id.rawValue, brief.title, brief.takeaways.joined(separator: "\n"),
                 paragraphs.joined(separator: "\n"), quotes.joined(separator: "\n"), episodes.joined(separator: "\n"),
@@ -69,9 +70,7 @@ extension DeviceStore {
     /// why by rowid: an entry shares its brief's rowid, and FTS5 finds a rowid at once, while a
     /// match on the unindexed brief_id column reads every entry (quadratic over a large sync).
     static func removeFromSearch(_ id: String, _ db: Database) throws {
-        try db.execute(
-            sql: "DELETE FROM briefs_search WHERE rowid = (SELECT rowid FROM briefs WHERE id = ?)",
-            arguments: [id]
-        )
+        try db.cachedStatement(sql: "DELETE FROM briefs_search WHERE rowid = (SELECT rowid FROM briefs WHERE id = ?)")
+            .execute(arguments: [id])
     }
 }

@@ -97,8 +97,7 @@ extension DeviceStore {
                     )
                 }
                 let held = try Row.fetchOne(
-                    db,
-                    sql: "SELECT version, retracted FROM briefs WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT version, retracted FROM briefs WHERE id = ?"),
                     arguments: [record.brief.id.rawValue]
                 )
                 if let held, held["version"] == record.version, held["retracted"] == false {
@@ -218,7 +217,9 @@ extension DeviceStore {
 
     static func store(_ record: BriefRecordV1, _ db: Database, now: Int64) throws {
         let brief = record.brief
-        try db.execute(
+        // why cached statements: a page stores hundreds of briefs, and compiling each statement
+        // again was a visible part of a sync (perf, BENCHMARKS.md)
+        try db.cachedStatement(
             sql: """
                 INSERT INTO briefs (id, topic_id, topic_name, date, title, version, document, retracted, stored_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
@@ -226,7 +227,8 @@ extension DeviceStore {
                     topic_id = excluded.topic_id, topic_name = excluded.topic_name, date = excluded.date,
                     title = excluded.title, version = excluded.version, document = excluded.document,
                     retracted = 0, stored_at = excluded.stored_at
-                """,
+                """
+        ).execute(
             arguments: [
                 brief.id.rawValue, brief.topic.id.rawValue, brief.topic.name, brief.date.iso, brief.title,
                 record.version, try encode(brief), now,
