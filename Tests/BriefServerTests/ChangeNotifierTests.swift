@@ -40,4 +40,45 @@ import Testing
         await held
         #expect(ContinuousClock.now - started >= .milliseconds(250))
     }
+
+    @Test func eachWaitEndsAtItsOwnDeadlineAndTheSweeperComesBackWhenNeeded() async {
+        let notifier = ChangeNotifier()
+        let started = ContinuousClock.now
+        let timeouts: [Duration] = [.milliseconds(600), .milliseconds(100), .milliseconds(300)]
+        let ended = await withTaskGroup(of: (Duration, Duration).self) { group in
+            for timeout in timeouts {
+                group.addTask {
+                    await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: timeout)
+                    return (timeout, ContinuousClock.now - started)
+                }
+            }
+            return await group.reduce(into: [(Duration, Duration)]()) { $0.append($1) }
+        }
+        for (timeout, elapsed) in ended {
+            #expect(elapsed >= timeout, "a wait of \(timeout) ended after \(elapsed)")
+            #expect(elapsed < timeout + .seconds(5), "a wait of \(timeout) ended after \(elapsed)")
+        }
+        #expect(ended.map(\.0) == timeouts.sorted())  // in deadline order
+        #expect(notifier.heldCount == 0)
+
+        // the sweeper stopped with nothing held; a later wait still ends at its deadline
+        try? await Task.sleep(for: .milliseconds(300))
+        let again = ContinuousClock.now
+        await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .milliseconds(150))
+        #expect(ContinuousClock.now - again >= .milliseconds(150))
+        #expect(ContinuousClock.now - again < .seconds(5))
+    }
+
+    @Test func aCancelledWaitEndsAtOnceAndLeavesNothingHeld() async {
+        let notifier = ChangeNotifier()
+        let started = ContinuousClock.now
+        let held = Task { await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120)) }
+        while notifier.heldCount == 0 {
+            await Task.yield()
+        }
+        held.cancel()
+        await held.value
+        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(notifier.heldCount == 0)
+    }
 }

@@ -8,7 +8,8 @@ import NIOPosix
 ///
 /// The client opens plain TCP connections and writes one `GET /v1/changes?wait=60` on each
 /// (SwiftNIO, no HTTP client per connection), so that the client costs little and the server's
-/// resident memory is read from /proc before and while they are held.
+/// resident memory is read from /proc before and while they are held. The same is measured for
+/// bare Hummingbird holding requests in a handler that sleeps, the framework's share.
 struct LongPollBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longpoll",
@@ -28,7 +29,6 @@ struct LongPollBenchmark: AsyncParsableCommand {
             throw BenchError("the open-file limit (\(limit)) is below \(wanted) connections: raise ulimit -Hn")
         }
         let fixture = try await Fixture.start("longpoll", postgres: options.postgres, briefs: 3)
-        let group = MultiThreadedEventLoopGroup.singleton
         var channels: [any Channel] = []
         do {
             let token = try await Bench.login(fixture.server)
@@ -37,46 +37,49 @@ struct LongPollBenchmark: AsyncParsableCommand {
             for _ in 0..<20 {
                 _ = try await Bench.request("GET", "\(fixture.server)/v1/changes?since=\(since)", token: token)
             }
-            try await Task.sleep(for: .milliseconds(500))
-            let before = fixture.instances[0].residentKiB
             let request = ByteBuffer(
                 string: "GET /v1/changes?since=\(since)&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Authorization: Bearer \(token)\r\n\(WireProtocol.header): \(WireProtocol.version)\r\n\r\n"
             )
-            let port = fixture.ports[0]
-            let connecting = ContinuousClock.now
-            // in chunks of concurrent connects: every request must be held before its 60 s run out
-            for chunk in stride(from: 0, to: wanted, by: 250) {
-                let opened = try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
-                    for _ in chunk..<min(chunk + 250, wanted) {
-                        tasks.addTask {
-                            let channel = try await ClientBootstrap(group: group)
-                                .connect(host: "127.0.0.1", port: port).get()
-                            try await channel.writeAndFlush(request).get()
-                            return channel
-                        }
-                    }
-                    var opened: [any Channel] = []
-                    for try await channel in tasks {
-                        opened.append(channel)
-                    }
-                    return opened
-                }
-                channels += opened
+            let ours = try await hold(
+                wanted,
+                on: fixture.ports[0],
+                request: request,
+                server: fixture.instances[0],
+                heldNow: { try await heldNow(fixture.server) },
+                channels: &channels
+            )
+            let (held, connected) = (ours.held, ours.connected)
+            closeAll(&channels)
+
+            // the same with bare Hummingbird holding a request in a handler that sleeps
+            let file = fixture.folder.appendingPathComponent("empty")
+            try Data().write(to: file)
+            let port = try Bench.freePort()
+            let framework = try Child(
+                "framework-reference",
+                Bench.binaries.appendingPathComponent("brief-bench").path,
+                ["framework-reference", "--port", String(port), "--file", file.path]
+            )
+            defer { framework.stop() }
+            try await Bench.waitUntilReady("http://127.0.0.1:\(port)/held")
+            for _ in 0..<20 {
+                _ = try await Bench.request("GET", "http://127.0.0.1:\(port)/held")
             }
-            let connected = ContinuousClock.now - connecting
-            let started = ContinuousClock.now
-            var held = 0
-            while held < wanted && ContinuousClock.now - started < .seconds(20) {
-                try await Task.sleep(for: .milliseconds(200))
-                held = try await heldNow(fixture.server)
-            }
-            let during = fixture.instances[0].residentKiB
-            for channel in channels {
-                try? await channel.close()
-            }
+            let bare = try await hold(
+                wanted,
+                on: port,
+                request: ByteBuffer(string: "GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+                server: framework,
+                heldNow: {
+                    let body = try await Bench.request("GET", "http://127.0.0.1:\(port)/held").body
+                    return Int(String(decoding: body, as: UTF8.self)) ?? 0
+                },
+                channels: &channels
+            )
+            closeAll(&channels)
             await fixture.stop()
-            let perRequest = Double(during - before) * 1024 / Double(max(held, 1))
+            let perRequest = ours.bytesPerHeld
             return [
                 ResultRow(
                     benchmark: "6. idle long-polls held by one instance",
@@ -93,16 +96,71 @@ struct LongPollBenchmark: AsyncParsableCommand {
                     reference: "aim: under 10 KiB (10240)",
                     ratio: format(perRequest / 10240)
                 ),
+                ResultRow(
+                    benchmark: "6. memory per held long-poll against the framework's",
+                    store: fixture.database.kind,
+                    figure: format(perRequest),
+                    reference: "bare Hummingbird holding \(bare.held) requests: \(format(bare.bytesPerHeld))",
+                    ratio: format(perRequest / bare.bytesPerHeld)
+                ),
             ]
         } catch {
-            for channel in channels {
-                try? await channel.close()
-            }
+            closeAll(&channels)
             await fixture.stop()
             throw error
         }
     }
 
+    /// Opens `wanted` connections to `port`, writes `request` on each, and waits until the server
+    /// says they are held (or 20 s pass); returns how many it held and its resident memory growth per held request.
+    private func hold(
+        _ wanted: Int,
+        on port: Int,
+        request: ByteBuffer,
+        server: Child,
+        heldNow: () async throws -> Int,
+        channels: inout [any Channel]
+    ) async throws -> (held: Int, bytesPerHeld: Double, connected: Duration) {
+        let group = MultiThreadedEventLoopGroup.singleton
+        try await Task.sleep(for: .milliseconds(500))
+        let before = server.residentKiB
+        let connecting = ContinuousClock.now
+        // in chunks of concurrent connects: every request must be held before its 60 s run out
+        for chunk in stride(from: 0, to: wanted, by: 250) {
+            let opened = try await withThrowingTaskGroup(of: (any Channel).self) { tasks in
+                for _ in chunk..<min(chunk + 250, wanted) {
+                    tasks.addTask {
+                        let channel = try await ClientBootstrap(group: group)
+                            .connect(host: "127.0.0.1", port: port).get()
+                        try await channel.writeAndFlush(request).get()
+                        return channel
+                    }
+                }
+                var opened: [any Channel] = []
+                for try await channel in tasks {
+                    opened.append(channel)
+                }
+                return opened
+            }
+            channels += opened
+        }
+        let connected = ContinuousClock.now - connecting
+        let started = ContinuousClock.now
+        var held = 0
+        while held < wanted && ContinuousClock.now - started < .seconds(20) {
+            try await Task.sleep(for: .milliseconds(200))
+            held = try await heldNow()
+        }
+        let during = server.residentKiB
+        return (held, Double(during - before) * 1024 / Double(max(held, 1)), connected)
+    }
+
+    private func closeAll(_ channels: inout [any Channel]) {
+        for channel in channels {
+            channel.close(promise: nil)
+        }
+        channels = []
+    }
     /// The server's `briefsync_longpolls_held` gauge.
     private func heldNow(_ server: String) async throws -> Int {
         let metrics = String(decoding: try await Bench.request("GET", "\(server)/metrics").body, as: UTF8.self)

@@ -23,6 +23,7 @@ public final class ChangeNotifier: Service, Sendable {
     private struct Waiter {
         let user: UserID
         let seen: Generation
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -39,7 +40,14 @@ public final class ChangeNotifier: Service, Sendable {
         var nextWaiter: UInt64 = 0
         var shuttingDown = false
         var relayListening = false
+        /// Whether the sweeper that ends waits at their deadline runs.
+        var sweeping = false
+        /// No waiter's deadline is before this.
+        var earliestDeadline = ContinuousClock.Instant.now
     }
+
+    /// How often the sweeper looks for waits past their deadline: a wait ends up to this late.
+    static let sweepInterval = Duration.milliseconds(100)
 
     private let state = NIOLockedValueBox(State())
     private let relayed: Bool
@@ -95,21 +103,18 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Waits until the user's generation moves past `seen`, the time runs out, the task is
     /// cancelled or the server shuts down, whichever comes first.
+    ///
+    /// A held wait is a continuation in a table, nothing more: one sweeper task for all of them
+    /// ends those past their deadline (within ``sweepInterval``), instead of a timer task per wait.
     public func wait(for user: UserID, after seen: Generation, timeout: Duration) async {
         // why a handler here too: the HTTP server shuts down first and waits for its requests, so
         // a held request must hear of the shutdown itself rather than wait for this service's turn
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.waitForChange(user: user, seen: seen) }
-                group.addTask { try? await Task.sleep(for: timeout) }
-                await group.next()
-                group.cancelAll()
-            }
+            await waitForChange(user: user, seen: seen, deadline: .now + timeout)
         } onGracefulShutdown: {
             self.releaseAll()
         }
     }
-
     /// Holds until graceful shutdown, then releases every waiter.
     public func run() async throws {
         try? await gracefulShutdown()
@@ -127,28 +132,59 @@ public final class ChangeNotifier: Service, Sendable {
         woken.forEach { $0.resume() }
     }
 
-    private func waitForChange(user: UserID, seen: Generation) async {
+    private func waitForChange(user: UserID, seen: Generation, deadline: ContinuousClock.Instant) async {
         let id = state.withLockedValue { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLockedValue { state -> Bool in
+                let (resumeNow, startSweeper) = state.withLockedValue { state -> (Bool, Bool) in
                     let current = Generation(global: state.global, user: state.users[user, default: 0])
                     if state.shuttingDown || current != seen || Task.isCancelled {
-                        return true
+                        return (true, false)
                     }
-                    state.waiters[id] = Waiter(user: user, seen: seen, continuation: continuation)
-                    return false
+                    state.waiters[id] = Waiter(user: user, seen: seen, deadline: deadline, continuation: continuation)
+                    state.earliestDeadline = state.waiters.count == 1 ? deadline : min(state.earliestDeadline, deadline)
+                    let start = !state.sweeping
+                    state.sweeping = true
+                    return (false, start)
                 }
                 if resumeNow {
                     continuation.resume()
+                }
+                if startSweeper {
+                    Task { await self.sweep() }
                 }
             }
         } onCancel: {
             let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
             waiter?.continuation.resume()
+        }
+    }
+
+    /// Ends the waits past their deadline, every ``sweepInterval``, until none is held.
+    private func sweep() async {
+        while true {
+            try? await Task.sleep(for: Self.sweepInterval)
+            let now = ContinuousClock.now
+            let (expired, done) = state.withLockedValue { state -> ([CheckedContinuation<Void, Never>], Bool) in
+                guard !state.waiters.isEmpty else {
+                    state.sweeping = false
+                    return ([], true)
+                }
+                guard state.earliestDeadline <= now else {
+                    return ([], false)
+                }
+                let due = state.waiters.compactMap { $0.value.deadline <= now ? $0.key : nil }
+                let expired = due.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+                state.earliestDeadline = state.waiters.values.lazy.map(\.deadline).min() ?? now
+                return (expired, false)
+            }
+            expired.forEach { $0.resume() }
+            if done {
+                return
+            }
         }
     }
 }
