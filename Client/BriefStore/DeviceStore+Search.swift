@@ -38,6 +38,21 @@ extension DeviceStore {
     }
 
     static func indexForSearch(_ brief: Brief, _ db: Database) throws {
+        try removeFromSearch(brief.id.rawValue, db)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO briefs_search (rowid, brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
+                VALUES ((SELECT rowid FROM briefs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(
+            arguments: StatementArguments([brief.id.rawValue, brief.id.rawValue] + searchColumns(of: brief))
+        )
+    }
+
+    /// The text of a brief's search entry, column by column: title, takeaways, body, quotes,
+    /// episodes, highlights, categories (the benchmarks' raw-insert reference uses it too).
+    @_spi(Benchmarks)
+    public static func searchColumns(of brief: Brief) -> [String] {
         var paragraphs: [String] = []
         var quotes: [String] = []
         for block in brief.body {
@@ -50,19 +65,11 @@ extension DeviceStore {
         let categories = brief.sources.flatMap(\.alsoFromEpisode).map {
             "\($0.name): " + $0.items.joined(separator: " ")
         }
-        try removeFromSearch(brief.id.rawValue, db)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO briefs_search (rowid, brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
-                VALUES ((SELECT rowid FROM briefs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                brief.id.rawValue, brief.id.rawValue, brief.title, brief.takeaways.joined(separator: "\n"),
-                paragraphs.joined(separator: "\n"), quotes.joined(separator: "\n"), episodes.joined(separator: "\n"),
-                brief.sources.flatMap(\.highlights).joined(separator: "\n"), categories.joined(separator: "\n"),
-            ]
-        )
+        return [
+            brief.title, brief.takeaways.joined(separator: "\n"), paragraphs.joined(separator: "\n"),
+            quotes.joined(separator: "\n"), episodes.joined(separator: "\n"),
+            brief.sources.flatMap(\.highlights).joined(separator: "\n"), categories.joined(separator: "\n"),
+        ]
     }
 
     /// Removes a brief's search entry; call it before deleting the brief's row.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BriefModel
+@_spi(Benchmarks) import BriefStore
 import Foundation
 import GRDB
 
@@ -7,8 +8,9 @@ import GRDB
     import FoundationNetworking
 #endif
 
-/// Figure 3's references: the same briefs inserted raw into SQLite in one transaction, and the
-/// same bytes downloaded from nginx. `client-sync` measures BriefSync's own initial sync.
+/// Figure 3's references: the same briefs inserted raw into SQLite in one transaction, the same
+/// with their full-text search entries (what the device's offline search needs), and the same
+/// bytes downloaded from nginx. `client-sync` measures BriefSync's own initial sync.
 struct SyncReferences: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync-references",
@@ -21,34 +23,60 @@ struct SyncReferences: AsyncParsableCommand {
         var generator = BriefGenerator(seed: 1, template: try BriefGenerator.seedBrief())
         let encoder = WireCoding.encoder()
         var rows: [(id: String, topic: String, date: String, title: String, document: Data)] = []
+        var searchRows: [[String]] = []
         var all = Data("[".utf8)
         for index in 0..<briefs {
             let brief = generator.brief(index)
             let document = try encoder.encode(brief)
             rows.append((brief.id.rawValue, brief.topic.id.rawValue, brief.date.iso, brief.title, document))
+            searchRows.append([brief.id.rawValue] + DeviceStore.searchColumns(of: brief))
             all.append(contentsOf: (index == 0 ? "" : ",").utf8)
             all.append(document)
         }
         all.append(contentsOf: "]".utf8)
 
         let documents = rows.map { ($0.id, $0.topic, $0.date, $0.title, String(decoding: $0.document, as: UTF8.self)) }
+        let searchEntries = searchRows
         var inserts: [Double] = []
+        var indexed: [Double] = []
         for _ in 0..<repeats {
-            let folder = try Bench.folder("raw-insert")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let queue = try DatabaseQueue(path: folder.appendingPathComponent("raw.sqlite").path)
-            let started = ContinuousClock.now
-            try await queue.write { db in
-                try db.execute(
-                    sql: "CREATE TABLE briefs (id TEXT PRIMARY KEY, topic TEXT, date TEXT, title TEXT, document TEXT)"
-                )
-                let statement = try db.makeStatement(sql: "INSERT INTO briefs VALUES (?, ?, ?, ?, ?)")
-                for (id, topic, date, title, document) in documents {
-                    try statement.execute(arguments: [id, topic, date, title, document])
+            for withSearch in [false, true] {
+                let folder = try Bench.folder("raw-insert")
+                defer { try? FileManager.default.removeItem(at: folder) }
+                let queue = try DatabaseQueue(path: folder.appendingPathComponent("raw.sqlite").path)
+                let started = ContinuousClock.now
+                try await queue.write { db in
+                    try db.execute(
+                        sql:
+                            "CREATE TABLE briefs (id TEXT PRIMARY KEY, topic TEXT, date TEXT, title TEXT, document TEXT)"
+                    )
+                    let statement = try db.makeStatement(sql: "INSERT INTO briefs VALUES (?, ?, ?, ?, ?)")
+                    for (id, topic, date, title, document) in documents {
+                        try statement.execute(arguments: [id, topic, date, title, document])
+                    }
+                    guard withSearch else {
+                        return
+                    }
+                    // the device's search table: same columns, same tokenizer
+                    try db.execute(
+                        sql: """
+                            CREATE VIRTUAL TABLE briefs_search USING fts5 (
+                                brief_id UNINDEXED, title, takeaways, body, quotes, episodes, highlights, categories,
+                                tokenize = 'unicode61 remove_diacritics 2')
+                            """
+                    )
+                    let insert = try db.makeStatement(sql: "INSERT INTO briefs_search VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                    for row in searchEntries {
+                        try insert.execute(arguments: StatementArguments(row))
+                    }
                 }
+                if withSearch {
+                    indexed.append(seconds(ContinuousClock.now - started))
+                } else {
+                    inserts.append(seconds(ContinuousClock.now - started))
+                }
+                try queue.close()
             }
-            inserts.append(seconds(ContinuousClock.now - started))
-            try queue.close()
         }
 
         let port = try Bench.freePort()
@@ -65,7 +93,11 @@ struct SyncReferences: AsyncParsableCommand {
         }
         print("raw SQLite insert of \(briefs) briefs in one transaction: \(Sample(values: inserts)) s")
         print("nginx download of the same \(all.count / 1_048_576) MiB: \(Sample(values: downloads)) s")
-        print("REFERENCE insert=\(Sample(values: inserts).median) download=\(Sample(values: downloads).median)")
+        print("the same with their search entries (FTS5): \(Sample(values: indexed)) s")
+        print(
+            "REFERENCE insert=\(Sample(values: inserts).median) indexed=\(Sample(values: indexed).median) "
+                + "download=\(Sample(values: downloads).median)"
+        )
     }
 }
 
