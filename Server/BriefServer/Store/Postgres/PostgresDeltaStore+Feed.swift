@@ -159,12 +159,23 @@ extension PostgresDeltaStore {
         let device = push.deviceID.rawValue
         return try await feedWrite(label: "push \(device)") { feed in
             let connection = feed.connection
+            // why few statements: every one is a round trip made while holding the feed's lock
             var existing = Set<String>()
-            for try await id in try await connection.query(
-                "SELECT id FROM briefs WHERE id = ANY(\(named))",
+            var current: [BriefID: ReadState] = [:]
+            let decoder = WireCoding.decoder(unknownFields: .ignore)
+            for try await (id, json) in try await connection.query(
+                """
+                SELECT b.id, r.state FROM briefs b
+                LEFT JOIN read_states r ON r.user_id = \(user) AND r.brief_id = b.id
+                WHERE b.id = ANY(\(named))
+                """,
                 logger: logger
-            ).decode(String.self) {
+            ).decode((String, String?).self) {
                 existing.insert(id)
+                if let json {
+                    let state = try decoder.decode(ReadState.self, from: Data(json.utf8))
+                    current[state.briefID] = state
+                }
             }
             let unknown = push.mutations.enumerated().filter { !existing.contains($0.element.briefID.rawValue) }
             guard unknown.isEmpty else {
@@ -178,25 +189,21 @@ extension PostgresDeltaStore {
                     """,
                     logger: logger
                 ).decode(Int64.self).first { _ in true } ?? 0
-            var current: [BriefID: ReadState] = [:]
-            let decoder = WireCoding.decoder(unknownFields: .ignore)
-            for try await json in try await connection.query(
-                "SELECT state FROM read_states WHERE user_id = \(user) AND brief_id = ANY(\(named))",
-                logger: logger
-            ).decode(String.self) {
-                let state = try decoder.decode(ReadState.self, from: Data(json.utf8))
-                current[state.briefID] = state
-            }
             let outcome = applier.apply(push, lastAppliedID: UInt64(lastApplied), current: current, now: now)
             let encoder = WireCoding.encoder()
+            var (ids, states, positions) = ([String](), [String](), [Int64]())
             for state in outcome.states
             where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
-                let json = String(decoding: try encoder.encode(state), as: UTF8.self)
-                let position = try await feed.nextPosition()
+                ids.append(state.briefID.rawValue)
+                states.append(String(decoding: try encoder.encode(state), as: UTF8.self))
+                positions.append(try await feed.nextPosition())
+            }
+            if !ids.isEmpty {
                 try await connection.query(
                     """
                     INSERT INTO read_states (user_id, brief_id, state, position)
-                    VALUES (\(user), \(state.briefID.rawValue), \(json), \(position))
+                    SELECT \(user), changed.brief_id, changed.state, changed.position
+                    FROM unnest(\(ids)::text[], \(states)::text[], \(positions)::bigint[]) AS changed(brief_id, state, position)
                     ON CONFLICT (user_id, brief_id) DO UPDATE SET state = excluded.state, position = excluded.position
                     """,
                     logger: logger

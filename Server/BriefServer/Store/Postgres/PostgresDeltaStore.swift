@@ -420,13 +420,21 @@ final class FeedTransaction {
 
     /// Writes the head back and queues the notifications; they are delivered when the transaction commits.
     func finish() async throws {
+        let payloads = notifications.sorted().map { "\(store.instance) \($0)" }
         if numbered && store.ordering == .serialized {
-            try await connection.query("UPDATE feed_head SET position = \(head) WHERE id = 1", logger: logger)
-        }
-        for target in notifications.sorted() {
-            let payload = "\(store.instance) \(target)"
+            // one round trip for both (a data-modifying WITH runs whether or not its rows are read)
             try await connection.query(
-                "SELECT pg_notify(\(PostgresDeltaStore.channel), \(payload))",
+                """
+                WITH head AS (UPDATE feed_head SET position = \(head) WHERE id = 1)
+                SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(payloads)::text[]) AS payload
+                """,
+                logger: logger
+            )
+        } else if !payloads.isEmpty {
+            try await connection.query(
+                """
+                SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(payloads)::text[]) AS payload
+                """,
                 logger: logger
             )
         }
