@@ -178,19 +178,19 @@ public actor SyncEngine {
         let (transport, pageSize) = (self.transport, configuration.pageSize)
         var restarted = false
         var token = try await store.changeToken()
-        // The next page is asked for while this one is written: its request needs only this
-        // page's token. If writing fails, the page fetched ahead is dropped unread, and the
+        // The next page is asked for, decoded and prepared while this one is written: its request
+        // needs only this page's token. If writing fails, the page fetched ahead is dropped unread, and the
         // stored token is still this page's predecessor's, so nothing is lost or skipped.
-        var ahead: Task<ChangesPageV1, any Error>?
+        var ahead: Task<PreparedPage, any Error>?
         defer { ahead?.cancel() }
         while true {
-            let page: ChangesPageV1
+            let prepared: PreparedPage
             do {
                 if let fetching = ahead {
                     ahead = nil
-                    page = try await fetching.value
+                    prepared = try await fetching.value
                 } else {
-                    page = try await transport.changes(since: token, limit: pageSize, wait: 0)
+                    prepared = try await Self.fetch(token, pageSize, from: transport)
                 }
             } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
                 logger.info("Starting over without a token", metadata: ["sync.reason": "\(error.message)"])
@@ -200,11 +200,12 @@ public actor SyncEngine {
                 token = nil
                 continue
             }
+            let page = prepared.page
             if page.hasMore {
                 let next = page.nextToken
-                ahead = Task { try await transport.changes(since: next, limit: pageSize, wait: 0) }
+                ahead = Task { try await Self.fetch(next, pageSize, from: transport) }
             }
-            let outcome = try await store.apply(page, now: now())
+            let outcome = try await store.apply(prepared, now: now())
             token = page.nextToken
             report.pages += 1
             report.received += outcome.received
@@ -216,6 +217,15 @@ public actor SyncEngine {
             }
         }
         report.retracted += try await store.finishFullResync()
+    }
+
+    /// A page fetched, decoded and prepared for the store, off the engine's actor.
+    private nonisolated static func fetch(
+        _ token: String?,
+        _ limit: Int,
+        from transport: any SyncTransport
+    ) async throws -> PreparedPage {
+        try PreparedPage(try await transport.changes(since: token, limit: limit, wait: 0))
     }
 
     static func syncError(_ error: TransportError) -> SyncError {

@@ -86,10 +86,17 @@ extension DeviceStore {
     /// deleted with its search entry, unless it is saved: then it stays, marked retracted. A
     /// read-state is merged into the confirmed one and the pending mutations are applied on top.
     public func apply(_ page: ChangesPageV1, now: Int64) async throws -> PageOutcome {
-        try await writer.write { db in
+        try await apply(PreparedPage(page), now: now)
+    }
+
+    /// The same, for a page whose documents were encoded beforehand (``PreparedPage``), so that
+    /// the writer spends its time on nothing but writing.
+    public func apply(_ prepared: PreparedPage, now: Int64) async throws -> PageOutcome {
+        let page = prepared.page
+        return try await writer.write { db in
             var outcome = PageOutcome()
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
-            for record in page.briefs {
+            for (record, document) in zip(page.briefs, prepared.documents) {
                 if resyncing {
                     try db.execute(
                         sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
@@ -103,7 +110,7 @@ extension DeviceStore {
                 if let held, held["version"] == record.version, held["retracted"] == false {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
                 }
-                try Self.store(record, db, now: now)
+                try Self.store(record, document: document, db, now: now)
                 outcome.received += 1
             }
             for retraction in page.retractions {
@@ -215,7 +222,7 @@ extension DeviceStore {
         try refreshVisible(db, incoming.briefID)
     }
 
-    static func store(_ record: BriefRecordV1, _ db: Database, now: Int64) throws {
+    static func store(_ record: BriefRecordV1, document: String, _ db: Database, now: Int64) throws {
         let brief = record.brief
         // why cached statements: a page stores hundreds of briefs, and compiling each statement
         // again was a visible part of a sync (perf, BENCHMARKS.md)
@@ -231,7 +238,7 @@ extension DeviceStore {
         ).execute(
             arguments: [
                 brief.id.rawValue, brief.topic.id.rawValue, brief.topic.name, brief.date.iso, brief.title,
-                record.version, try encode(brief), now,
+                record.version, document, now,
             ]
         )
         try indexForSearch(brief, db)
@@ -265,5 +272,21 @@ extension DeviceStore {
             try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
         }
         return ids.count
+    }
+}
+
+/// A page of changes with each brief's document already encoded as the store keeps it.
+///
+/// Encoding a brief is a good part of storing it. The sync engine prepares the next page while
+/// the store writes the current one, so that the encoding runs beside the writing, not in it.
+public struct PreparedPage: Sendable {
+    public let page: ChangesPageV1
+    /// The canonical JSON of each of `page.briefs`, in order.
+    let documents: [String]
+
+    /// Encodes the page's briefs.
+    public init(_ page: ChangesPageV1) throws {
+        self.page = page
+        documents = try page.briefs.map { try DeviceStore.encode($0.brief) }
     }
 }
