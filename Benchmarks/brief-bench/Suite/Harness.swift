@@ -166,6 +166,14 @@ final class Child: @unchecked Sendable {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    /// Kills the process at once (a reference server with requests held: nothing to save).
+    func forceStop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     func stop() {
         guard process.isRunning else {
             return

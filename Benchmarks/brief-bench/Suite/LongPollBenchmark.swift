@@ -61,7 +61,8 @@ struct LongPollBenchmark: AsyncParsableCommand {
                 Bench.binaries.appendingPathComponent("brief-bench").path,
                 ["framework-reference", "--port", String(port), "--file", file.path]
             )
-            defer { framework.stop() }
+            // why kill: its handlers sleep out their 60 s, which a graceful stop would wait for
+            defer { framework.forceStop() }
             try await Bench.waitUntilReady("http://127.0.0.1:\(port)/held")
             for _ in 0..<20 {
                 _ = try await Bench.request("GET", "http://127.0.0.1:\(port)/held")
