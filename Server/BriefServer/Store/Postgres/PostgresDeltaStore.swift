@@ -91,43 +91,54 @@ public final class PostgresDeltaStore: DeltaStore {
         ordering: Ordering,
         beforeCommit: (@Sendable (String) async -> Void)?
     ) async throws -> PostgresDeltaStore {
-        try await probe(settings, logger: logger)
-        let store = PostgresDeltaStore(
+        // why before the pool: a failure is then reported at once and plainly, and the pool's first
+        // lease never races its own start (PostgresNIO warns when that happens)
+        let connection = try await probe(settings, logger: logger)
+        do {
+            try await prepare(connection, logger: logger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return PostgresDeltaStore(
             client: PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger),
             logger: logger,
             ordering: ordering,
             beforeCommit: beforeCommit
         )
-        do {
-            try await store.migrate()
-            try await store.transaction { connection in
-                // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
-                let epoch = String(UInt32.random(in: 1...UInt32.max))
-                try await connection.query(
-                    "INSERT INTO server_meta (key, value) VALUES ('epoch', \(epoch)) ON CONFLICT (key) DO NOTHING",
-                    logger: store.logger
-                )
-            }
-        } catch {
-            await store.shutdown()
-            throw error
-        }
-        return store
     }
 
-    /// One connection made and closed before the pool starts: the pool retries failed
-    /// connections with backoff for a minute and then reports only "circuit breaker tripped",
-    /// while this says at once what is wrong (refused, wrong password, untrusted certificate).
-    private static func probe(_ settings: PostgresSettings, logger: Logger) async throws {
+    /// One connection made before the pool starts: the pool retries failed connections with
+    /// backoff for a minute and then reports only "circuit breaker tripped", while this says at
+    /// once what is wrong (refused, wrong password, untrusted certificate).
+    private static func probe(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresConnection {
         do {
-            let connection = try await PostgresConnection.connect(
+            return try await PostgresConnection.connect(
                 configuration: try settings.connectionConfiguration(),
                 id: 0,
                 logger: logger
             )
-            try await connection.close()
         } catch {
             throw PostgresStoreError("cannot connect to \(settings): \(PostgresStoreError.describing(error))")
+        }
+    }
+
+    /// Creates or migrates the schema and gives the database its epoch, in one transaction.
+    private static func prepare(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            try await migrate(connection, logger: logger)
+            // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
+            let epoch = String(UInt32.random(in: 1...UInt32.max))
+            try await connection.query(
+                "INSERT INTO server_meta (key, value) VALUES ('epoch', \(epoch)) ON CONFLICT (key) DO NOTHING",
+                logger: logger
+            )
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw PostgresStoreError.describing(error)
         }
     }
 
@@ -157,34 +168,30 @@ public final class PostgresDeltaStore: DeltaStore {
 
     // MARK: Migrations
 
-    /// Applies the migrations of `Schema/postgres/` not yet applied, in one transaction under an
-    /// advisory lock: instances that start together take turns, and the second finds the work done.
-    func migrate() async throws {
-        try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: self.logger)
-            try await connection.query(
-                """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
-                """,
-                logger: self.logger
-            )
-            var applied = Set<String>()
-            for try await id in try await connection.query("SELECT id FROM schema_migrations", logger: self.logger)
-                .decode(String.self)
-            {
-                applied.insert(id)
+    /// Applies the migrations of `Schema/postgres/` not yet applied, inside the caller's
+    /// transaction, under an advisory lock: instances that start together take turns, and the
+    /// second finds the work done.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            logger: logger
+        )
+        var applied = Set<String>()
+        for try await id in try await connection.query("SELECT id FROM schema_migrations", logger: logger)
+            .decode(String.self)
+        {
+            applied.insert(id)
+        }
+        for migration in SchemaSQL.postgres where !applied.contains(migration.id) {
+            for statement in Self.statements(of: migration.sql) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
-            for migration in SchemaSQL.postgres where !applied.contains(migration.id) {
-                for statement in Self.statements(of: migration.sql) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                }
-                try await connection.query(
-                    "INSERT INTO schema_migrations (id) VALUES (\(migration.id))",
-                    logger: self.logger
-                )
-                self.logger.info("Applied migration", metadata: ["db.migration": "\(migration.id)"])
-            }
+            try await connection.query("INSERT INTO schema_migrations (id) VALUES (\(migration.id))", logger: logger)
+            logger.info("Applied migration", metadata: ["db.migration": "\(migration.id)"])
         }
     }
 
