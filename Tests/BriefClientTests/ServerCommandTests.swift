@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// `brief-server serve` refuses an unusable setting before it opens anything: exit 2 and one line
+/// that names the flag, so that a typo in a unit file is found at once, not at the first request.
+@Suite struct ServerCommandTests {
+    @Test(arguments: [
+        (["--session-cache", "soon"], "--session-cache \"soon\" is not usable"),
+        (["--token-secret", "short"], "--token-secret must be at least 32 bytes"),
+        (["--port", "70000"], "--port \"70000\" is not usable"),
+        (["--page-size", "50", "--max-page-size", "10"], "--page-size 50 is above --max-page-size 10"),
+    ])
+    func unusableSettingsStopTheServerWithOneLine(_ flags: [String], _ message: String) async throws {
+        let run = try await BriefDeviceProcess.run(
+            ["serve", "--database", "sqlite::memory:"] + flags,
+            executable: BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+        )
+        #expect(run.code == 2, "\(flags): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(flags): \(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "one line: \(run.stderr)")
+    }
+
+    @Test func theSessionCacheIsReadFromTheEnvironmentToo() async throws {
+        let run = try await BriefDeviceProcess.run(
+            ["serve", "--database", "sqlite::memory:"],
+            environment: ["BRIEFSYNC_SESSION_CACHE": "5 seconds"],
+            executable: BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+        )
+        #expect(run.code == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("--session-cache \"5 seconds\" is not usable"), "\(run.stderr)")
+    }
+}
