@@ -152,14 +152,7 @@ func withStore(_ database: String, _ body: (any DeltaStore) async throws -> Void
     guard let location = ConfigurationValue.database(database) else {
         throw ValidationError("--database must be sqlite:PATH or postgres://…")
     }
-    let store = try await openStore(location, logger: Bench.logger)
-    do {
-        try await body(store)
-    } catch {
-        await store.shutdown()
-        throw error
-    }
-    await store.shutdown()
+    try await withOpenStore(location, logger: Bench.logger, body)
 }
 
 /// The peak resident set size of this process, in MiB.

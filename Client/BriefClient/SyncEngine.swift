@@ -177,6 +177,8 @@ public actor SyncEngine {
     private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
         let (transport, pageSize) = (self.transport, configuration.pageSize)
         var restarted = false
+        // only the first request (and one after starting over) reads a token; later ones take the
+        // previous page's
         var token = try await store.changeToken()
         // The next page is asked for, decoded and prepared while this one is written: its request
         // needs only this page's token. If writing fails, the page fetched ahead is dropped unread, and the
@@ -206,7 +208,6 @@ public actor SyncEngine {
                 ahead = Task { try await Self.fetch(next, pageSize, from: transport) }
             }
             let outcome = try await store.apply(prepared, now: now())
-            token = page.nextToken
             report.pages += 1
             report.received += outcome.received
             report.retracted += outcome.retracted + outcome.dropped

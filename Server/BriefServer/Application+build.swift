@@ -83,6 +83,24 @@ public func openStore(_ database: ServerConfiguration.Database, logger: Logger) 
     }
 }
 
+/// Opens the store a configuration names (``openStore(_:logger:)``), runs `body` with it, and
+/// shuts it down afterwards, whether `body` returned or threw (tools and tests).
+public func withOpenStore<T>(
+    _ database: ServerConfiguration.Database,
+    logger: Logger,
+    _ body: (any DeltaStore) async throws -> T
+) async throws -> T {
+    let store = try await openStore(database, logger: logger)
+    do {
+        let result = try await body(store)
+        await store.shutdown()
+        return result
+    } catch {
+        await store.shutdown()
+        throw error
+    }
+}
+
 /// Opens an SQLite store without suspending (tests, tools). A PostgreSQL database needs
 /// ``openStore(_:logger:)``.
 public func openStore(_ database: ServerConfiguration.Database) throws -> any DeltaStore {

@@ -37,7 +37,7 @@ public struct ChangeTokenCodec: Sendable {
         payload += withUnsafeBytes(of: token.epoch.bigEndian, Array.init)
         payload += withUnsafeBytes(of: token.position.bigEndian, Array.init)
         let mac = code(for: payload, scope: scope)
-        return Self.base64url(Data(payload + Array(mac)))
+        return Base64URL.encode(payload + Array(mac))
     }
 
     /// The token a string stands for, if this server issued it to `scope`.
@@ -47,7 +47,7 @@ public struct ChangeTokenCodec: Sendable {
     ///   ``ChangeTokenError/forged`` when the authentication code does not match: altered bytes,
     ///   another key, or another user's token.
     public func decode(_ text: String, for scope: String) throws(ChangeTokenError) -> ChangeToken {
-        guard text.utf8.count <= 128, let data = Self.data(base64url: text) else {
+        guard text.utf8.count <= 128, let data = Base64URL.decode(text) else {
             throw .malformed
         }
         let bytes = [UInt8](data)
@@ -81,39 +81,6 @@ public struct ChangeTokenCodec: Sendable {
         let scopeBytes = Array(scope.utf8)
         return Self.domain + withUnsafeBytes(of: UInt32(scopeBytes.count).bigEndian, Array.init) + scopeBytes + payload
     }
-
-    // why byte-level: every changes request decodes one token and encodes another, and
-    // Foundation's replacingOccurrences cost 4% of an up-to-date poll (perf, BENCHMARKS.md)
-    private static func base64url(_ data: Data) -> String {
-        var bytes = Array(data.base64EncodedData())
-        while bytes.last == UInt8(ascii: "=") {
-            bytes.removeLast()
-        }
-        for index in bytes.indices {
-            switch bytes[index] {
-            case UInt8(ascii: "+"): bytes[index] = UInt8(ascii: "-")
-            case UInt8(ascii: "/"): bytes[index] = UInt8(ascii: "_")
-            default: break
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func data(base64url text: String) -> Data? {
-        guard text.utf8.allSatisfy({ $0.isBase64URL }) else {
-            return nil
-        }
-        var bytes = Array(text.utf8)
-        for index in bytes.indices {
-            switch bytes[index] {
-            case UInt8(ascii: "-"): bytes[index] = UInt8(ascii: "+")
-            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "/")
-            default: break
-            }
-        }
-        bytes += Array(repeating: UInt8(ascii: "="), count: (4 - bytes.count % 4) % 4)
-        return Data(base64Encoded: Data(bytes))
-    }
 }
 
 /// Why a change token was refused. The server answers all but ``weakSecret`` with `invalid_token`.
@@ -126,12 +93,4 @@ public enum ChangeTokenError: Error, Sendable, Hashable {
     case forged
     /// The configured secret is too short to sign tokens.
     case weakSecret
-}
-
-extension UInt8 {
-    fileprivate var isBase64URL: Bool {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || self == UInt8(ascii: "-")
-            || self == UInt8(ascii: "_")
-    }
 }

@@ -23,14 +23,7 @@ import Testing
             try await body(try openStore(.sqliteInMemory))
         case .postgres:
             try await TestPostgres.withDatabase(test: test) { settings in
-                let store = try await openStore(.postgres(settings), logger: Logger(label: "conformance"))
-                do {
-                    try await body(store)
-                } catch {
-                    await store.shutdown()
-                    throw error
-                }
-                await store.shutdown()
+                try await withOpenStore(.postgres(settings), logger: Logger(label: "conformance"), body)
             }
         }
     }

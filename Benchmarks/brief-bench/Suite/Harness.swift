@@ -263,8 +263,7 @@ struct Fixture {
     ) async throws -> Fixture {
         let folder = try Bench.folder(name)
         let database = try await BenchDatabase.fresh(postgresAdmin: postgres, in: folder)
-        let store = try await openStore(database.configuration, logger: Bench.logger)
-        do {
+        try await withOpenStore(database.configuration, logger: Bench.logger) { store in
             var generator = BriefGenerator(seed: 1, template: try BriefGenerator.seedBrief())
             for index in 0..<briefs {
                 _ = try await store.publish(generator.brief(index), now: Int64(index))
@@ -274,11 +273,7 @@ struct Fixture {
                 _ = try await store.createUser(username: user, passwordHash: hash, now: 0)
             }
             try await prepare(store, database)
-        } catch {
-            await store.shutdown()
-            throw error
         }
-        await store.shutdown()
         var ports: [Int] = []
         var instances: [Child] = []
         for _ in 0..<count {

@@ -61,7 +61,4 @@ final class SessionCache: Sendable {
     func forget(tokenHash: [UInt8]) {
         _ = entries.withLockedValue { $0.removeValue(forKey: tokenHash) }
     }
-
-    /// How many sessions are cached now.
-    var count: Int { entries.withLockedValue { $0.count } }
 }

@@ -1,3 +1,4 @@
+import BriefToken
 import Crypto
 import Foundation
 
@@ -10,20 +11,12 @@ enum SessionTokens {
     static func make() -> (token: String, hash: [UInt8]) {
         var generator = SystemRandomNumberGenerator()  // why: the OS CSPRNG (getrandom on Linux)
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token =
-            prefix
-            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = prefix + Base64URL.encode(bytes)
         return (token, hash(token))
     }
 
     static func hash(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(token.utf8)))
-    }
-
-    /// Compares two secrets in time that does not depend on where they differ.
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        constantTimeEquals(hash(a), hash(b))
     }
 
     /// Compares two SHA-256 hashes of secrets in time that does not depend on where they differ.

@@ -115,6 +115,7 @@ public final class ChangeNotifier: Service, Sendable {
             self.releaseAll()
         }
     }
+
     /// Holds until graceful shutdown, then releases every waiter.
     public func run() async throws {
         try? await gracefulShutdown()

@@ -45,14 +45,15 @@ struct PublisherMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let key = environment.configuration.publisherKey else {
+        guard let key = environment.publisherKeyHash else {
             throw APIError(.forbidden, .forbidden, "Publishing is off: start the server with --publisher-key.")
         }
         guard let token = request.bearerToken else {
             throw APIError.unauthorized("Publishing needs Authorization: Bearer <publisher key>.")
         }
-        guard SessionTokens.constantTimeEquals(token, key) else {
-            if try await environment.store.session(tokenHash: SessionTokens.hash(token)) != nil {
+        let hash = SessionTokens.hash(token)
+        guard SessionTokens.constantTimeEquals(hash, key) else {
+            if try await environment.store.session(tokenHash: hash) != nil {
                 throw APIError(.forbidden, .forbidden, "A device session cannot publish.")
             }
             throw APIError.unauthorized("The publisher key is wrong.")
@@ -67,11 +68,12 @@ extension Request {
         guard let value = headers[.authorization], value.utf8.count <= 512 else {
             return nil
         }
+        // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased
         let scheme = "bearer ".utf8
         let bytes = value.utf8
-        guard bytes.count > scheme.count,
-            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 || ($1 == UInt8(ascii: " ") && $0 == $1) })
-        else {
+        let lowercased = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+        }
+        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ lowercased($0) == $1 }) else {
             return nil
         }
         return String(value.utf8.dropFirst(scheme.count))

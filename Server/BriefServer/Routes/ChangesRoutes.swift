@@ -38,29 +38,29 @@ struct ChangesRoutes {
             await hold(user, after: generation, seconds: query.wait)
             generation = notifier.generation(for: user)
             cacheable = notifier.answersCanBeCached
-            token = try decodeToken(query.since, user: user)
+            token = try token ?? decodeToken(query.since, user: user)
         }
 
         let feed = try await environment.store.feedState()
         let position = try startPosition(token, feed: feed)
         var batch = try await changes(for: user, after: position, limit: query.limit)
-        if batch.isEmpty {
-            let answer = try self.answer(batch, epoch: feed.epoch, user: user)
-            if cacheable, !batch.hasMore {
-                environment.upToDate.remember(
-                    answer,
-                    for: user,
-                    epoch: feed.epoch,
-                    since: position,
-                    next: batch.nextPosition,
-                    generation: generation
-                )
-            }
-            guard query.wait > 0 else {
-                return Self.response(answer, to: request)
-            }
+        var answer: UpToDateCache.Answer?
+        if batch.isEmpty, !batch.hasMore, cacheable {
+            let empty = try self.answer(batch, epoch: feed.epoch, user: user)
+            environment.upToDate.remember(
+                empty,
+                for: user,
+                epoch: feed.epoch,
+                since: position,
+                next: batch.nextPosition,
+                generation: generation
+            )
+            answer = empty
+        }
+        if batch.isEmpty, query.wait > 0 {
             await hold(user, after: generation, seconds: query.wait)
             batch = try await changes(for: user, after: position, limit: query.limit)
+            answer = nil
         }
         environment.metrics.changesServed(
             batch.storedBriefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
@@ -71,7 +71,7 @@ struct ChangesRoutes {
                 "sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)",
             ]
         )
-        return Self.response(try answer(batch, epoch: feed.epoch, user: user), to: request)
+        return Self.response(try answer ?? self.answer(batch, epoch: feed.epoch, user: user), to: request)
     }
 
     /// A page's body and ETag.
