@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
         // Event loops and locks under Hummingbird, used directly for ByteBuffer and locked state
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        // HTTP parts as swift-http-types, the way Hummingbird's channel passes them: the handler
+        // that answers up-to-date polls on the event loop sits in that channel
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         // SQLite stores of the server and of devices
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         // The PostgreSQL store, for several instances behind a proxy
@@ -122,6 +125,7 @@ let package = Package(
             dependencies: [
                 "BriefModel", "BriefToken", "BriefSchema",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -134,6 +138,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             path: "Server/BriefServer",
             swiftSettings: swiftSettings
@@ -210,6 +215,8 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),

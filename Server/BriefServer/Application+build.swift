@@ -50,11 +50,14 @@ public func buildApplication(
         publisherKeyHash: configuration.publisherKey.map(SessionTokens.hash)
     )
     let router = buildRouter(environment, registry: registry)
+    let serverName = "brief-server"
+    let polls = UpToDatePolls(environment: environment, logger: logger, serverName: serverName)
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [polls.makeHandler()])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
-            serverName: "brief-server"
+            serverName: serverName
         ),
         logger: logger
     )

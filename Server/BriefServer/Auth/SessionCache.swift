@@ -57,6 +57,16 @@ final class SessionCache: Sendable {
         return session
     }
 
+    /// The session with this token hash if the cache holds it fresh; never looks it up. Polls
+    /// answered on the event loop (``UpToDatePollHandler``) use it, since they cannot wait for
+    /// the store.
+    func cached(tokenHash: [UInt8]) -> SessionRecord? {
+        guard lifetime > 0, let entry = entries.withLockedValue({ $0[tokenHash] }), entry.expires > clock.now() else {
+            return nil
+        }
+        return entry.session
+    }
+
     /// Drops a session (it was logged out here).
     func forget(tokenHash: [UInt8]) {
         _ = entries.withLockedValue { $0.removeValue(forKey: tokenHash) }

@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// concern everyone, so a publish bumps a global generation too. A long-poll reads the generation
 /// *before* it queries the feed and, when the page is empty, waits for the generation to move
 /// past what it read; a change committed between the query and the wait is therefore never
-/// missed. Waiting costs a suspended task, no thread.
+/// missed. Waiting costs a suspended task, no thread; a request parked on the event loop
+/// (``park(user:after:timeout:wake:)``) costs only its entry in the table.
 ///
 /// The notifier is a `Service`: on graceful shutdown it releases every held request at once and
 /// answers new waits immediately, so shutdown is not delayed by the long-poll hold.
@@ -24,7 +25,25 @@ public final class ChangeNotifier: Service, Sendable {
         let user: UserID
         let seen: Generation
         let deadline: ContinuousClock.Instant
-        let continuation: CheckedContinuation<Void, Never>
+        let wake: Wake
+    }
+
+    /// How a held request is woken: a suspended task resumes, or a parked one is called back.
+    private enum Wake {
+        case task(CheckedContinuation<Void, Never>)
+        case callback(@Sendable () -> Void)
+
+        func callAsFunction() {
+            switch self {
+            case .task(let continuation): continuation.resume()
+            case .callback(let call): call()
+            }
+        }
+    }
+
+    /// A request parked with ``park(user:after:timeout:wake:)``, to take back with ``unpark(_:)``.
+    struct Parking: Sendable, Hashable {
+        fileprivate let id: UInt64
     }
 
     /// A user's generation: global (briefs) and per-user (their read-state and subscriptions).
@@ -81,24 +100,24 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Something changed for everyone (a brief was published or retracted).
     public func notifyAll() {
-        let woken = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLockedValue { state -> [Wake] in
             state.global += 1
             let waiters = state.waiters
             state.waiters = [:]
-            return waiters.values.map(\.continuation)
+            return waiters.values.map(\.wake)
         }
-        woken.forEach { $0.resume() }
+        woken.forEach { $0() }
     }
 
     /// Something changed for one user (their read-state or subscriptions).
     public func notify(user: UserID) {
-        let woken = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLockedValue { state -> [Wake] in
             state.users[user, default: 0] += 1
             let matching = state.waiters.filter { $0.value.user == user }
             matching.keys.forEach { state.waiters[$0] = nil }
-            return matching.values.map(\.continuation)
+            return matching.values.map(\.wake)
         }
-        woken.forEach { $0.resume() }
+        woken.forEach { $0() }
     }
 
     /// Waits until the user's generation moves past `seen`, the time runs out, the task is
@@ -116,6 +135,49 @@ public final class ChangeNotifier: Service, Sendable {
         }
     }
 
+    /// Parks a request without a task: `wake` is called once, from any thread, when the user's
+    /// generation moves past `seen`, at the deadline (within ``sweepInterval``), or at shutdown.
+    /// Returns `nil`, and never calls `wake`, when one of those has already happened.
+    func park(
+        user: UserID,
+        after seen: Generation,
+        timeout: Duration,
+        wake: @escaping @Sendable () -> Void
+    ) -> Parking? {
+        let deadline = ContinuousClock.now + timeout
+        let (parking, startSweeper) = state.withLockedValue { state -> (Parking?, Bool) in
+            let current = Generation(global: state.global, user: state.users[user, default: 0])
+            guard !state.shuttingDown, current == seen else {
+                return (nil, false)
+            }
+            state.nextWaiter += 1
+            let id = state.nextWaiter
+            let start = Self.hold(Waiter(user: user, seen: seen, deadline: deadline, wake: .callback(wake)), id, &state)
+            return (Parking(id: id), start)
+        }
+        if startSweeper {
+            Task { await self.sweep() }
+        }
+        return parking
+    }
+
+    /// Takes back a parked request without calling its `wake` (its connection closed, or it went
+    /// on another way). Returns whether it was still parked.
+    @discardableResult
+    func unpark(_ parking: Parking) -> Bool {
+        state.withLockedValue { $0.waiters.removeValue(forKey: parking.id) } != nil
+    }
+
+    /// Adds a waiter; returns whether the sweeper must be started.
+    private static func hold(_ waiter: Waiter, _ id: UInt64, _ state: inout State) -> Bool {
+        state.waiters[id] = waiter
+        state.earliestDeadline =
+            state.waiters.count == 1 ? waiter.deadline : min(state.earliestDeadline, waiter.deadline)
+        let start = !state.sweeping
+        state.sweeping = true
+        return start
+    }
+
     /// Holds until graceful shutdown, then releases every waiter.
     public func run() async throws {
         try? await gracefulShutdown()
@@ -124,13 +186,13 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Answers every held request now, and every later wait at once.
     public func releaseAll() {
-        let woken = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLockedValue { state -> [Wake] in
             state.shuttingDown = true
             let waiters = state.waiters
             state.waiters = [:]
-            return waiters.values.map(\.continuation)
+            return waiters.values.map(\.wake)
         }
-        woken.forEach { $0.resume() }
+        woken.forEach { $0() }
     }
 
     private func waitForChange(user: UserID, seen: Generation, deadline: ContinuousClock.Instant) async {
@@ -145,11 +207,14 @@ public final class ChangeNotifier: Service, Sendable {
                     if state.shuttingDown || current != seen || Task.isCancelled {
                         return (true, false)
                     }
-                    state.waiters[id] = Waiter(user: user, seen: seen, deadline: deadline, continuation: continuation)
-                    state.earliestDeadline = state.waiters.count == 1 ? deadline : min(state.earliestDeadline, deadline)
-                    let start = !state.sweeping
-                    state.sweeping = true
-                    return (false, start)
+                    return (
+                        false,
+                        Self.hold(
+                            Waiter(user: user, seen: seen, deadline: deadline, wake: .task(continuation)),
+                            id,
+                            &state
+                        )
+                    )
                 }
                 if resumeNow {
                     continuation.resume()
@@ -160,7 +225,7 @@ public final class ChangeNotifier: Service, Sendable {
             }
         } onCancel: {
             let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
-            waiter?.continuation.resume()
+            waiter?.wake()
         }
     }
 
@@ -169,7 +234,7 @@ public final class ChangeNotifier: Service, Sendable {
         while true {
             try? await Task.sleep(for: Self.sweepInterval)
             let now = ContinuousClock.now
-            let (expired, done) = state.withLockedValue { state -> ([CheckedContinuation<Void, Never>], Bool) in
+            let (expired, done) = state.withLockedValue { state -> ([Wake], Bool) in
                 guard !state.waiters.isEmpty else {
                     state.sweeping = false
                     return ([], true)
@@ -178,11 +243,11 @@ public final class ChangeNotifier: Service, Sendable {
                     return ([], false)
                 }
                 let due = state.waiters.compactMap { $0.value.deadline <= now ? $0.key : nil }
-                let expired = due.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+                let expired = due.compactMap { state.waiters.removeValue(forKey: $0)?.wake }
                 state.earliestDeadline = state.waiters.values.lazy.map(\.deadline).min() ?? now
                 return (expired, false)
             }
-            expired.forEach { $0.resume() }
+            expired.forEach { $0() }
             if done {
                 return
             }

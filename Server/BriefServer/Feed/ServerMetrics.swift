@@ -6,9 +6,11 @@ import NIOConcurrencyHelpers
 struct ServerMetrics: Sendable {
     let factory: any MetricsFactory
     private let perRequest = PerRequestHandles()
+    private let eventLoopPolls: Counter
 
     init(factory: any MetricsFactory) {
         self.factory = factory
+        self.eventLoopPolls = Counter(label: "briefsync_polls_answered_on_event_loop_total", factory: factory)
     }
 
     func request(route: String, method: String, status: Int, seconds: Double) {
@@ -35,6 +37,11 @@ struct ServerMetrics: Sendable {
         }
         counter.increment()
         timer.recordSeconds(seconds)
+    }
+
+    /// An up-to-date poll answered by ``UpToDatePollHandler`` (it is counted in the requests too).
+    func pollAnsweredOnEventLoop() {
+        eventLoopPolls.increment()
     }
 
     func error(code: String) {

@@ -1,4 +1,5 @@
 import BriefModel
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -78,5 +79,18 @@ final class UpToDateCache: Sendable {
             }
             entries[user] = Entry(epoch: epoch, since: since, next: next, generation: generation, answer: answer)
         }
+    }
+}
+
+extension UpToDateCache.Answer {
+    /// How the answer is sent: 200 with the page, or 304 without a body when the request's
+    /// `If-None-Match` names it. The routes and ``UpToDatePollHandler`` both send it this way.
+    func response(ifNoneMatch: String?) -> (status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer?) {
+        if ifNoneMatch == etag {
+            return (.notModified, [.eTag: etag], nil)
+        }
+        var headers: HTTPFields = [.eTag: etag]
+        headers[.contentType] = "application/json; charset=utf-8"
+        return (.ok, headers, body)
     }
 }

@@ -1,4 +1,5 @@
 import BriefModel
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -64,8 +65,13 @@ struct PublisherMiddleware: RouterMiddleware {
 
 extension Request {
     /// The token of `Authorization: Bearer <token>`, if well formed.
+    var bearerToken: String? { headers.bearerToken }
+}
+
+extension HTTPFields {
+    /// The token of `Authorization: Bearer <token>`, if well formed.
     var bearerToken: String? {
-        guard let value = headers[.authorization], value.utf8.count <= 512 else {
+        guard let value = self[.authorization], value.utf8.count <= 512 else {
             return nil
         }
         // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased

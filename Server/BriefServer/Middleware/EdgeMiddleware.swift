@@ -53,24 +53,48 @@ struct EdgeMiddleware: RouterMiddleware {
             metrics.error(code: answer.body.error.code.rawValue)
             response = try answer.response(from: request, context: context)
         }
-        response.headers[Self.requestIDHeader] = requestID
-        response.headers[Self.protocolHeader] = String(WireProtocol.version)
-        if response.headers[.cacheControl] == nil {
-            // why: answers are per user; no shared cache may keep them
-            response.headers[.cacheControl] = "private, no-store"
-        }
+        Self.finish(&response.headers, requestID: requestID)
         let route = context.endpointPath ?? "unmatched"
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         metrics.request(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
-        context.logger.info(
-            "Answered request",
-            metadata: [
-                "http.method": "\(request.method)", "http.route": "\(route)",
-                "http.status": "\(response.status.code)", "http.duration_ms": "\(Int(seconds * 1000))",
-                "client.address": "\(context.clientAddress ?? "unknown")",
-            ]
+        Self.logAnswer(
+            context.logger,
+            method: request.method,
+            route: route,
+            status: response.status.code,
+            seconds: seconds,
+            clientAddress: context.clientAddress
         )
         return response
+    }
+
+    /// The headers every answer gets: its request id, the protocol version, and `private,
+    /// no-store` unless the answer says otherwise.
+    static func finish(_ headers: inout HTTPFields, requestID: String) {
+        headers[requestIDHeader] = requestID
+        headers[protocolHeader] = String(WireProtocol.version)
+        if headers[.cacheControl] == nil {
+            // why: answers are per user; no shared cache may keep them
+            headers[.cacheControl] = "private, no-store"
+        }
+    }
+
+    /// The line every answer is logged with (info).
+    static func logAnswer(
+        _ logger: Logger,
+        method: HTTPRequest.Method,
+        route: String,
+        status: Int,
+        seconds: Double,
+        clientAddress: String?
+    ) {
+        logger.info(
+            "Answered request",
+            metadata: [
+                "http.method": "\(method)", "http.route": "\(route)", "http.status": "\(status)",
+                "http.duration_ms": "\(Int(seconds * 1000))", "client.address": "\(clientAddress ?? "unknown")",
+            ]
+        )
     }
 
     private func apiError(for error: any Error, request: Request, context: Context) -> APIError {
@@ -107,18 +131,26 @@ struct EdgeMiddleware: RouterMiddleware {
     }
 
     private func clientAddress(_ request: Request, _ context: Context) -> String? {
-        let peer = context.remoteAddress?.ipAddress
+        Self.clientAddress(
+            peer: context.remoteAddress?.ipAddress,
+            forwardedFor: request.headers[values: Self.forwardedForHeader],
+            trustedProxies: trustedProxies
+        )
+    }
+
+    /// The client's address: the peer's, unless the peer is a trusted proxy; then the right-most
+    /// address of `X-Forwarded-For` that is not itself a trusted proxy.
+    static func clientAddress(peer: String?, forwardedFor: [String], trustedProxies: [AddressRange]) -> String? {
         guard let peer, trustedProxies.contains(where: { $0.contains(peer) }) else {
             return peer
         }
-        let hops = request.headers[values: Self.forwardedForHeader]
-            .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
         // why right to left: each trusted proxy appends the address it saw; the first untrusted one is the client
         return hops.last { hop in !trustedProxies.contains { $0.contains(hop) } } ?? hops.first ?? peer
     }
 
-    private static func safeRequestID(_ text: String) -> String? {
+    /// An incoming request id, if it is 1–128 characters of letters, digits, `-`, `_` and `.`.
+    static func safeRequestID(_ text: String) -> String? {
         guard (1...128).contains(text.utf8.count),
             text.utf8.allSatisfy({
                 $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")

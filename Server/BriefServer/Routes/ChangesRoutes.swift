@@ -94,12 +94,8 @@ struct ChangesRoutes {
 
     /// 200 with the page, or 304 when the client already has it (`If-None-Match`).
     private static func response(_ answer: UpToDateCache.Answer, to request: Request) -> Response {
-        if request.headers[.ifNoneMatch] == answer.etag {
-            return Response(status: .notModified, headers: [.eTag: answer.etag])
-        }
-        var headers: HTTPFields = [.eTag: answer.etag]
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer.body))
+        let (status, headers, body) = answer.response(ifNoneMatch: request.headers[.ifNoneMatch])
+        return Response(status: status, headers: headers, body: body.map { .init(byteBuffer: $0) } ?? .init())
     }
 
     /// Holds a long-poll until something changes for the user or the wait runs out.

@@ -47,6 +47,19 @@ struct TestServer {
         return try await app.test(setup) { client in try await body(TestClient(client: client)) }
     }
 
+    /// The metrics as `/metrics` shows them.
+    func metricsText() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Long-polls held now, as the `briefsync_longpolls_held` gauge says.
+    func heldCount() -> Int {
+        let line = metricsText().split(separator: "\n").first { $0.hasPrefix("briefsync_longpolls_held ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+    }
+
     static func example(_ name: String = "brief-ai-tech-2026-06-26.json") throws -> JSONValue {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schema/examples/\(name)")

@@ -1,0 +1,378 @@
+import BriefModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTPTypes
+
+/// What every connection's ``UpToDatePollHandler`` shares; built once per server.
+struct UpToDatePolls: Sendable {
+    /// The route's name in metrics and logs, as the router names it for the routes' answers.
+    static let route = "/v1/changes"
+    static let pathPrefix = "/v1/changes?"
+
+    let environment: ServerEnvironment
+    let logger: Logger
+    /// The `Server` header Hummingbird adds to the routes' answers.
+    let serverName: String?
+    let dates = HTTPDateCache()
+
+    func makeHandler() -> UpToDatePollHandler { UpToDatePollHandler(self) }
+
+    /// The kept answer of the user's last up-to-date poll, if it still holds at `generation` and
+    /// the poll sends back exactly its token.
+    func keptAnswer(_ poll: UpToDatePollHandler.Poll, at generation: ChangeNotifier.Generation)
+        -> UpToDateCache.Answer?
+    {
+        guard environment.notifier.answersCanBeCached else {
+            return nil
+        }
+        return environment.upToDate.answer(for: poll.session.userID, tokenText: poll.since, generation: generation)
+    }
+}
+
+/// Answers the polls of clients that are already up to date on the connection's event loop,
+/// before Hummingbird hands the request to a task, and parks their long-polls as an entry in the
+/// ``ChangeNotifier``'s table instead of a suspended request.
+///
+/// Most polls find nothing new, and for those the server already keeps the answer
+/// (``UpToDateCache``). Handing such a poll to Swift concurrency and back cost more than the
+/// rest of it (about half of the samples under load, BENCHMARKS.md), and a held long-poll kept
+/// a task with the frames of the middleware chain alive for its whole wait.
+///
+/// It answers only what it can answer exactly as the routes would: the same status, headers and
+/// body, the same metrics and log line. Anything else goes on to Hummingbird untouched:
+/// - only `GET /v1/changes` without a body or a `Connection` header, with a query of plain
+///   characters that ``ChangesRoutes/Query`` accepts and a `since` token;
+/// - a supported `BriefSync-Protocol`, and a bearer token whose session the ``SessionCache``
+///   holds fresh (never the publisher key): the store is never waited for here;
+/// - a `since` that is byte for byte the user's kept answer's `nextToken`, at the user's
+///   current generation, while answers can be cached;
+/// - and no earlier request of the connection still with Hummingbird, so that pipelined answers
+///   keep their order.
+///
+/// A long-poll (`wait` > 0) that has a kept answer is parked with
+/// ``ChangeNotifier/park(user:after:timeout:wake:)``. At its deadline, or when the server shuts
+/// down, it gets the kept answer. When something changed for the user it goes on to Hummingbird
+/// with what is left of its wait, and the route reads the feed as for any poll. If the client
+/// sends anything more on the connection meanwhile, the parked request goes on to Hummingbird
+/// first, for the same reason.
+final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// A poll this handler may answer: everything is checked but the kept answer.
+    struct Poll {
+        let head: HTTPRequest
+        let session: SessionRecord
+        let since: String
+        let wait: Int
+        /// The client's own `X-Request-Id`, when it is safe to keep.
+        let requestID: String?
+        let started: ContinuousClock.Instant
+    }
+
+    private enum State {
+        case idle
+        /// A poll's head was read; its end decides.
+        case reading(Poll)
+        case parked(Poll, ChangeNotifier.Parking, ticket: UInt64, deadline: ContinuousClock.Instant)
+    }
+
+    private let polls: UpToDatePolls
+    private var state = State.idle
+    /// Requests passed on to Hummingbird whose answer has not been written to its end.
+    private var forwarded = 0
+    /// Numbers each parking, so that a late wake-up of an earlier one is ignored.
+    private var tickets: UInt64 = 0
+    private var context: ChannelHandlerContext?
+
+    init(_ polls: UpToDatePolls) {
+        self.polls = polls
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        unparkOnClose()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        unparkOnClose()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            if case .head(let head) = part {
+                if forwarded == 0, let poll = poll(head, context: context) {
+                    state = .reading(poll)
+                } else {
+                    forward(head, context: context)
+                }
+            } else {
+                context.fireChannelRead(data)
+            }
+        case .reading(let poll):
+            state = .idle
+            if case .end(nil) = part {
+                answer(poll, context: context)
+            } else {
+                forward(poll.head, context: context)
+                context.fireChannelRead(data)
+            }
+        case .parked(let poll, let parking, _, let deadline):
+            // The client sent more (pipelining): the parked request goes first, to keep the order.
+            state = .idle
+            polls.environment.notifier.unpark(parking)
+            forward(poll, waitingUntil: deadline, context: context)
+            channelRead(context: context, data: data)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            forwarded = max(0, forwarded - 1)
+        }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // The server is shutting down: Hummingbird closes the connections it sees idle, so a
+        // request it does not know of is answered, or handed to it, first.
+        switch state {
+        case .idle:
+            context.fireUserInboundEventTriggered(event)
+        case .reading(let poll):
+            state = .idle
+            forward(poll.head, context: context)
+            context.fireUserInboundEventTriggered(event)
+        case .parked(let poll, let parking, _, _):
+            state = .idle
+            polls.environment.notifier.unpark(parking)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            finish(poll, waitingUntil: nil, context: context, written: written)
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                context.fireUserInboundEventTriggered(event)
+            }
+        }
+    }
+
+    // MARK: - Deciding
+
+    /// The poll `head` asks for, if this handler may answer it.
+    private func poll(_ head: HTTPRequest, context: ChannelHandlerContext) -> Poll? {
+        let environment = polls.environment
+        guard head.method == .get, let path = head.path, path.hasPrefix(UpToDatePolls.pathPrefix),
+            head.headerFields[.connection] == nil,
+            // why: then the raw query is the decoded one, and the wait can be rewritten in place
+            !path.utf8.contains(UInt8(ascii: "%")), !path.utf8.contains(UInt8(ascii: "+")),
+            case .success = WireProtocol.negotiate(head.headerFields[EdgeMiddleware.protocolHeader]),
+            let token = head.headerFields.bearerToken
+        else {
+            return nil
+        }
+        let hash = SessionTokens.hash(token)
+        if let key = environment.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
+            return nil
+        }
+        guard let session = environment.sessions.cached(tokenHash: hash),
+            let query = try? ChangesRoutes.Query(URI(path).queryParameters, configuration: environment.configuration),
+            let since = query.since
+        else {
+            return nil
+        }
+        return Poll(
+            head: head,
+            session: session,
+            since: since,
+            wait: query.wait,
+            requestID: head.headerFields[EdgeMiddleware.requestIDHeader].flatMap(EdgeMiddleware.safeRequestID),
+            started: .now
+        )
+    }
+
+    /// Answers a poll from memory, parks it, or hands it on.
+    private func answer(_ poll: Poll, context: ChannelHandlerContext) {
+        let notifier = polls.environment.notifier
+        // why before anything else: as in the route, a change after this read outdates the answer
+        let generation = notifier.generation(for: poll.session.userID)
+        guard let kept = polls.keptAnswer(poll, at: generation) else {
+            forward(poll.head, context: context)
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+            return
+        }
+        guard poll.wait > 0 else {
+            respond(kept, to: poll, context: context, written: nil)
+            return
+        }
+        tickets += 1
+        let ticket = tickets
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let deadline = ContinuousClock.now + .seconds(poll.wait)
+        let parking = notifier.park(user: poll.session.userID, after: generation, timeout: .seconds(poll.wait)) {
+            loop.execute { handler.value.woken(ticket) }
+        }
+        guard let parking else {
+            // it changed since the read above, or the server is shutting down
+            finish(poll, waitingUntil: deadline, context: context, written: nil)
+            return
+        }
+        state = .parked(poll, parking, ticket: ticket, deadline: deadline)
+        polls.environment.metrics.longPollsHeld(notifier.heldCount)
+    }
+
+    /// The notifier called back a parked poll: a change, its deadline, or shutdown.
+    private func woken(_ ticket: UInt64) {
+        guard case .parked(let poll, _, let parked, let deadline) = state, parked == ticket, let context else {
+            return
+        }
+        state = .idle
+        finish(poll, waitingUntil: deadline, context: context, written: nil)
+        polls.environment.metrics.longPollsHeld(polls.environment.notifier.heldCount)
+    }
+
+    /// Ends a parked poll: with the kept answer while it holds, otherwise on to Hummingbird with
+    /// what is left of its wait (none when `deadline` is `nil`).
+    private func finish(
+        _ poll: Poll,
+        waitingUntil deadline: ContinuousClock.Instant?,
+        context: ChannelHandlerContext,
+        written: EventLoopPromise<Void>?
+    ) {
+        let generation = polls.environment.notifier.generation(for: poll.session.userID)
+        if let kept = polls.keptAnswer(poll, at: generation) {
+            respond(kept, to: poll, context: context, written: written)
+        } else {
+            forward(poll, waitingUntil: deadline, context: context)
+            // why: Hummingbird's channel hands reads to its task only at the end of a read
+            context.fireChannelReadComplete()
+            written?.succeed()
+        }
+    }
+
+    private func unparkOnClose() {
+        if case .parked(_, let parking, _, _) = state {
+            polls.environment.notifier.unpark(parking)
+            polls.environment.metrics.longPollsHeld(polls.environment.notifier.heldCount)
+        }
+        state = .idle
+    }
+
+    // MARK: - Handing on
+
+    private func forward(_ head: HTTPRequest, context: ChannelHandlerContext) {
+        forwarded += 1
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// Hands a parked poll on, whole, with its `wait` cut to what is left of it.
+    private func forward(_ poll: Poll, waitingUntil deadline: ContinuousClock.Instant?, context: ChannelHandlerContext)
+    {
+        var head = poll.head
+        let left = deadline.map { max(0, Int(($0 - .now) / .seconds(1))) } ?? 0
+        head.path = head.path.map { Self.path($0, wait: left) }
+        forward(head, context: context)
+        context.fireChannelRead(wrapInboundOut(.end(nil)))
+    }
+
+    /// `path` with every `wait` parameter replaced by one of `seconds`.
+    static func path(_ path: String, wait seconds: Int) -> String {
+        guard let mark = path.firstIndex(of: "?") else {
+            return path + "?wait=\(seconds)"
+        }
+        var items = path[path.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false)
+            .filter { $0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first != "wait" }
+        items.append("wait=\(seconds)")
+        return path[..<mark] + "?" + items.joined(separator: "&")
+    }
+
+    // MARK: - Answering
+
+    /// Writes the kept answer as the routes write it, counted and logged as they do.
+    private func respond(
+        _ kept: UpToDateCache.Answer,
+        to poll: Poll,
+        context: ChannelHandlerContext,
+        written: EventLoopPromise<Void>?
+    ) {
+        let (status, fields, body) = kept.response(ifNoneMatch: poll.head.headerFields[.ifNoneMatch])
+        var headers = fields
+        headers[.contentLength] = String(body?.readableBytes ?? 0)
+        let requestID = poll.requestID ?? RequestID().description
+        EdgeMiddleware.finish(&headers, requestID: requestID)
+        headers[.date] = polls.dates.now()
+        if let server = polls.serverName {
+            headers[.server] = server
+        }
+        let environment = polls.environment
+        let seconds = (ContinuousClock.now - poll.started) / .seconds(1)
+        environment.metrics.request(route: UpToDatePolls.route, method: "GET", status: status.code, seconds: seconds)
+        environment.metrics.pollAnsweredOnEventLoop()
+        if polls.logger.logLevel <= .info {
+            var logger = polls.logger
+            logger[metadataKey: "hb.request.id"] = .string(requestID)
+            logger[metadataKey: "sync.device"] = .string(poll.session.deviceID.rawValue)
+            EdgeMiddleware.logAnswer(
+                logger,
+                method: .get,
+                route: UpToDatePolls.route,
+                status: status.code,
+                seconds: seconds,
+                clientAddress: EdgeMiddleware.clientAddress(
+                    peer: context.channel.remoteAddress?.ipAddress,
+                    forwardedFor: poll.head.headerFields[values: EdgeMiddleware.forwardedForHeader],
+                    trustedProxies: environment.configuration.trustedProxies
+                )
+            )
+        }
+        // why counted first: as with the routes, whoever reads the answer may read the metrics next
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
+        if let body {
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+    }
+}
+
+/// The `Date` header's text (RFC 9110's IMF-fixdate), formatted at most once a second.
+final class HTTPDateCache: Sendable {
+    private let cached = NIOLockedValueBox((second: time_t(-1), text: ""))
+
+    func now() -> String {
+        var second = time(nil)
+        return cached.withLockedValue { cached in
+            if cached.second != second {
+                var parts = tm()
+                gmtime_r(&second, &parts)
+                cached = (second, Self.format(parts))
+            }
+            return cached.text
+        }
+    }
+
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    static func format(_ parts: tm) -> String {
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}

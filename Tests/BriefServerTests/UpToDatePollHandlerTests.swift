@@ -1,0 +1,420 @@
+import BriefModel
+import BriefToken
+import Foundation
+import HTTPTypes
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Prometheus
+import Testing
+
+@testable import BriefServer
+
+/// `UpToDatePollHandler`: the polls of clients already up to date, answered on the event loop
+/// before Hummingbird, and their long-polls parked in the notifier's table. What must hold: it
+/// answers exactly what the route would answer and nothing else; everything it cannot answer
+/// reaches Hummingbird unchanged and in order; a parked long-poll ends at its deadline, on a
+/// change, at shutdown or when its connection closes, and never stays held.
+@Suite struct UpToDatePollHandlerTests {
+    @Test func anUpToDatePollIsAnsweredWithTheKeptAnswerAndCountedAsTheRouteCountsIt() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+
+        try await channel.send(PollFixture.poll(headers: [EdgeMiddleware.requestIDHeader: "client-id-1"]))
+        let answer = try #require(try await channel.answer())
+        #expect(answer.head.status == .ok)
+        #expect(answer.body == PollFixture.kept.body)
+        let fields = answer.head.headerFields
+        #expect(
+            fields.map(\.name.canonicalName) == [
+                "etag", "content-type", "content-length", "x-request-id", "briefsync-protocol", "cache-control", "date",
+                "server",
+            ]
+        )
+        #expect(fields[.eTag] == PollFixture.kept.etag)
+        #expect(fields[.contentLength] == String(PollFixture.kept.body.readableBytes))
+        #expect(fields[EdgeMiddleware.requestIDHeader] == "client-id-1")
+        #expect(fields[.cacheControl] == "private, no-store")
+        #expect(fields[.server] == "brief-server")
+        #expect(try await channel.forwarded().isEmpty)
+
+        // If-None-Match naming the answer: 304 without a body; a generated request id
+        try await channel.send(PollFixture.poll(headers: [.ifNoneMatch: PollFixture.kept.etag]))
+        let notModified = try #require(try await channel.answer())
+        #expect(notModified.head.status == .notModified && notModified.body == nil)
+        #expect(notModified.head.headerFields[.contentLength] == "0")
+        #expect(notModified.head.headerFields[EdgeMiddleware.requestIDHeader]?.utf8.count ?? 0 >= 16)
+
+        let metrics = fixture.metricsText()
+        #expect(metrics.contains(#"briefsync_http_requests_total{route="/v1/changes",method="GET",status="200"} 1"#))
+        #expect(metrics.contains(#"briefsync_http_requests_total{route="/v1/changes",method="GET",status="304"} 1"#))
+        #expect(metrics.contains("briefsync_polls_answered_on_event_loop_total 2"))
+    }
+
+    @Test(arguments: PassThroughCase.all)
+    func whatItCannotAnswerExactlyReachesHummingbirdUnchanged(_ passing: PassThroughCase) async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        if passing.name == "the user's generation moved" {
+            fixture.environment.notifier.notify(user: PollFixture.user)
+        }
+        if passing.name == "a session the cache does not hold" {
+            fixture.environment.sessions.forget(tokenHash: SessionTokens.hash(PollFixture.token))
+        }
+
+        try await channel.send(passing.request, body: passing.body)
+        let forwarded = try await channel.forwarded()
+        var expected: [HTTPRequestPart] = [.head(passing.request)]
+        if let body = passing.body {
+            expected.append(.body(body))
+        }
+        expected.append(.end(nil))
+        #expect(forwarded == expected, "\(passing.name)")
+        #expect(try await channel.answer() == nil, "\(passing.name)")
+    }
+
+    @Test func aPollBehindARequestStillWithHummingbirdWaitsItsTurn() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+
+        // Given a request Hummingbird has not answered yet, a pipelined poll goes to it too
+        let topics = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/topics")
+        try await channel.send(topics)
+        try await channel.send(PollFixture.poll())
+        #expect(try await channel.forwarded().count == 4)
+        #expect(try await channel.answer() == nil)
+
+        // Once both are answered to their end, the next poll is answered here again
+        try await channel.hummingbirdAnswers()
+        try await channel.hummingbirdAnswers()
+        try await channel.send(PollFixture.poll())
+        #expect(try await channel.answer()?.head.status == .ok)
+        #expect(try await channel.forwarded().isEmpty)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aParkedLongPollGetsTheKeptAnswerAtItsDeadline() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        let notifier = fixture.environment.notifier
+
+        try await channel.send(PollFixture.poll(wait: 1))
+        #expect(try await channel.answer() == nil)
+        #expect(notifier.heldCount == 1)
+        #expect(try await channel.forwarded().isEmpty)
+
+        let started = ContinuousClock.now
+        let answer = try await channel.waitForAnswer()
+        #expect(answer.head.status == .ok && answer.body == PollFixture.kept.body)
+        #expect(ContinuousClock.now - started > .milliseconds(500))
+        #expect(notifier.heldCount == 0)
+    }
+
+    @Test func aChangeSendsAParkedLongPollOnWithWhatIsLeftOfItsWait() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        let notifier = fixture.environment.notifier
+
+        try await channel.send(PollFixture.poll(wait: 30))
+        #expect(notifier.heldCount == 1)
+        // Another user's change does not concern it
+        notifier.notify(user: PollFixture.user + 1)
+        await channel.testingEventLoop.run()
+        #expect(notifier.heldCount == 1)
+        #expect(try await channel.forwarded().isEmpty)
+
+        notifier.notify(user: PollFixture.user)
+        await channel.testingEventLoop.run()
+        let forwarded = try await channel.forwarded()
+        #expect(notifier.heldCount == 0)
+        #expect(try await channel.answer() == nil)
+        guard forwarded.count == 2, case .head(let head) = forwarded[0], case .end(nil) = forwarded[1] else {
+            Issue.record("expected the poll handed on whole, got \(forwarded)")
+            return
+        }
+        let wait = head.path.flatMap { $0.split(separator: "wait=").last }.flatMap { Int($0) }
+        #expect((28...30).contains(wait ?? -1), "\(head.path ?? "")")
+        #expect(head.path?.hasPrefix("/v1/changes?since=\(PollFixture.since)&") == true)
+        #expect(head.headerFields == PollFixture.poll(wait: 30).headerFields)
+    }
+
+    @Test func aParkedLongPollIsAnsweredWhenTheServerShutsDown() async throws {
+        // Through the notifier (its releaseAll at shutdown)…
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        try await channel.send(PollFixture.poll(wait: 30))
+        fixture.environment.notifier.releaseAll()
+        await channel.testingEventLoop.run()
+        #expect(try await channel.answer()?.body == PollFixture.kept.body)
+
+        // …and through Hummingbird's quiesce event, which reaches the next handler only after the answer
+        let second = try await PollFixture()
+        let recorder = EventRecorder()
+        let quiescing = try await second.channel(then: recorder)
+        try await quiescing.send(PollFixture.poll(wait: 30))
+        quiescing.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        await quiescing.testingEventLoop.run()
+        #expect(try await quiescing.answer()?.body == PollFixture.kept.body)
+        #expect(recorder.events == ["ChannelShouldQuiesceEvent"])
+        #expect(second.environment.notifier.heldCount == 0)
+    }
+
+    @Test func aClosedConnectionLeavesNothingParked() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        try await channel.send(PollFixture.poll(wait: 30))
+        #expect(fixture.environment.notifier.heldCount == 1)
+        try await channel.close()
+        #expect(fixture.environment.notifier.heldCount == 0)
+        // a change afterwards wakes nothing
+        fixture.environment.notifier.notify(user: PollFixture.user)
+        await channel.testingEventLoop.run()
+        #expect(try await channel.forwarded().isEmpty)
+    }
+
+    @Test func moreFromTheClientSendsTheParkedPollOnFirst() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        try await channel.send(PollFixture.poll(wait: 30))
+        let topics = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/topics")
+        try await channel.send(topics)
+
+        let forwarded = try await channel.forwarded()
+        #expect(fixture.environment.notifier.heldCount == 0)
+        guard forwarded.count == 4, case .head(let first) = forwarded[0], case .head(let second) = forwarded[2] else {
+            Issue.record("expected two requests handed on, got \(forwarded)")
+            return
+        }
+        #expect(first.path?.hasPrefix("/v1/changes?since=\(PollFixture.since)") == true)
+        #expect(second == topics)
+        #expect(try await channel.answer() == nil)
+    }
+
+    @Test func theWaitOfAPollHandedOnIsRewrittenInPlace() {
+        #expect(
+            UpToDatePollHandler.path("/v1/changes?since=a&wait=25&limit=5", wait: 3)
+                == "/v1/changes?since=a&limit=5&wait=3"
+        )
+        #expect(UpToDatePollHandler.path("/v1/changes?wait=1&wait=2&since=b", wait: 0) == "/v1/changes?since=b&wait=0")
+        #expect(UpToDatePollHandler.path("/v1/changes", wait: 4) == "/v1/changes?wait=4")
+    }
+
+    @Test func theDateHeaderIsAnIMFFixdate() {
+        var parts = tm()
+        parts.tm_wday = 0
+        parts.tm_mday = 6
+        parts.tm_mon = 10
+        parts.tm_year = 126
+        parts.tm_hour = 8
+        parts.tm_min = 49
+        parts.tm_sec = 37
+        #expect(HTTPDateCache.format(parts) == "Sun, 06 Nov 2026 08:49:37 GMT")
+        #expect(HTTPDateCache().now().hasSuffix(" GMT"))
+    }
+}
+
+/// A request the handler must hand on as it came.
+struct PassThroughCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let request: HTTPRequest
+    var body: ByteBuffer? = nil
+
+    var testDescription: String { name }
+
+    static var all: [PassThroughCase] {
+        let poll = PollFixture.poll()
+        func with(_ name: HTTPField.Name, _ value: String) -> HTTPRequest {
+            var request = poll
+            request.headerFields[name] = value
+            return request
+        }
+        func path(_ path: String) -> HTTPRequest {
+            var request = poll
+            request.path = path
+            return request
+        }
+        var post = poll
+        post.method = .post
+        var anonymous = poll
+        anonymous.headerFields[.authorization] = nil
+        return [
+            PassThroughCase(name: "another token than the kept answer's", request: path("/v1/changes?since=other")),
+            PassThroughCase(name: "no token", request: path("/v1/changes")),
+            PassThroughCase(name: "the user's generation moved", request: poll),
+            PassThroughCase(name: "a session the cache does not hold", request: poll),
+            PassThroughCase(name: "no session", request: anonymous),
+            PassThroughCase(
+                name: "the publisher key",
+                request: with(.authorization, "Bearer \(PollFixture.publisherKey)")
+            ),
+            PassThroughCase(name: "another method", request: post),
+            PassThroughCase(name: "another path", request: path("/v1/changes/?since=\(PollFixture.since)")),
+            PassThroughCase(name: "an unsupported protocol", request: with(EdgeMiddleware.protocolHeader, "99")),
+            PassThroughCase(
+                name: "a wait out of range",
+                request: path("/v1/changes?since=\(PollFixture.since)&wait=9999")
+            ),
+            PassThroughCase(name: "a bad limit", request: path("/v1/changes?since=\(PollFixture.since)&limit=0")),
+            PassThroughCase(
+                name: "a percent-encoded query",
+                request: path("/v1/changes?since=\(PollFixture.since)%41")
+            ),
+            PassThroughCase(name: "Connection: close", request: with(.connection, "close")),
+            PassThroughCase(name: "a body", request: poll, body: ByteBuffer(string: "{}")),
+        ]
+    }
+}
+
+/// A handler with a session in the cache and a kept answer for its user, on a testing channel.
+struct PollFixture {
+    static let token = "bs1_anna-phone-session-token"
+    static let publisherKey = "publisher-key-0123456789012345"
+    static let since = "kept-next-token"
+    static let user: UserID = 7
+    static let kept = UpToDateCache.Answer(
+        body: ByteBuffer(string: #"{"briefs":[],"hasMore":false,"nextToken":"kept-next-token"}"#),
+        etag: "\"0123456789abcdef\"",
+        nextToken: since
+    )
+
+    let registry = PrometheusCollectorRegistry()
+    let environment: ServerEnvironment
+
+    init() async throws {
+        var configuration = ServerConfiguration()
+        configuration.publisherKey = Self.publisherKey
+        let clock = ManualWallClock()
+        environment = ServerEnvironment(
+            configuration: configuration,
+            store: try openStore(.sqliteInMemory),
+            clock: clock,
+            tokens: try ChangeTokenCodec(secret: Array(repeating: 7, count: 32)),
+            notifier: ChangeNotifier(),
+            sessions: SessionCache(lifetime: 60_000, clock: clock),
+            upToDate: UpToDateCache(),
+            limiter: LoginRateLimiter(),
+            metrics: ServerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            applier: PushApplier(),
+            publisherKeyHash: SessionTokens.hash(Self.publisherKey)
+        )
+        let session = SessionRecord(
+            tokenHash: SessionTokens.hash(Self.token),
+            userID: Self.user,
+            username: "anna",
+            deviceID: DeviceID(rawValue: "phone")!,
+            deviceName: nil,
+            createdAt: 0
+        )
+        _ = try await environment.sessions.session(tokenHash: session.tokenHash) { session }
+        environment.upToDate.remember(
+            Self.kept,
+            for: Self.user,
+            epoch: 1,
+            since: 0,
+            next: 10,
+            generation: environment.notifier.generation(for: Self.user)
+        )
+    }
+
+    static func poll(wait: Int? = nil, headers: HTTPFields = [:]) -> HTTPRequest {
+        var fields = headers
+        fields[.authorization] = "Bearer \(token)"
+        let query = "since=\(since)" + (wait.map { "&wait=\($0)" } ?? "")
+        return HTTPRequest(
+            method: .get,
+            scheme: nil,
+            authority: nil,
+            path: "/v1/changes?\(query)",
+            headerFields: fields
+        )
+    }
+
+    func channel(then next: EventRecorder? = nil) async throws -> NIOAsyncTestingChannel {
+        let polls = UpToDatePolls(environment: environment, logger: .init(label: "test"), serverName: "brief-server")
+        return try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandler(polls.makeHandler())
+            if let next {
+                try channel.pipeline.syncOperations.addHandler(next)
+            }
+        }
+    }
+
+    func metricsText() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+/// Records the user events that pass it.
+final class EventRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPRequestPart
+    private let recorded = NIOLockedValueBox<[String]>([])
+
+    var events: [String] { recorded.withLockedValue { $0 } }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        recorded.withLockedValue { $0.append(String(describing: type(of: event))) }
+    }
+}
+
+extension NIOAsyncTestingChannel {
+    func send(_ request: HTTPRequest, body: ByteBuffer? = nil) async throws {
+        try await writeInbound(HTTPRequestPart.head(request))
+        if let body {
+            try await writeInbound(HTTPRequestPart.body(body))
+        }
+        try await writeInbound(HTTPRequestPart.end(nil))
+    }
+
+    /// What reached the handlers after the poll handler (Hummingbird's side).
+    func forwarded() async throws -> [HTTPRequestPart] {
+        var parts: [HTTPRequestPart] = []
+        while let part = try await readInbound(as: HTTPRequestPart.self) {
+            parts.append(part)
+        }
+        return parts
+    }
+
+    struct Answer: Equatable {
+        var head: HTTPResponse
+        var body: ByteBuffer?
+    }
+
+    /// The answer written to the client, if one was.
+    func answer() async throws -> Answer? {
+        guard case .head(let head)? = try await readOutbound(as: HTTPResponsePart.self) else {
+            return nil
+        }
+        var answer = Answer(head: head, body: nil)
+        while let part = try await readOutbound(as: HTTPResponsePart.self) {
+            switch part {
+            case .body(let body): answer.body = body
+            case .end: return answer
+            case .head: Issue.record("a second head before the end")
+            }
+        }
+        Issue.record("an answer without its end")
+        return answer
+    }
+
+    /// The answer, once the event loop has one (the notifier wakes parked polls from its sweeper).
+    func waitForAnswer() async throws -> Answer {
+        while true {
+            await testingEventLoop.run()
+            if let answer = try await answer() {
+                return answer
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Hummingbird writing an answer to its end.
+    func hummingbirdAnswers() async throws {
+        try await writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try await writeOutbound(HTTPResponsePart.end(nil))
+        _ = try await readOutbound(as: HTTPResponsePart.self)
+        _ = try await readOutbound(as: HTTPResponsePart.self)
+    }
+}

@@ -1,0 +1,178 @@
+import BriefModel
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import BriefServer
+
+/// The poll handler in the real server, over real sockets: an up-to-date poll answered on the
+/// event loop looks exactly like the route's answer, pipelined answers keep their order, and a
+/// parked long-poll is answered when the server shuts down rather than cut off.
+@Suite struct UpToDatePollLiveTests {
+    @Test func theEventLoopsAnswerIsTheRoutesAnswer() async throws {
+        let server = try TestServer()
+        try await server.test(.live) { client in
+            let port = try #require(client.client.port)
+            let token = try await client.register("anna")
+            try await client.publish(try TestServer.brief("b-1"))
+            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let poll =
+                "GET /v1/changes?since=\(first.nextToken) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
+
+            // The first up-to-date poll goes through the routes (and keeps its answer), the second not
+            // (one after the other: a poll pipelined behind another goes to the routes too)
+            let routes = try #require(try await RawHTTP.exchange(port: port, poll, answers: 1).first)
+            let eventLoop = try #require(try await RawHTTP.exchange(port: port, poll, answers: 1).first)
+            #expect(routes.statusLine == "HTTP/1.1 200 OK" && eventLoop.statusLine == routes.statusLine)
+            #expect(eventLoop.headers.map(\.name) == routes.headers.map(\.name))
+            let varying: Set<String> = ["date", "x-request-id"]
+            #expect(
+                eventLoop.headers.filter { !varying.contains($0.name) }.map(\.value)
+                    == routes.headers.filter { !varying.contains($0.name) }.map(\.value)
+            )
+            #expect(eventLoop.body == routes.body && !routes.body.isEmpty)
+            #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 1"))
+        }
+    }
+
+    @Test func pipelinedAnswersKeepTheirOrder() async throws {
+        let server = try TestServer()
+        try await server.test(.live) { client in
+            let port = try #require(client.client.port)
+            let token = try await client.register("anna")
+            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            _ = try await client.changes(token, since: first.nextToken)  // keeps the up-to-date answer
+            let auth = "Host: x\r\nAuthorization: Bearer \(token)\r\n"
+            let requests =
+                "GET /v1/topics HTTP/1.1\r\n\(auth)\r\n"
+                + "GET /v1/changes?since=\(first.nextToken) HTTP/1.1\r\n\(auth)\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /v1/changes?since=\(first.nextToken)&wait=1 HTTP/1.1\r\n\(auth)\r\n"
+                + "GET /v1/topics HTTP/1.1\r\n\(auth)\r\n"
+
+            let answers = try await RawHTTP.exchange(port: port, requests, answers: 5)
+            #expect(answers.count == 5)
+            let bodies = answers.map { String(decoding: $0.body, as: UTF8.self) }
+            #expect(bodies.count == 5)
+            guard bodies.count == 5 else { return }
+            #expect(bodies[0].contains("\"topics\""))
+            #expect(bodies[1].contains("\"nextToken\""))
+            #expect(bodies[2].contains("\"status\""))
+            #expect(bodies[3].contains("\"nextToken\""))
+            #expect(bodies[4].contains("\"topics\""))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aParkedLongPollIsAnsweredWhenTheServerShutsDown() async throws {
+        let server = try TestServer()
+        let pending = try await server.test(.live) { client in
+            let port = try #require(client.client.port)
+            let token = try await client.register("anna")
+            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            _ = try await client.changes(token, since: first.nextToken)
+            let poll =
+                "GET /v1/changes?since=\(first.nextToken)&wait=25 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
+            let answer = Task { try await RawHTTP.exchange(port: port, poll, answers: 1) }
+            // parked once the notifier holds it
+            while server.heldCount() == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return (answer, ContinuousClock.now)
+        }
+        // the test server has shut down gracefully: the parked poll got its answer, not a cut connection
+        let answers = try await pending.0.value
+        #expect(answers.first?.statusLine == "HTTP/1.1 200 OK")
+        let body = answers.first.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+        #expect(body.contains("\"nextToken\""))
+        #expect(ContinuousClock.now - pending.1 < .seconds(20))
+    }
+}
+
+/// HTTP/1.1 over a plain blocking socket, to send exactly these bytes (pipelined requests
+/// included) and read the answers as they come.
+enum RawHTTP {
+    struct Answer: Sendable {
+        var statusLine: String
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Sends `requests` on one connection and reads `answers` answers (each with a Content-Length).
+    /// The socket blocks a thread of its own, never one of the concurrency pool that the server
+    /// in this process needs to answer.
+    static func exchange(port: Int, _ requests: String, answers count: Int) async throws -> [Answer] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try blockingExchange(port: port, requests, answers: count) })
+            }.start()
+        }
+    }
+
+    private static func blockingExchange(port: Int, _ requests: String, answers count: Int) throws -> [Answer] {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else {
+            throw Failure(description: "socket: \(errno)")
+        }
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            throw Failure(description: "connect: \(errno)")
+        }
+        let bytes = Array(requests.utf8)
+        guard send(socket, bytes, bytes.count, 0) == bytes.count else {
+            throw Failure(description: "send: \(errno)")
+        }
+        var received: [UInt8] = []
+        var answers: [Answer] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while answers.count < count {
+            if let (answer, used) = parse(received) {
+                answers.append(answer)
+                received.removeFirst(used)
+                continue
+            }
+            let read = recv(socket, &chunk, chunk.count, 0)
+            guard read > 0 else {
+                break
+            }
+            received += chunk[0..<read]
+        }
+        return answers
+    }
+
+    private static func parse(_ bytes: [UInt8]) -> (Answer, Int)? {
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else {
+            return nil
+        }
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let headers = lines.dropFirst().map { line -> (name: String, value: String) in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (parts[0].lowercased(), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+        }
+        let length = headers.first { $0.name == "content-length" }.flatMap { Int($0.value) } ?? 0
+        let bodyStart = end + separator.count
+        guard bytes.count >= bodyStart + length else {
+            return nil
+        }
+        return (
+            Answer(statusLine: lines[0], headers: headers, body: Array(bytes[bodyStart..<bodyStart + length])),
+            bodyStart + length
+        )
+    }
+}
