@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    @Test func theBearerSchemeIsReadWhateverItsCase() {
+        func token(_ value: String) -> String? {
+            HTTPFields([HTTPField(name: .authorization, value: value)]).bearerToken
+        }
+        #expect(token("Bearer abc") == "abc")
+        #expect(token("bEaReR abc") == "abc")
+        #expect(token("Bearer  abc") == " abc")
+        #expect(token("Bearer ") == nil)
+        #expect(token("Bearer") == nil)
+        #expect(token("Bearer_abc") == nil)
+        #expect(token("Basic abc") == nil)
+        #expect(token("Bearer " + String(repeating: "x", count: 600)) == nil)
+    }
+
     @Test func missingAndMalformedAuthorization() async throws {
         try await TestServer().test { client in
             for header in [

@@ -210,7 +210,7 @@ import Testing
         parts.tm_min = 49
         parts.tm_sec = 37
         #expect(HTTPDateCache.format(parts) == "Sun, 06 Nov 2026 08:49:37 GMT")
-        #expect(HTTPDateCache().now().hasSuffix(" GMT"))
+        #expect(HTTPDateCache().now().value.hasSuffix(" GMT"))
     }
 }
 

@@ -16,7 +16,10 @@ enum SessionTokens {
     }
 
     static func hash(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(token.utf8)))
+        var hasher = SHA256()
+        var token = token
+        token.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// Compares two SHA-256 hashes of secrets in time that does not depend on where they differ.

@@ -14,6 +14,21 @@ struct ServerMetrics: Sendable {
     }
 
     func request(route: String, method: String, status: Int, seconds: Double) {
+        requestHandles(route: route, method: method, status: status).record(seconds: seconds)
+    }
+
+    /// The counter and timer of answers of one route, method and status.
+    struct RequestHandles: Sendable {
+        let counter: Counter
+        let timer: Metrics.Timer
+
+        func record(seconds: Double) {
+            counter.increment()
+            timer.recordSeconds(seconds)
+        }
+    }
+
+    func requestHandles(route: String, method: String, status: Int) -> RequestHandles {
         let key = PerRequestHandles.Key(route: route, method: method, status: status)
         // why kept: making a counter hashes its labels in the registry, a few % of a poll (perf)
         let (counter, timer) = perRequest.handles.withLockedValue { handles in
@@ -35,8 +50,7 @@ struct ServerMetrics: Sendable {
             handles[key] = made
             return made
         }
-        counter.increment()
-        timer.recordSeconds(seconds)
+        return RequestHandles(counter: counter, timer: timer)
     }
 
     /// An up-to-date poll answered by ``UpToDatePollHandler`` (it is counted in the requests too).

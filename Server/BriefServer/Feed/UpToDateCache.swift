@@ -23,6 +23,21 @@ final class UpToDateCache: Sendable {
         let etag: String
         /// The page's `nextToken`: the token the client sends next.
         let nextToken: String
+        /// The headers of the answer with the page, and of a 304, made (and checked) once.
+        fileprivate let pageFields: [HTTPField]
+        fileprivate let notModifiedFields: [HTTPField]
+
+        init(body: ByteBuffer, etag: String, nextToken: String) {
+            self.body = body
+            self.etag = etag
+            self.nextToken = nextToken
+            let tag = HTTPField(name: .eTag, value: etag)
+            pageFields = [
+                tag, HTTPField(name: .contentType, value: "application/json; charset=utf-8"),
+                HTTPField(name: .contentLength, value: String(body.readableBytes)),
+            ]
+            notModifiedFields = [tag, HTTPField(name: .contentLength, value: "0")]
+        }
     }
 
     private struct Entry {
@@ -84,13 +99,12 @@ final class UpToDateCache: Sendable {
 
 extension UpToDateCache.Answer {
     /// How the answer is sent: 200 with the page, or 304 without a body when the request's
-    /// `If-None-Match` names it. The routes and ``UpToDatePollHandler`` both send it this way.
-    func response(ifNoneMatch: String?) -> (status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer?) {
+    /// `If-None-Match` names it; with its `Content-Length`. The routes and
+    /// ``UpToDatePollHandler`` both send it this way.
+    func response(ifNoneMatch: String?) -> (status: HTTPResponse.Status, headers: [HTTPField], body: ByteBuffer?) {
         if ifNoneMatch == etag {
-            return (.notModified, [.eTag: etag], nil)
+            return (.notModified, notModifiedFields, nil)
         }
-        var headers: HTTPFields = [.eTag: etag]
-        headers[.contentType] = "application/json; charset=utf-8"
-        return (.ok, headers, body)
+        return (.ok, pageFields, body)
     }
 }

@@ -71,17 +71,25 @@ extension Request {
 extension HTTPFields {
     /// The token of `Authorization: Bearer <token>`, if well formed.
     var bearerToken: String? {
-        guard let value = self[.authorization], value.utf8.count <= 512 else {
+        guard var value = self[.authorization], value.utf8.count <= 512 else {
             return nil
         }
         // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased
-        let scheme = "bearer ".utf8
-        let bytes = value.utf8
-        let lowercased = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+        return value.withUTF8 { bytes -> String? in
+            let scheme = Self.bearerScheme
+            guard bytes.count > scheme.count else {
+                return nil
+            }
+            for index in scheme.indices {
+                let byte = bytes[index]
+                let lowercased = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+                guard lowercased == scheme[index] else {
+                    return nil
+                }
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[scheme.count...]), as: UTF8.self)
         }
-        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ lowercased($0) == $1 }) else {
-            return nil
-        }
-        return String(value.utf8.dropFirst(scheme.count))
     }
+
+    private static let bearerScheme = Array("bearer ".utf8)
 }

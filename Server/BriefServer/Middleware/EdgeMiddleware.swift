@@ -72,12 +72,16 @@ struct EdgeMiddleware: RouterMiddleware {
     /// no-store` unless the answer says otherwise.
     static func finish(_ headers: inout HTTPFields, requestID: String) {
         headers[requestIDHeader] = requestID
-        headers[protocolHeader] = String(WireProtocol.version)
+        headers[protocolHeader] = protocolField.value
         if headers[.cacheControl] == nil {
-            // why: answers are per user; no shared cache may keep them
-            headers[.cacheControl] = "private, no-store"
+            headers[.cacheControl] = cacheControlField.value
         }
     }
+
+    /// The protocol version every answer names.
+    static let protocolField = HTTPField(name: protocolHeader, value: String(WireProtocol.version))
+    /// The `Cache-Control` of answers that set none. Why: answers are per user; no shared cache may keep them.
+    static let cacheControlField = HTTPField(name: .cacheControl, value: "private, no-store")
 
     /// The line every answer is logged with (info).
     static func logAnswer(

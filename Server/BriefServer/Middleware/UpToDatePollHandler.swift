@@ -9,16 +9,67 @@ import NIOCore
 import NIOHTTPTypes
 
 /// What every connection's ``UpToDatePollHandler`` shares; built once per server.
-struct UpToDatePolls: Sendable {
+final class UpToDatePolls: Sendable {
     /// The route's name in metrics and logs, as the router names it for the routes' answers.
     static let route = "/v1/changes"
     static let pathPrefix = "/v1/changes?"
 
-    let environment: ServerEnvironment
+    // why the environment's parts one by one: copying the environment retains each of them (perf)
+    let notifier: ChangeNotifier
+    let upToDate: UpToDateCache
+    let sessions: SessionCache
+    let metrics: ServerMetrics
+    let publisherKeyHash: [UInt8]?
+    let configuration: ServerConfiguration
     let logger: Logger
     /// The `Server` header Hummingbird adds to the routes' answers.
     let serverName: String?
     let dates = HTTPDateCache()
+    private let serverField: HTTPField?
+    private let answered: ServerMetrics.RequestHandles
+    private let notModified: ServerMetrics.RequestHandles
+
+    init(environment: ServerEnvironment, logger: Logger, serverName: String?) {
+        notifier = environment.notifier
+        upToDate = environment.upToDate
+        sessions = environment.sessions
+        metrics = environment.metrics
+        publisherKeyHash = environment.publisherKeyHash
+        configuration = environment.configuration
+        self.logger = logger
+        self.serverName = serverName
+        serverField = serverName.map { HTTPField(name: .server, value: $0) }
+        answered = metrics.requestHandles(route: Self.route, method: "GET", status: 200)
+        notModified = metrics.requestHandles(route: Self.route, method: "GET", status: 304)
+    }
+
+    /// The headers of an answer: the kept answer's, then those the edge middleware and
+    /// Hummingbird add to every answer, in their order.
+    func headers(_ answer: [HTTPField], requestID: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers.reserveCapacity(answer.count + 5)
+        headers.append(contentsOf: answer)
+        headers.append(HTTPField(name: EdgeMiddleware.requestIDHeader, value: requestID))
+        headers.append(EdgeMiddleware.protocolField)
+        headers.append(EdgeMiddleware.cacheControlField)
+        headers.append(dates.now())
+        if let serverField {
+            headers.append(serverField)
+        }
+        return headers
+    }
+
+    /// Counts an answer as the edge middleware counts the routes' answers.
+    func count(_ status: HTTPResponse.Status, seconds: Double) {
+        if status == .ok {
+            answered.record(seconds: seconds)
+        } else if status == .notModified {
+            notModified.record(seconds: seconds)
+        } else {
+            metrics.request(route: Self.route, method: "GET", status: status.code, seconds: seconds)
+        }
+        metrics.pollAnsweredOnEventLoop()
+    }
 
     func makeHandler() -> UpToDatePollHandler { UpToDatePollHandler(self) }
 
@@ -27,10 +78,10 @@ struct UpToDatePolls: Sendable {
     func keptAnswer(_ poll: UpToDatePollHandler.Poll, at generation: ChangeNotifier.Generation)
         -> UpToDateCache.Answer?
     {
-        guard environment.notifier.answersCanBeCached else {
+        guard notifier.answersCanBeCached else {
             return nil
         }
-        return environment.upToDate.answer(for: poll.session.userID, tokenText: poll.since, generation: generation)
+        return upToDate.answer(for: poll.session.userID, tokenText: poll.since, generation: generation)
     }
 }
 
@@ -134,7 +185,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .parked(let poll, let parking, _, let deadline):
             // The client sent more (pipelining): the parked request goes first, to keep the order.
             state = .idle
-            polls.environment.notifier.unpark(parking)
+            polls.notifier.unpark(parking)
             forward(poll, waitingUntil: deadline, context: context)
             channelRead(context: context, data: data)
         }
@@ -163,7 +214,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireUserInboundEventTriggered(event)
         case .parked(let poll, let parking, _, _):
             state = .idle
-            polls.environment.notifier.unpark(parking)
+            polls.notifier.unpark(parking)
             let written = context.eventLoop.makePromise(of: Void.self)
             finish(poll, waitingUntil: nil, context: context, written: written)
             written.futureResult.assumeIsolated().whenComplete { _ in
@@ -176,7 +227,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The poll `head` asks for, if this handler may answer it.
     private func poll(_ head: HTTPRequest, context: ChannelHandlerContext) -> Poll? {
-        let environment = polls.environment
         guard head.method == .get, let path = head.path, path.hasPrefix(UpToDatePolls.pathPrefix),
             head.headerFields[.connection] == nil,
             // why: then the raw query is the decoded one, and the wait can be rewritten in place
@@ -187,11 +237,11 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return nil
         }
         let hash = SessionTokens.hash(token)
-        if let key = environment.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
+        if let key = polls.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
             return nil
         }
-        guard let session = environment.sessions.cached(tokenHash: hash),
-            let query = try? ChangesRoutes.Query(URI(path).queryParameters, configuration: environment.configuration),
+        guard let session = polls.sessions.cached(tokenHash: hash),
+            let query = try? ChangesRoutes.Query(URI(path).queryParameters, configuration: polls.configuration),
             let since = query.since
         else {
             return nil
@@ -208,7 +258,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers a poll from memory, parks it, or hands it on.
     private func answer(_ poll: Poll, context: ChannelHandlerContext) {
-        let notifier = polls.environment.notifier
+        let notifier = polls.notifier
         // why before anything else: as in the route, a change after this read outdates the answer
         let generation = notifier.generation(for: poll.session.userID)
         guard let kept = polls.keptAnswer(poll, at: generation) else {
@@ -234,7 +284,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = .parked(poll, parking, ticket: ticket, deadline: deadline)
-        polls.environment.metrics.longPollsHeld(notifier.heldCount)
+        polls.metrics.longPollsHeld(notifier.heldCount)
     }
 
     /// The notifier called back a parked poll: a change, its deadline, or shutdown.
@@ -244,7 +294,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         state = .idle
         finish(poll, waitingUntil: deadline, context: context, written: nil)
-        polls.environment.metrics.longPollsHeld(polls.environment.notifier.heldCount)
+        polls.metrics.longPollsHeld(polls.notifier.heldCount)
     }
 
     /// Ends a parked poll: with the kept answer while it holds, otherwise on to Hummingbird with
@@ -255,7 +305,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context: ChannelHandlerContext,
         written: EventLoopPromise<Void>?
     ) {
-        let generation = polls.environment.notifier.generation(for: poll.session.userID)
+        let generation = polls.notifier.generation(for: poll.session.userID)
         if let kept = polls.keptAnswer(poll, at: generation) {
             respond(kept, to: poll, context: context, written: written)
         } else {
@@ -268,8 +318,8 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func unparkOnClose() {
         if case .parked(_, let parking, _, _) = state {
-            polls.environment.notifier.unpark(parking)
-            polls.environment.metrics.longPollsHeld(polls.environment.notifier.heldCount)
+            polls.notifier.unpark(parking)
+            polls.metrics.longPollsHeld(polls.notifier.heldCount)
         }
         state = .idle
     }
@@ -312,18 +362,10 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         written: EventLoopPromise<Void>?
     ) {
         let (status, fields, body) = kept.response(ifNoneMatch: poll.head.headerFields[.ifNoneMatch])
-        var headers = fields
-        headers[.contentLength] = String(body?.readableBytes ?? 0)
         let requestID = poll.requestID ?? RequestID().description
-        EdgeMiddleware.finish(&headers, requestID: requestID)
-        headers[.date] = polls.dates.now()
-        if let server = polls.serverName {
-            headers[.server] = server
-        }
-        let environment = polls.environment
+        let headers = polls.headers(fields, requestID: requestID)
         let seconds = (ContinuousClock.now - poll.started) / .seconds(1)
-        environment.metrics.request(route: UpToDatePolls.route, method: "GET", status: status.code, seconds: seconds)
-        environment.metrics.pollAnsweredOnEventLoop()
+        polls.count(status, seconds: seconds)
         if polls.logger.logLevel <= .info {
             var logger = polls.logger
             logger[metadataKey: "hb.request.id"] = .string(requestID)
@@ -337,7 +379,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 clientAddress: EdgeMiddleware.clientAddress(
                     peer: context.channel.remoteAddress?.ipAddress,
                     forwardedFor: poll.head.headerFields[values: EdgeMiddleware.forwardedForHeader],
-                    trustedProxies: environment.configuration.trustedProxies
+                    trustedProxies: polls.configuration.trustedProxies
                 )
             )
         }
@@ -350,19 +392,19 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// The `Date` header's text (RFC 9110's IMF-fixdate), formatted at most once a second.
+/// The `Date` header (RFC 9110's IMF-fixdate), made at most once a second.
 final class HTTPDateCache: Sendable {
-    private let cached = NIOLockedValueBox((second: time_t(-1), text: ""))
+    private let cached = NIOLockedValueBox((second: time_t(-1), field: HTTPField(name: .date, value: "")))
 
-    func now() -> String {
+    func now() -> HTTPField {
         var second = time(nil)
         return cached.withLockedValue { cached in
             if cached.second != second {
                 var parts = tm()
                 gmtime_r(&second, &parts)
-                cached = (second, Self.format(parts))
+                cached = (second, HTTPField(name: .date, value: Self.format(parts)))
             }
-            return cached.text
+            return cached.field
         }
     }
 

@@ -94,8 +94,12 @@ struct ChangesRoutes {
 
     /// 200 with the page, or 304 when the client already has it (`If-None-Match`).
     private static func response(_ answer: UpToDateCache.Answer, to request: Request) -> Response {
-        let (status, headers, body) = answer.response(ifNoneMatch: request.headers[.ifNoneMatch])
-        return Response(status: status, headers: headers, body: body.map { .init(byteBuffer: $0) } ?? .init())
+        let (status, fields, body) = answer.response(ifNoneMatch: request.headers[.ifNoneMatch])
+        return Response(
+            status: status,
+            headers: HTTPFields(fields),
+            body: body.map { .init(byteBuffer: $0) } ?? .init()
+        )
     }
 
     /// Holds a long-poll until something changes for the user or the wait runs out.
