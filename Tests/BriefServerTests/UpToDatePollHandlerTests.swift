@@ -75,6 +75,26 @@ import Testing
         #expect(try await channel.answer() == nil, "\(passing.name)")
     }
 
+    @Test func aRepeatedPollIsStillCheckedForItsSessionAndItsToken() async throws {
+        let fixture = try await PollFixture()
+        let channel = try await fixture.channel()
+        try await channel.send(PollFixture.poll())
+        #expect(try await channel.answer()?.head.status == .ok)
+
+        // The same request again on the connection, with the publisher key: handed on
+        var publisher = PollFixture.poll()
+        publisher.headerFields[.authorization] = "Bearer \(PollFixture.publisherKey)"
+        try await channel.send(publisher)
+        #expect(try await channel.forwarded().count == 2)
+        try await channel.hummingbirdAnswers()
+
+        // The same request as the first, once its session is logged out here: handed on
+        fixture.environment.sessions.forget(tokenHash: SessionTokens.hash(PollFixture.token))
+        try await channel.send(PollFixture.poll())
+        #expect(try await channel.forwarded().count == 2)
+        #expect(try await channel.answer() == nil)
+    }
+
     @Test func aPollBehindARequestStillWithHummingbirdWaitsItsTurn() async throws {
         let fixture = try await PollFixture()
         let channel = try await fixture.channel()

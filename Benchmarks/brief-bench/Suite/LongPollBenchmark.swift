@@ -9,7 +9,8 @@ import NIOPosix
 /// The client opens plain TCP connections and writes one `GET /v1/changes?wait=60` on each
 /// (SwiftNIO, no HTTP client per connection), so that the client costs little and the server's
 /// resident memory is read from /proc before and while they are held. The same is measured for
-/// bare Hummingbird holding requests in a handler that sleeps, the framework's share.
+/// bare Hummingbird holding requests in a handler that sleeps, the framework's share, and for bare
+/// Hummingbird with as many idle keep-alive connections, what a connection alone costs there.
 struct LongPollBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "longpoll",
@@ -52,9 +53,37 @@ struct LongPollBenchmark: AsyncParsableCommand {
             let (held, connected) = (ours.held, ours.connected)
             closeAll(&channels)
 
-            // the same with bare Hummingbird holding a request in a handler that sleeps
+            // as many idle keep-alive connections to bare Hummingbird, without a request: what a
+            // connection costs there (its channel, pipeline and task), the floor of a held request
             let file = fixture.folder.appendingPathComponent("empty")
             try Data().write(to: file)
+            let idlePort = try Bench.freePort()
+            let idleServer = try Child(
+                "framework-idle",
+                Bench.binaries.appendingPathComponent("brief-bench").path,
+                ["framework-reference", "--port", String(idlePort), "--file", file.path]
+            )
+            defer { idleServer.forceStop() }
+            try await Bench.waitUntilReady("http://127.0.0.1:\(idlePort)/held")
+            for _ in 0..<20 {
+                _ = try await Bench.request("GET", "http://127.0.0.1:\(idlePort)/held")
+            }
+            let idle = try await hold(
+                wanted,
+                on: idlePort,
+                request: ByteBuffer(),
+                server: idleServer,
+                heldNow: {
+                    // why a pause: connects complete in the kernel's backlog before the server accepts them
+                    try await Task.sleep(for: wanted > 1000 ? .seconds(3) : .milliseconds(300))
+                    return wanted
+                },
+                channels: &channels
+            )
+            closeAll(&channels)
+            idleServer.forceStop()
+
+            // the same with bare Hummingbird holding a request in a handler that sleeps
             let port = try Bench.freePort()
             let framework = try Child(
                 "framework-reference",
@@ -96,6 +125,14 @@ struct LongPollBenchmark: AsyncParsableCommand {
                     figure: format(perRequest),
                     reference: "aim: under 10 KiB (10240)",
                     ratio: format(perRequest / 10240)
+                ),
+                ResultRow(
+                    benchmark: "6. memory per held long-poll against an idle connection's",
+                    store: fixture.database.kind,
+                    figure: format(perRequest),
+                    reference:
+                        "bare Hummingbird with \(idle.held) idle keep-alive connections: \(format(idle.bytesPerHeld))",
+                    ratio: format(perRequest / idle.bytesPerHeld)
                 ),
                 ResultRow(
                     benchmark: "6. memory per held long-poll against the framework's",

@@ -71,12 +71,18 @@ extension Request {
 extension HTTPFields {
     /// The token of `Authorization: Bearer <token>`, if well formed.
     var bearerToken: String? {
-        guard var value = self[.authorization], value.utf8.count <= 512 else {
+        self[.authorization].flatMap(Self.bearerToken)
+    }
+
+    /// The token of an `Authorization` value `Bearer <token>`, if well formed.
+    static func bearerToken(_ authorization: String) -> String? {
+        var value = authorization
+        guard value.utf8.count <= 512 else {
             return nil
         }
         // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased
         return value.withUTF8 { bytes -> String? in
-            let scheme = Self.bearerScheme
+            let scheme = bearerScheme
             guard bytes.count > scheme.count else {
                 return nil
             }

@@ -229,10 +229,53 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func poll(_ head: HTTPRequest, context: ChannelHandlerContext) -> Poll? {
         guard head.method == .get, let path = head.path, path.hasPrefix(UpToDatePolls.pathPrefix),
             head.headerFields[.connection] == nil,
-            // why: then the raw query is the decoded one, and the wait can be rewritten in place
-            !path.utf8.contains(UInt8(ascii: "%")), !path.utf8.contains(UInt8(ascii: "+")),
             case .success = WireProtocol.negotiate(head.headerFields[EdgeMiddleware.protocolHeader]),
-            let token = head.headerFields.bearerToken
+            let authorization = head.headerFields[.authorization]
+        else {
+            return nil
+        }
+        let accepted: AcceptedPoll
+        if let last = lastAccepted, last.path == path, last.authorization == authorization {
+            // a client polling on a kept-alive connection sends the same request again and again
+            accepted = last
+        } else {
+            guard let parsed = accept(path: path, authorization: authorization) else {
+                return nil
+            }
+            accepted = parsed
+            lastAccepted = parsed
+        }
+        guard let session = polls.sessions.cached(tokenHash: accepted.tokenHash) else {
+            return nil
+        }
+        return Poll(
+            head: head,
+            session: session,
+            since: accepted.since,
+            wait: accepted.wait,
+            requestID: head.headerFields[EdgeMiddleware.requestIDHeader].flatMap(EdgeMiddleware.safeRequestID),
+            started: .now
+        )
+    }
+
+    /// A path and `Authorization` this handler accepted, parsed.
+    private struct AcceptedPoll {
+        let path: String
+        let authorization: String
+        let tokenHash: [UInt8]
+        let since: String
+        let wait: Int
+    }
+
+    /// The last poll the connection sent that could be answered here, so that its repeats are
+    /// not parsed again.
+    private var lastAccepted: AcceptedPoll?
+
+    /// Parses a poll's path and bearer token as the routes would; `nil` when not a poll to answer here.
+    private func accept(path: String, authorization: String) -> AcceptedPoll? {
+        // why: then the raw query is the decoded one, and the wait can be rewritten in place
+        guard !path.utf8.contains(UInt8(ascii: "%")), !path.utf8.contains(UInt8(ascii: "+")),
+            let token = HTTPFields.bearerToken(authorization)
         else {
             return nil
         }
@@ -240,20 +283,12 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let key = polls.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
             return nil
         }
-        guard let session = polls.sessions.cached(tokenHash: hash),
-            let query = try? ChangesRoutes.Query(URI(path).queryParameters, configuration: polls.configuration),
+        guard let query = try? ChangesRoutes.Query(URI(path).queryParameters, configuration: polls.configuration),
             let since = query.since
         else {
             return nil
         }
-        return Poll(
-            head: head,
-            session: session,
-            since: since,
-            wait: query.wait,
-            requestID: head.headerFields[EdgeMiddleware.requestIDHeader].flatMap(EdgeMiddleware.safeRequestID),
-            started: .now
-        )
+        return AcceptedPoll(path: path, authorization: authorization, tokenHash: hash, since: since, wait: query.wait)
     }
 
     /// Answers a poll from memory, parks it, or hands it on.
