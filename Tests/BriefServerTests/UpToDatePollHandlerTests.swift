@@ -40,8 +40,11 @@ import Testing
         #expect(fields[.server] == "brief-server")
         #expect(try await channel.forwarded().isEmpty)
 
-        // If-None-Match naming the answer: 304 without a body; a generated request id
-        try await channel.send(PollFixture.poll(headers: [.ifNoneMatch: PollFixture.kept.etag]))
+        // If-None-Match naming the answer: 304 without a body; a generated request id; the
+        // Connection: keep-alive most clients send
+        try await channel.send(
+            PollFixture.poll(headers: [.ifNoneMatch: PollFixture.kept.etag, .connection: "Keep-Alive"])
+        )
         let notModified = try #require(try await channel.answer())
         #expect(notModified.head.status == .notModified && notModified.body == nil)
         #expect(notModified.head.headerFields[.contentLength] == "0")
@@ -281,6 +284,7 @@ struct PassThroughCase: Sendable, CustomTestStringConvertible {
                 request: path("/v1/changes?since=\(PollFixture.since)%41")
             ),
             PassThroughCase(name: "Connection: close", request: with(.connection, "close")),
+            PassThroughCase(name: "Connection: upgrade", request: with(.connection, "keep-alive, upgrade")),
             PassThroughCase(name: "a body", request: poll, body: ByteBuffer(string: "{}")),
         ]
     }

@@ -2,6 +2,8 @@ import BriefModel
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import BriefServer
@@ -34,6 +36,41 @@ import Testing
             #expect(eventLoop.body == routes.body && !routes.body.isEmpty)
             #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 1"))
         }
+    }
+
+    @Test func theEventLoopsAnswerIsLoggedAsTheRoutesAnswerIs() async throws {
+        let server = try TestServer { $0.logLevel = .info }
+        let records = RecordingLogHandler.Records()
+        let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+        try await server.test(.live, logger: logger) { client in
+            let port = try #require(client.client.port)
+            let token = try await client.register("anna")
+            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let poll =
+                "GET /v1/changes?since=\(first.nextToken) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+                + "X-Request-Id: poll-1\r\n\r\n"
+            // Connection: close is left to the routes; keep-alive is answered on the event loop
+            let close = poll.replacingOccurrences(of: "Host: x\r\n", with: "Host: x\r\nConnection: close\r\n")
+            let keepAlive = poll.replacingOccurrences(of: "Host: x\r\n", with: "Host: x\r\nConnection: keep-alive\r\n")
+                .replacingOccurrences(of: "poll-1", with: "poll-2")
+            #expect(try await RawHTTP.exchange(port: port, close, answers: 1).first?.statusLine == "HTTP/1.1 200 OK")
+            #expect(
+                try await RawHTTP.exchange(port: port, keepAlive, answers: 1).first?.statusLine == "HTTP/1.1 200 OK"
+            )
+        }
+        #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 1"))
+        let answered = records.entries.filter {
+            $0.message == "Answered request" && $0.metadata["hb.request.id"]?.hasPrefix("poll-") == true
+        }
+        #expect(answered.count == 2)
+        guard answered.count == 2 else { return }
+        let (routes, eventLoop) = (answered[0], answered[1])
+        #expect(routes.level == .info && eventLoop.level == .info)
+        #expect(Set(routes.metadata.keys) == Set(eventLoop.metadata.keys))
+        for key in ["http.method", "http.route", "http.status", "client.address"] {
+            #expect(routes.metadata[key] != nil && routes.metadata[key] == eventLoop.metadata[key], "\(key)")
+        }
+        #expect(eventLoop.metadata["hb.request.id"] == "poll-2")
     }
 
     @Test func pipelinedAnswersKeepTheirOrder() async throws {
@@ -174,5 +211,42 @@ enum RawHTTP {
             Answer(statusLine: lines[0], headers: headers, body: Array(bytes[bodyStart..<bodyStart + length])),
             bodyStart + length
         )
+    }
+}
+
+/// Keeps every log entry, with its metadata flattened to text.
+struct RecordingLogHandler: LogHandler {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    final class Records: Sendable {
+        private let box = NIOLockedValueBox<[Entry]>([])
+        var entries: [Entry] { box.withLockedValue { $0 } }
+        func append(_ entry: Entry) { box.withLockedValue { $0.append(entry) } }
+    }
+
+    let records: Records
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level,
+        message: Logger.Message,
+        metadata: Logger.Metadata?,
+        source: String,
+        file: String,
+        function: String,
+        line: UInt
+    ) {
+        let merged = self.metadata.merging(metadata ?? [:]) { $1 }
+        records.append(Entry(level: level, message: message.description, metadata: merged.mapValues { "\($0)" }))
     }
 }

@@ -96,7 +96,7 @@ final class UpToDatePolls: Sendable {
 ///
 /// It answers only what it can answer exactly as the routes would: the same status, headers and
 /// body, the same metrics and log line. Anything else goes on to Hummingbird untouched:
-/// - only `GET /v1/changes` without a body or a `Connection` header, with a query of plain
+/// - only `GET /v1/changes` without a body and with no `Connection` but `keep-alive`, with a query of plain
 ///   characters that ``ChangesRoutes/Query`` accepts and a `since` token;
 /// - a supported `BriefSync-Protocol`, and a bearer token whose session the ``SessionCache``
 ///   holds fresh (never the publisher key): the store is never waited for here;
@@ -228,7 +228,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The poll `head` asks for, if this handler may answer it.
     private func poll(_ head: HTTPRequest, context: ChannelHandlerContext) -> Poll? {
         guard head.method == .get, let path = head.path, path.hasPrefix(UpToDatePolls.pathPrefix),
-            head.headerFields[.connection] == nil,
+            head.headerFields[.connection].map(Self.isKeepAlive) ?? true,
             case .success = WireProtocol.negotiate(head.headerFields[EdgeMiddleware.protocolHeader]),
             let authorization = head.headerFields[.authorization]
         else {
@@ -256,6 +256,12 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             requestID: head.headerFields[EdgeMiddleware.requestIDHeader].flatMap(EdgeMiddleware.safeRequestID),
             started: .now
         )
+    }
+
+    /// Whether a `Connection` value asks only to keep the connection (most HTTP clients send it);
+    /// anything else, such as `close`, is left to Hummingbird.
+    static func isKeepAlive(_ connection: String) -> Bool {
+        connection.utf8.count == 10 && connection.lowercased() == "keep-alive"
     }
 
     /// A path and `Authorization` this handler accepted, parsed.
@@ -404,7 +410,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if polls.logger.logLevel <= .info {
             var logger = polls.logger
             logger[metadataKey: "hb.request.id"] = .string(requestID)
-            logger[metadataKey: "sync.device"] = .string(poll.session.deviceID.rawValue)
             EdgeMiddleware.logAnswer(
                 logger,
                 method: .get,

@@ -35,6 +35,7 @@ struct TestServer {
     /// Runs `body` against the real application through the router test client.
     func test<Value: Sendable>(
         _ setup: TestingSetup = .router,
+        logger: Logger = Logger(label: "test"),
         _ body: @escaping @Sendable (TestClient) async throws -> Value
     ) async throws -> Value {
         let app = try await buildApplication(
@@ -42,7 +43,7 @@ struct TestServer {
             store: store,
             clock: clock,
             registry: registry,
-            logger: Logger(label: "test")
+            logger: logger
         )
         return try await app.test(setup) { client in try await body(TestClient(client: client)) }
     }
