@@ -214,6 +214,21 @@ import Testing
         #expect(try await channel.answer() == nil)
     }
 
+    @Test func withTheSessionCacheOffNoPollIsAnsweredHere() async throws {
+        let sessions = SessionCache(lifetime: 0, clock: ManualWallClock())
+        let record = SessionRecord(
+            tokenHash: SessionTokens.hash(PollFixture.token),
+            userID: PollFixture.user,
+            username: "anna",
+            deviceID: DeviceID(rawValue: "phone")!,
+            deviceName: nil,
+            createdAt: 0
+        )
+        #expect(try await sessions.session(tokenHash: record.tokenHash) { record } == record)
+        // --session-cache 0s: the handler never finds a session, so every poll goes to the routes
+        #expect(sessions.cached(tokenHash: record.tokenHash) == nil)
+    }
+
     @Test func theWaitOfAPollHandedOnIsRewrittenInPlace() {
         #expect(
             UpToDatePollHandler.path("/v1/changes?since=a&wait=25&limit=5", wait: 3)

@@ -22,9 +22,8 @@ final class UpToDatePolls: Sendable {
     let publisherKeyHash: [UInt8]?
     let configuration: ServerConfiguration
     let logger: Logger
-    /// The `Server` header Hummingbird adds to the routes' answers.
-    let serverName: String?
     let dates = HTTPDateCache()
+    /// The `Server` header Hummingbird adds to the routes' answers.
     private let serverField: HTTPField?
     private let answered: ServerMetrics.RequestHandles
     private let notModified: ServerMetrics.RequestHandles
@@ -37,7 +36,6 @@ final class UpToDatePolls: Sendable {
         publisherKeyHash = environment.publisherKeyHash
         configuration = environment.configuration
         self.logger = logger
-        self.serverName = serverName
         serverField = serverName.map { HTTPField(name: .server, value: $0) }
         answered = metrics.requestHandles(route: Self.route, method: "GET", status: 200)
         notModified = metrics.requestHandles(route: Self.route, method: "GET", status: 304)
