@@ -144,21 +144,9 @@ public final class ChangeNotifier: Service, Sendable {
         timeout: Duration,
         wake: @escaping @Sendable () -> Void
     ) -> Parking? {
-        let deadline = ContinuousClock.now + timeout
-        let (parking, startSweeper) = state.withLockedValue { state -> (Parking?, Bool) in
-            let current = Generation(global: state.global, user: state.users[user, default: 0])
-            guard !state.shuttingDown, current == seen else {
-                return (nil, false)
-            }
-            state.nextWaiter += 1
-            let id = state.nextWaiter
-            let start = Self.hold(Waiter(user: user, seen: seen, deadline: deadline, wake: .callback(wake)), id, &state)
-            return (Parking(id: id), start)
-        }
-        if startSweeper {
-            Task { await self.sweep() }
-        }
-        return parking
+        let id = nextID()
+        let held = hold(id, user: user, seen: seen, deadline: .now + timeout, wake: .callback(wake))
+        return held ? Parking(id: id) : nil
     }
 
     /// Takes back a parked request without calling its `wake` (its connection closed, or it went
@@ -168,14 +156,40 @@ public final class ChangeNotifier: Service, Sendable {
         state.withLockedValue { $0.waiters.removeValue(forKey: parking.id) } != nil
     }
 
-    /// Adds a waiter; returns whether the sweeper must be started.
-    private static func hold(_ waiter: Waiter, _ id: UInt64, _ state: inout State) -> Bool {
-        state.waiters[id] = waiter
-        state.earliestDeadline =
-            state.waiters.count == 1 ? waiter.deadline : min(state.earliestDeadline, waiter.deadline)
-        let start = !state.sweeping
-        state.sweeping = true
-        return start
+    private func nextID() -> UInt64 {
+        state.withLockedValue { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+    }
+
+    /// Holds `wake` as waiter `id` until the user's generation moves past `seen`, the deadline or
+    /// shutdown, and starts the sweeper if none runs. Returns `false`, holding nothing, when the
+    /// generation has already moved, the server is shutting down, or `cancelled()` says so (read
+    /// under the same lock, so that a cancellation cannot slip in between).
+    private func hold(
+        _ id: UInt64,
+        user: UserID,
+        seen: Generation,
+        deadline: ContinuousClock.Instant,
+        wake: Wake,
+        unless cancelled: () -> Bool = { false }
+    ) -> Bool {
+        let (held, startSweeper) = state.withLockedValue { state -> (Bool, Bool) in
+            let current = Generation(global: state.global, user: state.users[user, default: 0])
+            guard !state.shuttingDown, current == seen, !cancelled() else {
+                return (false, false)
+            }
+            state.waiters[id] = Waiter(user: user, seen: seen, deadline: deadline, wake: wake)
+            state.earliestDeadline = state.waiters.count == 1 ? deadline : min(state.earliestDeadline, deadline)
+            let start = !state.sweeping
+            state.sweeping = true
+            return (true, start)
+        }
+        if startSweeper {
+            Task { await self.sweep() }
+        }
+        return held
     }
 
     /// Holds until graceful shutdown, then releases every waiter.
@@ -196,31 +210,19 @@ public final class ChangeNotifier: Service, Sendable {
     }
 
     private func waitForChange(user: UserID, seen: Generation, deadline: ContinuousClock.Instant) async {
-        let id = state.withLockedValue { state -> UInt64 in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
+        let id = nextID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let (resumeNow, startSweeper) = state.withLockedValue { state -> (Bool, Bool) in
-                    let current = Generation(global: state.global, user: state.users[user, default: 0])
-                    if state.shuttingDown || current != seen || Task.isCancelled {
-                        return (true, false)
-                    }
-                    return (
-                        false,
-                        Self.hold(
-                            Waiter(user: user, seen: seen, deadline: deadline, wake: .task(continuation)),
-                            id,
-                            &state
-                        )
-                    )
-                }
-                if resumeNow {
+                let held = hold(
+                    id,
+                    user: user,
+                    seen: seen,
+                    deadline: deadline,
+                    wake: .task(continuation),
+                    unless: { Task.isCancelled }
+                )
+                if !held {
                     continuation.resume()
-                }
-                if startSweeper {
-                    Task { await self.sweep() }
                 }
             }
         } onCancel: {
