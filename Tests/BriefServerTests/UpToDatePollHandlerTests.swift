@@ -181,6 +181,7 @@ import Testing
         #expect(try await quiescing.answer()?.body == PollFixture.kept.body)
         #expect(recorder.events == ["ChannelShouldQuiesceEvent"])
         #expect(second.environment.notifier.heldCount == 0)
+        #expect(second.metricsText().contains("briefsync_longpolls_held 0"))
     }
 
     @Test func aClosedConnectionLeavesNothingParked() async throws {
@@ -205,6 +206,8 @@ import Testing
 
         let forwarded = try await channel.forwarded()
         #expect(fixture.environment.notifier.heldCount == 0)
+        // the gauge follows: the parked poll is no longer held here
+        #expect(fixture.metricsText().contains("briefsync_longpolls_held 0"))
         guard forwarded.count == 4, case .head(let first) = forwarded[0], case .head(let second) = forwarded[2] else {
             Issue.record("expected two requests handed on, got \(forwarded)")
             return
@@ -216,14 +219,7 @@ import Testing
 
     @Test func withTheSessionCacheOffNoPollIsAnsweredHere() async throws {
         let sessions = SessionCache(lifetime: 0, clock: ManualWallClock())
-        let record = SessionRecord(
-            tokenHash: SessionTokens.hash(PollFixture.token),
-            userID: PollFixture.user,
-            username: "anna",
-            deviceID: DeviceID(rawValue: "phone")!,
-            deviceName: nil,
-            createdAt: 0
-        )
+        let record = PollFixture.session
         #expect(try await sessions.session(tokenHash: record.tokenHash) { record } == record)
         // --session-cache 0s: the handler never finds a session, so every poll goes to the routes
         #expect(sessions.cached(tokenHash: record.tokenHash) == nil)
@@ -311,6 +307,14 @@ struct PollFixture {
     static let publisherKey = "publisher-key-0123456789012345"
     static let since = "kept-next-token"
     static let user: UserID = 7
+    static let session = SessionRecord(
+        tokenHash: SessionTokens.hash(token),
+        userID: user,
+        username: "anna",
+        deviceID: DeviceID(rawValue: "phone")!,
+        deviceName: nil,
+        createdAt: 0
+    )
     static let kept = UpToDateCache.Answer(
         body: ByteBuffer(string: #"{"briefs":[],"hasMore":false,"nextToken":"kept-next-token"}"#),
         etag: "\"0123456789abcdef\"",
@@ -337,14 +341,7 @@ struct PollFixture {
             applier: PushApplier(),
             publisherKeyHash: SessionTokens.hash(Self.publisherKey)
         )
-        let session = SessionRecord(
-            tokenHash: SessionTokens.hash(Self.token),
-            userID: Self.user,
-            username: "anna",
-            deviceID: DeviceID(rawValue: "phone")!,
-            deviceName: nil,
-            createdAt: 0
-        )
+        let session = Self.session
         _ = try await environment.sessions.session(tokenHash: session.tokenHash) { session }
         environment.upToDate.remember(
             Self.kept,

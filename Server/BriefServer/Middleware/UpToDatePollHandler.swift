@@ -57,15 +57,9 @@ final class UpToDatePolls: Sendable {
         return headers
     }
 
-    /// Counts an answer as the edge middleware counts the routes' answers.
+    /// Counts an answer (200 with the page, or 304) as the edge middleware counts the routes' answers.
     func count(_ status: HTTPResponse.Status, seconds: Double) {
-        if status == .ok {
-            answered.record(seconds: seconds)
-        } else if status == .notModified {
-            notModified.record(seconds: seconds)
-        } else {
-            metrics.request(route: Self.route, method: "GET", status: status.code, seconds: seconds)
-        }
+        (status == .notModified ? notModified : answered).record(seconds: seconds)
         metrics.pollAnsweredOnEventLoop()
     }
 
@@ -150,12 +144,12 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        unparkOnClose()
+        takeBackParked()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        unparkOnClose()
+        takeBackParked()
         context.fireChannelInactive()
     }
 
@@ -180,10 +174,9 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 forward(poll.head, context: context)
                 context.fireChannelRead(data)
             }
-        case .parked(let poll, let parking, _, let deadline):
+        case .parked(let poll, _, _, let deadline):
             // The client sent more (pipelining): the parked request goes first, to keep the order.
-            state = .idle
-            polls.notifier.unpark(parking)
+            takeBackParked()
             forward(poll, waitingUntil: deadline, context: context)
             channelRead(context: context, data: data)
         }
@@ -210,9 +203,8 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .idle
             forward(poll.head, context: context)
             context.fireUserInboundEventTriggered(event)
-        case .parked(let poll, let parking, _, _):
-            state = .idle
-            polls.notifier.unpark(parking)
+        case .parked(let poll, _, _, _):
+            takeBackParked()
             let written = context.eventLoop.makePromise(of: Void.self)
             finish(poll, waitingUntil: nil, context: context, written: written)
             written.futureResult.assumeIsolated().whenComplete { _ in
@@ -355,7 +347,9 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func unparkOnClose() {
+    /// Takes a parked poll back from the notifier, if one is parked, without its wake-up; the
+    /// caller ends it (or its connection is gone).
+    private func takeBackParked() {
         if case .parked(_, let parking, _, _) = state {
             polls.notifier.unpark(parking)
             polls.metrics.longPollsHeld(polls.notifier.heldCount)
