@@ -98,6 +98,27 @@ enum Bench {
         return (http.statusCode, headers, data)
     }
 
+    /// Starts bare Hummingbird (`brief-bench framework-reference`) serving `file`'s bytes on a
+    /// free port, and warms it up as the servers measured against it are.
+    static func startFrameworkReference(_ name: String, serving file: URL) async throws -> (Child, port: Int) {
+        let port = try Bench.freePort()
+        let child = try Child(
+            name,
+            Bench.binaries.appendingPathComponent("brief-bench").path,
+            ["framework-reference", "--port", String(port), "--file", file.path]
+        )
+        do {
+            try await Bench.waitUntilReady("http://127.0.0.1:\(port)/held")
+            for _ in 0..<20 {
+                _ = try await Bench.request("GET", "http://127.0.0.1:\(port)/held")
+            }
+        } catch {
+            child.forceStop()
+            throw error
+        }
+        return (child, port)
+    }
+
     static func waitUntilReady(_ url: String) async throws {
         let started = ContinuousClock.now
         while ContinuousClock.now - started < .seconds(60) {

@@ -57,17 +57,8 @@ struct LongPollBenchmark: AsyncParsableCommand {
             // connection costs there (its channel, pipeline and task), the floor of a held request
             let file = fixture.folder.appendingPathComponent("empty")
             try Data().write(to: file)
-            let idlePort = try Bench.freePort()
-            let idleServer = try Child(
-                "framework-idle",
-                Bench.binaries.appendingPathComponent("brief-bench").path,
-                ["framework-reference", "--port", String(idlePort), "--file", file.path]
-            )
+            let (idleServer, idlePort) = try await Bench.startFrameworkReference("framework-idle", serving: file)
             defer { idleServer.forceStop() }
-            try await Bench.waitUntilReady("http://127.0.0.1:\(idlePort)/held")
-            for _ in 0..<20 {
-                _ = try await Bench.request("GET", "http://127.0.0.1:\(idlePort)/held")
-            }
             let idle = try await hold(
                 wanted,
                 on: idlePort,
@@ -84,18 +75,9 @@ struct LongPollBenchmark: AsyncParsableCommand {
             idleServer.forceStop()
 
             // the same with bare Hummingbird holding a request in a handler that sleeps
-            let port = try Bench.freePort()
-            let framework = try Child(
-                "framework-reference",
-                Bench.binaries.appendingPathComponent("brief-bench").path,
-                ["framework-reference", "--port", String(port), "--file", file.path]
-            )
+            let (framework, port) = try await Bench.startFrameworkReference("framework-reference", serving: file)
             // why kill: its handlers sleep out their 60 s, which a graceful stop would wait for
             defer { framework.forceStop() }
-            try await Bench.waitUntilReady("http://127.0.0.1:\(port)/held")
-            for _ in 0..<20 {
-                _ = try await Bench.request("GET", "http://127.0.0.1:\(port)/held")
-            }
             let bare = try await hold(
                 wanted,
                 on: port,

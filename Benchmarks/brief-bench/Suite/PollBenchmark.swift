@@ -56,16 +56,12 @@ struct PollBenchmark: AsyncParsableCommand {
             }
             proxy = try Nginx.start(port: staticPort, files: ["poll.json": poll.body], extra: extra)
             // the framework's ceiling: bare Hummingbird answering the same bytes (one instance only)
-            let frameworkPort = try Bench.freePort()
+            var frameworkPort = 0
             if instances == 1 {
                 let file = fixture.folder.appendingPathComponent("poll.json")
                 try poll.body.write(to: file)
-                framework = try Child(
-                    "framework-reference",
-                    Bench.binaries.appendingPathComponent("brief-bench").path,
-                    ["framework-reference", "--port", String(frameworkPort), "--file", file.path]
-                )
-                try await Bench.waitUntilReady("http://127.0.0.1:\(frameworkPort)/poll.json")
+                let started = try await Bench.startFrameworkReference("framework-reference", serving: file)
+                (framework, frameworkPort) = (started.0, started.port)
             }
 
             let headers = ["Authorization: Bearer \(token)", "\(WireProtocol.header): \(WireProtocol.version)"]
