@@ -37,14 +37,14 @@ final class SessionCache: Sendable {
         guard lifetime > 0 else {
             return try await load()
         }
-        let now = clock.now()
-        if let entry = entries.withLockedValue({ $0[tokenHash] }), entry.expires > now {
-            return entry.session
+        if let session = cached(tokenHash: tokenHash) {
+            return session
         }
         guard let session = try await load() else {
             forget(tokenHash: tokenHash)
             return nil
         }
+        let now = clock.now()
         entries.withLockedValue { entries in
             if entries.count >= capacity {
                 entries = entries.filter { $0.value.expires > now }
