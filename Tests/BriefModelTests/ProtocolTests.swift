@@ -6,7 +6,9 @@ import Testing
     @Test func versionNegotiation() throws {
         #expect(try WireProtocol.negotiate(nil).get() == 1)
         #expect(try WireProtocol.negotiate(" 1 ").get() == 1)
-        for header in ["2", "0", "one", ""] {
+        #expect(try WireProtocol.negotiate("\t 1\t").get() == 1)
+        // only HTTP's optional whitespace (spaces, tabs) is allowed around the number
+        for header in ["2", "0", "one", "", " ", "1 1", "\u{A0}1", "1\n", "01x"] {
             guard case .failure(let error) = WireProtocol.negotiate(header) else {
                 Issue.record("\(header) accepted")
                 continue

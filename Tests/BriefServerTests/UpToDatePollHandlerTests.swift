@@ -277,6 +277,11 @@ struct PassThroughCase: Sendable, CustomTestStringConvertible {
         post.method = .post
         var anonymous = poll
         anonymous.headerFields[.authorization] = nil
+        func twice(_ name: HTTPField.Name) -> HTTPRequest {
+            var request = poll
+            request.headerFields[values: name] = [poll.headerFields[name] ?? "x", poll.headerFields[name] ?? "x"]
+            return request
+        }
         return [
             PassThroughCase(name: "another token than the kept answer's", request: path("/v1/changes?since=other")),
             PassThroughCase(name: "no token", request: path("/v1/changes")),
@@ -302,6 +307,9 @@ struct PassThroughCase: Sendable, CustomTestStringConvertible {
             PassThroughCase(name: "Connection: close", request: with(.connection, "close")),
             PassThroughCase(name: "Connection: upgrade", request: with(.connection, "keep-alive, upgrade")),
             PassThroughCase(name: "a body", request: poll, body: ByteBuffer(string: "{}")),
+            // the routes would read the two values joined
+            PassThroughCase(name: "Authorization twice", request: twice(.authorization)),
+            PassThroughCase(name: "If-None-Match twice", request: twice(.ifNoneMatch)),
         ]
     }
 }
