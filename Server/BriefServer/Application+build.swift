@@ -54,7 +54,7 @@ public func buildApplication(
     let polls = UpToDatePolls(environment: environment, logger: logger, serverName: serverName)
     var app = Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [polls.makeHandler()])),
+        server: .http1(answeringUpToDatePollsWith: polls),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: serverName

@@ -2,6 +2,7 @@ import BriefModel
 import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 
 /// The answer each user's last up-to-date poll got, so that the next one is answered from memory.
 ///
@@ -26,6 +27,9 @@ final class UpToDateCache: Sendable {
         /// The headers of the answer with the page, and of a 304, made (and checked) once.
         fileprivate let pageFields: [HTTPField]
         fileprivate let notModifiedFields: [HTTPField]
+        /// The same, as they go on the wire, for ``UpToDatePollHandler``.
+        fileprivate let pageHeaders: HTTPHeaders
+        fileprivate let notModifiedHeaders: HTTPHeaders
 
         init(body: ByteBuffer, etag: String, nextToken: String) {
             self.body = body
@@ -37,6 +41,8 @@ final class UpToDateCache: Sendable {
                 HTTPField(name: .contentLength, value: String(body.readableBytes)),
             ]
             notModifiedFields = [tag, HTTPField(name: .contentLength, value: "0")]
+            pageHeaders = HTTPHeaders(pageFields.map { ($0.name.rawName, $0.value) })
+            notModifiedHeaders = HTTPHeaders(notModifiedFields.map { ($0.name.rawName, $0.value) })
         }
     }
 
@@ -106,5 +112,13 @@ extension UpToDateCache.Answer {
             return (.notModified, notModifiedFields, nil)
         }
         return (.ok, pageFields, body)
+    }
+
+    /// ``response(ifNoneMatch:)`` as HTTP/1 parts, for ``UpToDatePollHandler``.
+    func http1Response(ifNoneMatch: String?) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?) {
+        if ifNoneMatch == etag {
+            return (.notModified, notModifiedHeaders, nil)
+        }
+        return (.ok, pageHeaders, body)
     }
 }

@@ -6,7 +6,9 @@ import HummingbirdCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
 /// What every connection's ``UpToDatePollHandler`` shares; built once per server.
 final class UpToDatePolls: Sendable {
@@ -23,8 +25,12 @@ final class UpToDatePolls: Sendable {
     let configuration: ServerConfiguration
     let logger: Logger
     let dates = HTTPDateCache()
-    /// The `Server` header Hummingbird adds to the routes' answers.
-    private let serverField: HTTPField?
+    /// The fields the edge middleware adds to every answer after its request id, then the
+    /// `Server` field Hummingbird adds, as they go on the wire.
+    private let trailingFields: [(name: String, value: String)]
+    private let requestIDName = EdgeMiddleware.requestIDHeader.rawName
+    private let dateName: String
+    private let serverField: (name: String, value: String)?
     private let answered: ServerMetrics.RequestHandles
     private let notModified: ServerMetrics.RequestHandles
 
@@ -36,29 +42,34 @@ final class UpToDatePolls: Sendable {
         publisherKeyHash = environment.publisherKeyHash
         configuration = environment.configuration
         self.logger = logger
-        serverField = serverName.map { HTTPField(name: .server, value: $0) }
+        trailingFields = [
+            (EdgeMiddleware.protocolField.name.rawName, EdgeMiddleware.protocolField.value),
+            (EdgeMiddleware.cacheControlField.name.rawName, EdgeMiddleware.cacheControlField.value),
+        ]
+        dateName = HTTPField.Name.date.rawName
+        serverField = serverName.map { (HTTPField.Name.server.rawName, $0) }
         answered = metrics.requestHandles(route: Self.route, method: "GET", status: 200)
         notModified = metrics.requestHandles(route: Self.route, method: "GET", status: 304)
     }
 
-    /// The headers of an answer: the kept answer's, then those the edge middleware and
-    /// Hummingbird add to every answer, in their order.
-    func headers(_ answer: [HTTPField], requestID: String) -> HTTPFields {
-        var headers = HTTPFields()
-        headers.reserveCapacity(answer.count + 5)
-        headers.append(contentsOf: answer)
-        headers.append(HTTPField(name: EdgeMiddleware.requestIDHeader, value: requestID))
-        headers.append(EdgeMiddleware.protocolField)
-        headers.append(EdgeMiddleware.cacheControlField)
-        headers.append(dates.now())
+    /// The headers of an answer as the routes' answers carry them on the wire: the kept answer's,
+    /// then those the edge middleware and Hummingbird add to every answer, in their order.
+    func headers(_ answer: HTTPHeaders, requestID: String) -> HTTPHeaders {
+        var headers = answer
+        headers.reserveCapacity(answer.count + trailingFields.count + 3)
+        headers.add(name: requestIDName, value: requestID)
+        for field in trailingFields {
+            headers.add(name: field.name, value: field.value)
+        }
+        headers.add(name: dateName, value: dates.now())
         if let serverField {
-            headers.append(serverField)
+            headers.add(name: serverField.name, value: serverField.value)
         }
         return headers
     }
 
     /// Counts an answer (200 with the page, or 304) as the edge middleware counts the routes' answers.
-    func count(_ status: HTTPResponse.Status, seconds: Double) {
+    func count(_ status: HTTPResponseStatus, seconds: Double) {
         (status == .notModified ? notModified : answered).record(seconds: seconds)
         metrics.pollAnsweredOnEventLoop()
     }
@@ -104,14 +115,16 @@ final class UpToDatePolls: Sendable {
 /// sends anything more on the connection meanwhile, the parked request goes on to Hummingbird
 /// first, for the same reason.
 final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    // why HTTP/1 parts: it sits before the codec to swift-http-types (BriefHTTP1Channel), so
+    // that an answered poll is not converted to and from those types (10% of its time, perf)
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// A poll this handler may answer: everything is checked but the kept answer.
     struct Poll {
-        let head: HTTPRequest
+        let head: HTTPRequestHead
         let session: SessionRecord
         let since: String
         let wait: Int
@@ -132,18 +145,24 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var requestID: String?
         var ifNoneMatch: String?
 
-        /// `nil` when one of them comes more than once: the routes would read the values joined,
-        /// so such a request is left to them.
-        init?(_ fields: HTTPFields) {
-            for field in fields {
+        /// `nil` when one of them comes more than once (the routes would read the values
+        /// joined), or with a value swift-http-types would change before the routes read it;
+        /// such a request is left to them.
+        init?(_ headers: HTTPHeaders) {
+            for (name, value) in headers {
+                guard let known = Name(name) else {
+                    continue
+                }
+                guard Self.isLegal(value) else {
+                    return nil
+                }
                 let kept: Bool
-                switch field.name {
-                case .authorization: kept = Self.keep(field.value, in: &authorization)
-                case EdgeMiddleware.protocolHeader: kept = Self.keep(field.value, in: &protocolVersion)
-                case .connection: kept = Self.keep(field.value, in: &connection)
-                case .ifNoneMatch: kept = Self.keep(field.value, in: &ifNoneMatch)
-                case EdgeMiddleware.requestIDHeader: kept = Self.keep(field.value, in: &requestID)
-                default: kept = true
+                switch known {
+                case .authorization: kept = Self.keep(value, in: &authorization)
+                case .protocolVersion: kept = Self.keep(value, in: &protocolVersion)
+                case .connection: kept = Self.keep(value, in: &connection)
+                case .ifNoneMatch: kept = Self.keep(value, in: &ifNoneMatch)
+                case .requestID: kept = Self.keep(value, in: &requestID)
                 }
                 guard kept else {
                     return nil
@@ -157,6 +176,48 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             slot = value
             return true
+        }
+
+        /// Whether swift-http-types keeps `value` as it is: no control character, and no space or
+        /// tab at either end (it replaces the first and trims the second).
+        static func isLegal(_ value: String) -> Bool {
+            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            let bytes = value.utf8
+            if let first = bytes.first, let last = bytes.last, isBlank(first) || isBlank(last) {
+                return false
+            }
+            return !bytes.contains { ($0 < 0x20 && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }
+        }
+
+        /// The names read, matched without regard to case as HTTP names are.
+        enum Name: CaseIterable {
+            case authorization, protocolVersion, connection, ifNoneMatch, requestID
+
+            var lowercased: String {
+                switch self {
+                case .authorization: HTTPField.Name.authorization.canonicalName
+                case .protocolVersion: EdgeMiddleware.protocolHeader.canonicalName
+                case .connection: HTTPField.Name.connection.canonicalName
+                case .ifNoneMatch: HTTPField.Name.ifNoneMatch.canonicalName
+                case .requestID: EdgeMiddleware.requestIDHeader.canonicalName
+                }
+            }
+
+            init?(_ name: String) {
+                // why by length first: most fields a poll carries are none of these
+                guard let found = Self.byLength[name.utf8.count]?.first(where: { $0.matches(name) }) else {
+                    return nil
+                }
+                self = found
+            }
+
+            private static let byLength = Dictionary(grouping: allCases, by: { $0.lowercased.utf8.count })
+
+            private func matches(_ name: String) -> Bool {
+                name.utf8.elementsEqual(lowercased.utf8) { byte, lower in
+                    (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
+                }
+            }
         }
     }
 
@@ -256,9 +317,10 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Deciding
 
     /// The poll `head` asks for, if this handler may answer it.
-    private func poll(_ head: HTTPRequest, context: ChannelHandlerContext) -> Poll? {
-        guard head.method == .get, let path = head.path, path.hasPrefix(UpToDatePolls.pathPrefix),
-            let fields = Fields(head.headerFields),
+    private func poll(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Poll? {
+        let path = head.uri
+        guard head.method == .GET, head.version == .http1_1, path.hasPrefix(UpToDatePolls.pathPrefix),
+            let fields = Fields(head.headers),
             fields.connection.map(Self.isKeepAlive) ?? true,
             case .success = WireProtocol.negotiate(fields.protocolVersion),
             let authorization = fields.authorization
@@ -401,7 +463,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Handing on
 
-    private func forward(_ head: HTTPRequest, context: ChannelHandlerContext) {
+    private func forward(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         forwarded += 1
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
@@ -411,7 +473,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     {
         var head = poll.head
         let left = deadline.map { max(0, Int(($0 - .now) / .seconds(1))) } ?? 0
-        head.path = head.path.map { Self.path($0, wait: left) }
+        head.uri = Self.path(head.uri, wait: left)
         forward(head, context: context)
         context.fireChannelRead(wrapInboundOut(.end(nil)))
     }
@@ -436,7 +498,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context: ChannelHandlerContext,
         written: EventLoopPromise<Void>?
     ) {
-        let (status, fields, body) = kept.response(ifNoneMatch: poll.ifNoneMatch)
+        let (status, fields, body) = kept.http1Response(ifNoneMatch: poll.ifNoneMatch)
         let requestID = poll.requestID ?? RequestID().description
         let headers = polls.headers(fields, requestID: requestID)
         let seconds = (ContinuousClock.now - poll.started) / .seconds(1)
@@ -448,19 +510,22 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 logger,
                 method: .get,
                 route: UpToDatePolls.route,
-                status: status.code,
+                status: Int(status.code),
                 seconds: seconds,
                 clientAddress: EdgeMiddleware.clientAddress(
                     peer: context.channel.remoteAddress?.ipAddress,
-                    forwardedFor: poll.head.headerFields[values: EdgeMiddleware.forwardedForHeader],
+                    forwardedFor: poll.head.headers[EdgeMiddleware.forwardedForHeader.rawName],
                     trustedProxies: polls.configuration.trustedProxies
                 )
             )
         }
         // why counted first: as with the routes, whoever reads the answer may read the metrics next
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         if let body {
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
     }
@@ -468,17 +533,17 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// The `Date` header (RFC 9110's IMF-fixdate), made at most once a second.
 final class HTTPDateCache: Sendable {
-    private let cached = NIOLockedValueBox((second: time_t(-1), field: HTTPField(name: .date, value: "")))
+    private let cached = NIOLockedValueBox((second: time_t(-1), value: ""))
 
-    func now() -> HTTPField {
+    func now() -> String {
         var second = time(nil)
         return cached.withLockedValue { cached in
             if cached.second != second {
                 var parts = tm()
                 gmtime_r(&second, &parts)
-                cached = (second, HTTPField(name: .date, value: Self.format(parts)))
+                cached = (second, Self.format(parts))
             }
-            return cached.field
+            return cached.value
         }
     }
 

@@ -1,0 +1,43 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTPTypesHTTP1
+
+/// Hummingbird's HTTP/1 channel with the ``UpToDatePollHandler`` of each connection placed
+/// before the codec that turns HTTP/1 parts into swift-http-types, rather than after it (where
+/// `HTTP1Channel.Configuration.additionalChannelHandlers` would put it).
+///
+/// The polls it answers then skip both conversions, which were 10% of such a poll's time on the
+/// server (perf, BENCHMARKS.md); the requests it hands on are converted as before. Everything
+/// else is `HTTP1Channel`'s own setup and handling.
+struct BriefHTTP1Channel: HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let polls: UpToDatePolls
+
+    var responder: Responder { base.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let polls = polls
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(polls.makeHandler(), position: .before(codec))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1 as `.http1()` serves it, with up-to-date polls answered by `polls` first.
+    static func http1(answeringUpToDatePollsWith polls: UpToDatePolls) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            BriefHTTP1Channel(base: HTTP1Channel(responder: responder), polls: polls)
+        }
+    }
+}
