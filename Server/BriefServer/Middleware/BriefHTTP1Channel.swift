@@ -9,7 +9,7 @@ import NIOHTTPTypesHTTP1
 ///
 /// The polls it answers then skip both conversions, which were 10% of such a poll's time on the
 /// server (perf, BENCHMARKS.md); the requests it hands on are converted as before. Everything
-/// else is `HTTP1Channel`'s own setup and handling.
+/// else is `HTTP1Channel`'s own setup and handling, but for a smaller first receive buffer.
 struct BriefHTTP1Channel: HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 
@@ -21,6 +21,13 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let polls = polls
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // why: a connection keeps its receive buffer while idle, and NIO starts it at 2 KiB;
+            // 1 KiB holds a poll's request (nginx reads headers into 1 KiB too) and saves 1 KiB
+            // for each held long-poll (brief-bench longpoll); it grows for larger requests
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
+            )
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
             try pipeline.addHandler(polls.makeHandler(), position: .before(codec))
