@@ -38,6 +38,24 @@ import Testing
         }
     }
 
+    /// Figure 7: two instances on PostgreSQL behind nginx, with the proxy's own ceiling beside them.
+    @Test func pollThroughTheProxyRunsAtATinySize() async throws {
+        guard
+            let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function),
+            let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function),
+            let postgres = try TestPostgres.required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: #function)
+        else {
+            return
+        }
+        let run = try await BenchProcess.run(
+            ["poll", "--tiny", "--seconds", "1", "--repeats", "1", "--postgres", postgres, "--instances", "2"],
+            environment: ["BRIEFSYNC_BENCH_NGINX": nginx, "BRIEFSYNC_BENCH_WRK": wrk]
+        )
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("| 1. up-to-date poll, requests/s"), "\(run.stdout)")
+        #expect(run.stdout.contains("| 7. up-to-date poll against the proxy's ceiling"), "\(run.stdout)")
+    }
+
     @Test func syncReferencesRunAtATinySize() async throws {
         guard let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function) else {
             return

@@ -99,16 +99,19 @@ struct Nginx {
 
     /// A server block proxying to brief-server instances as `deploy/nginx/briefsync.conf` does
     /// (keep-alive upstream, no buffering), on plain HTTP so that TLS does not weigh on the figures.
-    static func proxy(to instances: [Int], listening port: Int) -> String {
+    ///
+    /// With `upstream` named otherwise, the same proxy in front of other servers: the benchmark
+    /// of figure 7 puts it in front of nginx's own static file too, as the proxy's ceiling.
+    static func proxy(to instances: [Int], listening port: Int, upstream: String = "briefsync") -> String {
         let servers = instances.map { "server 127.0.0.1:\($0);" }.joined(separator: " ")
         return """
-            upstream briefsync { \(servers) keepalive 64; }
+            upstream \(upstream) { \(servers) keepalive 64; }
             server {
                 listen 127.0.0.1:\(port);
                 keepalive_requests 100000;
                 client_max_body_size 1m;
                 location / {
-                    proxy_pass http://briefsync;
+                    proxy_pass http://\(upstream);
                     proxy_http_version 1.1;
                     proxy_set_header Connection "";
                     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;

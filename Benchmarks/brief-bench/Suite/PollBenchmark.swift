@@ -49,10 +49,16 @@ struct PollBenchmark: AsyncParsableCommand {
             let staticPort = try Bench.freePort()
             var target = fixture.server
             var extra = ""
+            // with several instances, the proxy's own ceiling: the same proxy in front of the static file
+            var proxiedStatic: String?
             if instances > 1 {
                 let proxyPort = try Bench.freePort()
-                extra = Nginx.proxy(to: fixture.ports, listening: proxyPort)
+                let ceilingPort = try Bench.freePort()
+                extra =
+                    Nginx.proxy(to: fixture.ports, listening: proxyPort)
+                    + Nginx.proxy(to: [staticPort], listening: ceilingPort, upstream: "staticfile")
                 target = "http://127.0.0.1:\(proxyPort)"
+                proxiedStatic = "http://127.0.0.1:\(ceilingPort)/poll.json"
             }
             proxy = try Nginx.start(port: staticPort, files: ["poll.json": poll.body], extra: extra)
             // the framework's ceiling: bare Hummingbird answering the same bytes (one instance only)
@@ -68,7 +74,13 @@ struct PollBenchmark: AsyncParsableCommand {
             var ours: [Wrk.Result] = []
             var theirs: [Wrk.Result] = []
             var bare: [Wrk.Result] = []
+            var proxied: [Wrk.Result] = []
             for _ in 0..<options.repeats {
+                if let proxiedStatic {
+                    proxied.append(
+                        try Wrk.run(proxiedStatic, connections: options.connections, seconds: options.seconds)
+                    )
+                }
                 if framework != nil {
                     bare.append(
                         try Wrk.run(
@@ -125,6 +137,18 @@ struct PollBenchmark: AsyncParsableCommand {
                         figure: rate.description,
                         reference: "bare Hummingbird, same bytes from memory: \(bareRate)",
                         ratio: format(rate.median / bareRate.median)
+                    )
+                )
+            }
+            if !proxied.isEmpty {
+                let proxiedRate = Sample(values: proxied.map(\.requestsPerSecond))
+                rows.append(
+                    ResultRow(
+                        benchmark: "7. up-to-date poll against the proxy's ceiling, requests/s",
+                        store: store,
+                        figure: rate.description,
+                        reference: "the same nginx proxy in front of its static file: \(proxiedRate)",
+                        ratio: format(rate.median / proxiedRate.median)
                     )
                 )
             }
