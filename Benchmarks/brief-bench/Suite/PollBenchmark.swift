@@ -128,30 +128,32 @@ struct PollBenchmark: AsyncParsableCommand {
                     ratio: format(Sample(values: ours.map(\.p50)).median / Sample(values: theirs.map(\.p50)).median)
                 ),
             ]
-            if !bare.isEmpty {
-                let bareRate = Sample(values: bare.map(\.requestsPerSecond))
+            // the polls against a ceiling measured beside them, when there is one
+            func against(_ benchmark: String, _ reference: String, _ runs: [Wrk.Result]) {
+                guard !runs.isEmpty else {
+                    return
+                }
+                let ceiling = Sample(values: runs.map(\.requestsPerSecond))
                 rows.append(
                     ResultRow(
-                        benchmark: "1. up-to-date poll against the framework's ceiling, requests/s",
+                        benchmark: benchmark,
                         store: store,
                         figure: rate.description,
-                        reference: "bare Hummingbird, same bytes from memory: \(bareRate)",
-                        ratio: format(rate.median / bareRate.median)
+                        reference: "\(reference): \(ceiling)",
+                        ratio: format(rate.median / ceiling.median)
                     )
                 )
             }
-            if !proxied.isEmpty {
-                let proxiedRate = Sample(values: proxied.map(\.requestsPerSecond))
-                rows.append(
-                    ResultRow(
-                        benchmark: "7. up-to-date poll against the proxy's ceiling, requests/s",
-                        store: store,
-                        figure: rate.description,
-                        reference: "the same nginx proxy in front of its static file: \(proxiedRate)",
-                        ratio: format(rate.median / proxiedRate.median)
-                    )
-                )
-            }
+            against(
+                "1. up-to-date poll against the framework's ceiling, requests/s",
+                "bare Hummingbird, same bytes from memory",
+                bare
+            )
+            against(
+                "7. up-to-date poll against the proxy's ceiling, requests/s",
+                "the same nginx proxy in front of its static file",
+                proxied
+            )
             if instances == 1 {
                 rows += try await wireBytes(fixture, token: token, since: since, poll: poll)
             }
