@@ -26,15 +26,23 @@ import Testing
             // (one after the other: a poll pipelined behind another goes to the routes too)
             let routes = try #require(try await RawHTTP.exchange(port: port, poll, answers: 1).first)
             let eventLoop = try #require(try await RawHTTP.exchange(port: port, poll, answers: 1).first)
-            #expect(routes.statusLine == "HTTP/1.1 200 OK" && eventLoop.statusLine == routes.statusLine)
-            #expect(eventLoop.headers.map(\.name) == routes.headers.map(\.name))
-            let varying: Set<String> = ["date", "x-request-id"]
-            #expect(
-                eventLoop.headers.filter { !varying.contains($0.name) }.map(\.value)
-                    == routes.headers.filter { !varying.contains($0.name) }.map(\.value)
-            )
-            #expect(eventLoop.body == routes.body && !routes.body.isEmpty)
+            #expect(routes.statusLine == "HTTP/1.1 200 OK")
+            RawHTTP.expectSame(eventLoop, routes)
+            #expect(!routes.body.isEmpty)
             #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 1"))
+
+            // The same for a 304: the routes answer it when a field it reads comes twice
+            let etag = try #require(routes.headers.first { $0.name.lowercased() == "etag" }?.value)
+            let conditional = poll.replacingOccurrences(of: "\r\n\r\n", with: "\r\nIf-None-Match: \(etag)\r\n\r\n")
+            let twice = conditional.replacingOccurrences(
+                of: "\r\n\r\n",
+                with: "\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\n"
+            )
+            let routes304 = try #require(try await RawHTTP.exchange(port: port, twice, answers: 1).first)
+            let eventLoop304 = try #require(try await RawHTTP.exchange(port: port, conditional, answers: 1).first)
+            #expect(routes304.statusLine == "HTTP/1.1 304 Not Modified")
+            RawHTTP.expectSame(eventLoop304, routes304)
+            #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 2"))
         }
     }
 
@@ -135,6 +143,19 @@ enum RawHTTP {
         var body: [UInt8]
     }
 
+    /// Checks that two answers are the same bytes but for their `Date` and `X-Request-Id` values:
+    /// the status line, the header names as written and in their order, the other values, the body.
+    static func expectSame(_ answer: Answer, _ expected: Answer, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(answer.statusLine == expected.statusLine, sourceLocation: sourceLocation)
+        #expect(answer.headers.map(\.name) == expected.headers.map(\.name), sourceLocation: sourceLocation)
+        let varying: Set<String> = ["date", "x-request-id"]
+        func fixed(_ answer: Answer) -> [String] {
+            answer.headers.filter { !varying.contains($0.name.lowercased()) }.map(\.value)
+        }
+        #expect(fixed(answer) == fixed(expected), sourceLocation: sourceLocation)
+        #expect(answer.body == expected.body, sourceLocation: sourceLocation)
+    }
+
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
@@ -200,9 +221,9 @@ enum RawHTTP {
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let headers = lines.dropFirst().map { line -> (name: String, value: String) in
             let parts = line.split(separator: ":", maxSplits: 1)
-            return (parts[0].lowercased(), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+            return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
         }
-        let length = headers.first { $0.name == "content-length" }.flatMap { Int($0.value) } ?? 0
+        let length = headers.first { $0.name.lowercased() == "content-length" }.flatMap { Int($0.value) } ?? 0
         let bodyStart = end + separator.count
         guard bytes.count >= bodyStart + length else {
             return nil

@@ -99,8 +99,10 @@ final class UpToDatePolls: Sendable {
 ///
 /// It answers only what it can answer exactly as the routes would: the same status, headers and
 /// body, the same metrics and log line. Anything else goes on to Hummingbird untouched:
-/// - only `GET /v1/changes` without a body and with no `Connection` but `keep-alive`, with a query of plain
-///   characters that ``ChangesRoutes/Query`` accepts and a `since` token;
+/// - only an HTTP/1.1 `GET /v1/changes` without a body and with no `Connection` but `keep-alive`,
+///   with a query of plain characters that ``ChangesRoutes/Query`` accepts and a `since` token;
+/// - each field it reads sent once, with a value swift-http-types keeps as it is (so that the
+///   routes would read the same);
 /// - a supported `BriefSync-Protocol`, and a bearer token whose session the ``SessionCache``
 ///   holds fresh (never the publisher key): the store is never waited for here;
 /// - a `since` that is byte for byte the user's kept answer's `nextToken`, at the user's
