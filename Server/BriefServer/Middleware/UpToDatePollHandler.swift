@@ -1,92 +1,10 @@
 import BriefModel
-import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
-import NIOHTTPTypesHTTP1
-
-/// What every connection's ``UpToDatePollHandler`` shares; built once per server.
-final class UpToDatePolls: Sendable {
-    /// The route's name in metrics and logs, as the router names it for the routes' answers.
-    static let route = "/v1/changes"
-    static let pathPrefix = "/v1/changes?"
-
-    // why the environment's parts one by one: copying the environment retains each of them (perf)
-    let notifier: ChangeNotifier
-    let upToDate: UpToDateCache
-    let sessions: SessionCache
-    let metrics: ServerMetrics
-    let publisherKeyHash: [UInt8]?
-    let configuration: ServerConfiguration
-    let logger: Logger
-    let dates = HTTPDateCache()
-    /// The fields the edge middleware adds to every answer after its request id, then the
-    /// `Server` field Hummingbird adds, as they go on the wire.
-    private let trailingFields: [(name: String, value: String)]
-    private let requestIDName = EdgeMiddleware.requestIDHeader.rawName
-    private let dateName: String
-    private let serverField: (name: String, value: String)?
-    private let answered: ServerMetrics.RequestHandles
-    private let notModified: ServerMetrics.RequestHandles
-
-    init(environment: ServerEnvironment, logger: Logger, serverName: String?) {
-        notifier = environment.notifier
-        upToDate = environment.upToDate
-        sessions = environment.sessions
-        metrics = environment.metrics
-        publisherKeyHash = environment.publisherKeyHash
-        configuration = environment.configuration
-        self.logger = logger
-        trailingFields = [
-            (EdgeMiddleware.protocolField.name.rawName, EdgeMiddleware.protocolField.value),
-            (EdgeMiddleware.cacheControlField.name.rawName, EdgeMiddleware.cacheControlField.value),
-        ]
-        dateName = HTTPField.Name.date.rawName
-        serverField = serverName.map { (HTTPField.Name.server.rawName, $0) }
-        answered = metrics.requestHandles(route: Self.route, method: "GET", status: 200)
-        notModified = metrics.requestHandles(route: Self.route, method: "GET", status: 304)
-    }
-
-    /// The headers of an answer as the routes' answers carry them on the wire: the kept answer's,
-    /// then those the edge middleware and Hummingbird add to every answer, in their order.
-    func headers(_ answer: HTTPHeaders, requestID: String) -> HTTPHeaders {
-        var headers = answer
-        headers.reserveCapacity(answer.count + trailingFields.count + 3)
-        headers.add(name: requestIDName, value: requestID)
-        for field in trailingFields {
-            headers.add(name: field.name, value: field.value)
-        }
-        headers.add(name: dateName, value: dates.now())
-        if let serverField {
-            headers.add(name: serverField.name, value: serverField.value)
-        }
-        return headers
-    }
-
-    /// Counts an answer (200 with the page, or 304) as the edge middleware counts the routes' answers.
-    func count(_ status: HTTPResponseStatus, seconds: Double) {
-        (status == .notModified ? notModified : answered).record(seconds: seconds)
-        metrics.pollAnsweredOnEventLoop()
-    }
-
-    func makeHandler() -> UpToDatePollHandler { UpToDatePollHandler(self) }
-
-    /// The kept answer of the user's last up-to-date poll, if it still holds at `generation` and
-    /// the poll sends back exactly its token.
-    func keptAnswer(_ poll: UpToDatePollHandler.Poll, at generation: ChangeNotifier.Generation)
-        -> UpToDateCache.Answer?
-    {
-        guard notifier.answersCanBeCached else {
-            return nil
-        }
-        return upToDate.answer(for: poll.session.userID, tokenText: poll.since, generation: generation)
-    }
-}
 
 /// Answers the polls of clients that are already up to date on the connection's event loop,
 /// before Hummingbird hands the request to a task, and parks their long-polls as an entry in the
@@ -134,93 +52,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let requestID: String?
         let ifNoneMatch: String?
         let started: ContinuousClock.Instant
-    }
-
-    /// The fields of a request this handler reads, found in one pass over them.
-    ///
-    /// why not by name: each lookup scans the fields and joins the values it finds into a new
-    /// string, 4% of a poll's time for the five this handler reads (perf, BENCHMARKS.md).
-    struct Fields {
-        var connection: String?
-        var protocolVersion: String?
-        var authorization: String?
-        var requestID: String?
-        var ifNoneMatch: String?
-
-        /// `nil` when one of them comes more than once (the routes would read the values
-        /// joined), or with a value swift-http-types would change before the routes read it;
-        /// such a request is left to them.
-        init?(_ headers: HTTPHeaders) {
-            for (name, value) in headers {
-                guard let known = Name(name) else {
-                    continue
-                }
-                guard Self.isLegal(value) else {
-                    return nil
-                }
-                let kept: Bool
-                switch known {
-                case .authorization: kept = Self.keep(value, in: &authorization)
-                case .protocolVersion: kept = Self.keep(value, in: &protocolVersion)
-                case .connection: kept = Self.keep(value, in: &connection)
-                case .ifNoneMatch: kept = Self.keep(value, in: &ifNoneMatch)
-                case .requestID: kept = Self.keep(value, in: &requestID)
-                }
-                guard kept else {
-                    return nil
-                }
-            }
-        }
-
-        private static func keep(_ value: String, in slot: inout String?) -> Bool {
-            guard slot == nil else {
-                return false
-            }
-            slot = value
-            return true
-        }
-
-        /// Whether swift-http-types keeps `value` as it is: no control character, and no space or
-        /// tab at either end (it replaces the first and trims the second).
-        static func isLegal(_ value: String) -> Bool {
-            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            let bytes = value.utf8
-            if let first = bytes.first, let last = bytes.last, isBlank(first) || isBlank(last) {
-                return false
-            }
-            return !bytes.contains { ($0 < 0x20 && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }
-        }
-
-        /// The names read, matched without regard to case as HTTP names are.
-        enum Name: CaseIterable {
-            case authorization, protocolVersion, connection, ifNoneMatch, requestID
-
-            var lowercased: String {
-                switch self {
-                case .authorization: HTTPField.Name.authorization.canonicalName
-                case .protocolVersion: EdgeMiddleware.protocolHeader.canonicalName
-                case .connection: HTTPField.Name.connection.canonicalName
-                case .ifNoneMatch: HTTPField.Name.ifNoneMatch.canonicalName
-                case .requestID: EdgeMiddleware.requestIDHeader.canonicalName
-                }
-            }
-
-            init?(_ name: String) {
-                // why by length first: most fields a poll carries are none of these
-                guard let found = Self.byLength[name.utf8.count]?.first(where: { $0.matches(name) }) else {
-                    return nil
-                }
-                self = found
-            }
-
-            private static let byLength = Dictionary(grouping: allCases, by: { $0.lowercased.utf8.count })
-
-            private func matches(_ name: String) -> Bool {
-                name.utf8.elementsEqual(lowercased.utf8) { byte, lower in
-                    (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
-                }
-            }
-        }
     }
 
     private enum State {
@@ -530,32 +361,5 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-    }
-}
-
-/// The `Date` header (RFC 9110's IMF-fixdate), made at most once a second.
-final class HTTPDateCache: Sendable {
-    private let cached = NIOLockedValueBox((second: time_t(-1), value: ""))
-
-    func now() -> String {
-        var second = time(nil)
-        return cached.withLockedValue { cached in
-            if cached.second != second {
-                var parts = tm()
-                gmtime_r(&second, &parts)
-                cached = (second, Self.format(parts))
-            }
-            return cached.value
-        }
-    }
-
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    static func format(_ parts: tm) -> String {
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return
-            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }
