@@ -83,15 +83,8 @@ extension HTTPFields {
         // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased
         return value.withUTF8 { bytes -> String? in
             let scheme = bearerScheme
-            guard bytes.count > scheme.count else {
+            guard bytes.count > scheme.count, ASCII.equalsIgnoringCase(bytes.prefix(scheme.count), scheme) else {
                 return nil
-            }
-            for index in scheme.indices {
-                let byte = bytes[index]
-                let lowercased = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-                guard lowercased == scheme[index] else {
-                    return nil
-                }
             }
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[scheme.count...]), as: UTF8.self)
         }

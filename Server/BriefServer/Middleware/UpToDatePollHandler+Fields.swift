@@ -82,9 +82,7 @@ extension UpToDatePollHandler {
             private static let byLength = Dictionary(grouping: allCases, by: { $0.lowercased.utf8.count })
 
             private func matches(_ name: String) -> Bool {
-                name.utf8.elementsEqual(lowercased.utf8) { byte, lower in
-                    (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 == lower : byte == lower
-                }
+                ASCII.equalsIgnoringCase(name.utf8, lowercased.utf8)
             }
         }
     }

@@ -92,7 +92,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .idle:
             if case .head(let head) = part {
-                if forwarded == 0, let poll = poll(head, context: context) {
+                if forwarded == 0, let poll = poll(head) {
                     state = .reading(poll)
                 } else {
                     forward(head, context: context)
@@ -150,7 +150,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Deciding
 
     /// The poll `head` asks for, if this handler may answer it.
-    private func poll(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Poll? {
+    private func poll(_ head: HTTPRequestHead) -> Poll? {
         let path = head.uri
         guard head.method == .GET, head.version == .http1_1, path.hasPrefix(UpToDatePolls.pathPrefix),
             let fields = Fields(head.headers),
@@ -188,7 +188,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether a `Connection` value asks only to keep the connection (most HTTP clients send it);
     /// anything else, such as `close`, is left to Hummingbird.
     static func isKeepAlive(_ connection: String) -> Bool {
-        connection.utf8.count == 10 && connection.lowercased() == "keep-alive"
+        ASCII.equalsIgnoringCase(connection.utf8, "keep-alive".utf8)
     }
 
     /// A path and `Authorization` this handler accepted, parsed.
