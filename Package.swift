@@ -81,7 +81,7 @@ let package = Package(
         // library itself links no networking stack.
         .target(
             name: "BriefHTTP",
-            dependencies: ["BriefModel", "BriefClient"],
+            dependencies: ["BriefModel", "BriefClient", "BriefStore"],
             path: "Client/BriefHTTP",
             swiftSettings: swiftSettings
         ),

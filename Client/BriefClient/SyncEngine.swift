@@ -226,7 +226,7 @@ public actor SyncEngine {
         _ limit: Int,
         from transport: any SyncTransport
     ) async throws -> PreparedPage {
-        try PreparedPage(try await transport.changes(since: token, limit: limit, wait: 0))
+        try await transport.preparedChanges(since: token, limit: limit, wait: 0)
     }
 
     static func syncError(_ error: TransportError) -> SyncError {

@@ -1,4 +1,5 @@
 import BriefModel
+import BriefStore
 
 /// How the sync engine reaches the server. `HTTPSyncTransport` (BriefHTTP) is the production one;
 /// tests pass one that calls the server in process and injects drops, duplicates, delays and 5xx.
@@ -6,6 +7,7 @@ import BriefModel
 /// ## Topics
 /// - ``push(_:)``
 /// - ``changes(since:limit:wait:)``
+/// - ``preparedChanges(since:limit:wait:)``
 public protocol SyncTransport: Sendable {
     /// Sends a batch of mutations. Retrying the same batch is safe: the server applies each
     /// mutation id once.
@@ -16,6 +18,18 @@ public protocol SyncTransport: Sendable {
     /// to `wait` seconds.
     /// - Throws: ``TransportError``.
     func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1
+
+    /// The same page, prepared for the store (``PreparedPage``). A transport that has the
+    /// answer's bytes reads them with ``PreparedPage/init(json:)``, which keeps each document as
+    /// it came; by default the page from ``changes(since:limit:wait:)`` is encoded.
+    /// - Throws: ``TransportError``.
+    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage
+}
+
+extension SyncTransport {
+    public func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
+        try PreparedPage(try await changes(since: token, limit: limit, wait: wait))
+    }
 }
 
 /// Why a request did not produce an answer the engine can use.

@@ -26,8 +26,13 @@ struct HTTPConnection: Sendable {
         do {
             return try WireCoding.decoder(unknownFields: .ignore).decode(T.self, from: data)
         } catch {
-            throw TransportError(.malformedResponse, message: "\(host) sent an answer this app cannot read.")
+            throw unreadable()
         }
+    }
+
+    /// The error for an answer that is not what the request asks for.
+    func unreadable() -> TransportError {
+        TransportError(.malformedResponse, message: "\(host) sent an answer this app cannot read.")
     }
 
     func sendRaw(

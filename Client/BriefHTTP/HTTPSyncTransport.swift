@@ -1,5 +1,6 @@
 import BriefClient
 import BriefModel
+import BriefStore
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -39,6 +40,31 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        try await connection.send(
+            "GET",
+            "v1/changes",
+            query: Self.query(since: token, limit: limit, wait: wait),
+            extraTimeout: TimeInterval(wait),
+            as: ChangesPageV1.self
+        )
+    }
+
+    /// The page read from the answer's bytes, each document kept as it came (``PreparedPage/init(json:)``).
+    public func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
+        let data = try await connection.sendRaw(
+            "GET",
+            "v1/changes",
+            query: Self.query(since: token, limit: limit, wait: wait),
+            extraTimeout: TimeInterval(wait)
+        )
+        do {
+            return try PreparedPage(json: data)
+        } catch {
+            throw connection.unreadable()
+        }
+    }
+
+    private static func query(since token: String?, limit: Int, wait: Int) -> [URLQueryItem] {
         var query = [URLQueryItem(name: "limit", value: String(limit))]
         if let token {
             query.append(URLQueryItem(name: "since", value: token))
@@ -46,13 +72,7 @@ public struct HTTPSyncTransport: SyncTransport {
         if wait > 0 {
             query.append(URLQueryItem(name: "wait", value: String(wait)))
         }
-        return try await connection.send(
-            "GET",
-            "v1/changes",
-            query: query,
-            extraTimeout: TimeInterval(wait),
-            as: ChangesPageV1.self
-        )
+        return query
     }
 }
 

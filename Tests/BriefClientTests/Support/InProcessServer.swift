@@ -114,14 +114,27 @@ struct RouterTransport: SyncTransport {
     }
 
     func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        try await call(.get, Self.changesURI(since: token, limit: limit, wait: wait))
+    }
+
+    /// As `HTTPSyncTransport` reads pages: from the answer's bytes, documents kept as they came.
+    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
+        try PreparedPage(json: try await callRaw(.get, Self.changesURI(since: token, limit: limit, wait: wait)))
+    }
+
+    private static func changesURI(since token: String?, limit: Int, wait: Int) -> String {
         var uri = "/v1/changes?limit=\(limit)&wait=\(wait)"
         if let token {
             uri += "&since=\(token)"
         }
-        return try await call(.get, uri)
+        return uri
     }
 
     private func call<T: Decodable>(_ method: HTTPRequest.Method, _ uri: String, body: Data? = nil) async throws -> T {
+        try WireCoding.decoder(unknownFields: .ignore).decode(T.self, from: try await callRaw(method, uri, body: body))
+    }
+
+    private func callRaw(_ method: HTTPRequest.Method, _ uri: String, body: Data? = nil) async throws -> Data {
         let (status, headers, data) = try await handle.request(method, uri, token: token, body: body)
         guard (200..<300).contains(status.code) else {
             let response = try? WireCoding.decoder().decode(ErrorResponseV1.self, from: data)
@@ -132,7 +145,7 @@ struct RouterTransport: SyncTransport {
                 retryAfter: headers[.retryAfter].flatMap(Int.init).map { .seconds($0) }
             )
         }
-        return try WireCoding.decoder(unknownFields: .ignore).decode(T.self, from: data)
+        return data
     }
 }
 
@@ -168,6 +181,10 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
 
     func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
         try await misbehave { try await base.changes(since: token, limit: limit, wait: wait) }
+    }
+
+    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
+        try await misbehave { try await base.preparedChanges(since: token, limit: limit, wait: wait) }
     }
 
     private func misbehave<T>(_ call: () async throws -> T) async throws -> T {

@@ -1,0 +1,115 @@
+import Foundation
+
+extension JSONValue {
+    /// Parses a JSON document into the tree that `JSONDecoder` decoding a ``JSONValue`` gives.
+    ///
+    /// Decoding through `Decodable` cannot ask a value for its type, so it tries each kind in
+    /// turn. Foundation's `JSONSerialization` knows the type of every value it reads, which makes
+    /// this about twice as fast on a brief (a device reads thousands in its first sync,
+    /// BENCHMARKS.md). Where the two could differ, the document is decoded as `Decodable` does:
+    /// a number that is not a plain integer (`JSONSerialization` rounds some decimals differently),
+    /// and an object with a key twice (`JSONDecoder` keeps the first, `JSONSerialization` the last).
+    /// `JSONValueParsingTests` checks that both give the same tree, or both fail.
+    ///
+    /// - Parameter data: UTF-8 JSON; a top-level scalar is accepted, as `JSONDecoder` accepts it.
+    /// - Throws: `JSONDecoder`'s `DecodingError` when `data` is not JSON.
+    public init(json data: Data) throws {
+        self = try Self.parsedByFoundation(data) ?? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// The tree from `JSONSerialization`; `nil` when it fails, or where it could differ from
+    /// `JSONDecoder`'s.
+    static func parsedByFoundation(_ data: Data) -> JSONValue? {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            return nil
+        }
+        var members = 0
+        guard let value = JSONValue(foundationObject: object, members: &members), members == memberCount(of: data)
+        else {
+            return nil
+        }
+        return value
+    }
+
+    /// The tree of what `JSONSerialization` returned, counting the members of its objects; `nil`
+    /// for a number other than a boolean or a signed integer, and for anything it never returns.
+    private init?(foundationObject object: Any, members: inout Int) {
+        // why containers before numbers: on Linux, asking whether a Swift array or dictionary
+        // is an NSNumber bridges it to Foundation whole, which cost more than parsing
+        switch object {
+        case let string as String:
+            self = .string(string)
+        case let array as [Any]:
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(array.count)
+            for element in array {
+                guard let value = JSONValue(foundationObject: element, members: &members) else {
+                    return nil
+                }
+                elements.append(value)
+            }
+            self = .array(elements)
+        case let dictionary as [String: Any]:
+            var values: [String: JSONValue] = [:]
+            values.reserveCapacity(dictionary.count)
+            for (key, member) in dictionary {
+                guard let value = JSONValue(foundationObject: member, members: &members) else {
+                    return nil
+                }
+                values[key] = value
+            }
+            members += dictionary.count
+            self = .object(values)
+        case let number as NSNumber:
+            guard let value = Self.value(of: number) else {
+                return nil
+            }
+            self = value
+        case is NSNull:
+            self = .null
+        default:
+            return nil
+        }
+    }
+
+    /// How many members the objects of a JSON document have together, written: its colons
+    /// outside strings. More than the parsed objects hold means a key came twice.
+    private static func memberCount(of data: Data) -> Int {
+        data.withUnsafeBytes { bytes in
+            var count = 0
+            var inString = false
+            var escaped = false
+            for byte in bytes {
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                } else if byte == UInt8(ascii: ":") {
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+
+    private static let booleanType = type(of: NSNumber(value: true))
+
+    /// A boolean or a signed integer, as `Decodable` reads it; `nil` for any other number.
+    private static func value(of number: NSNumber) -> JSONValue? {
+        if type(of: number) == booleanType {
+            return .bool(number.boolValue)
+        }
+        switch UInt8(bitPattern: number.objCType.pointee) {
+        case UInt8(ascii: "c"), UInt8(ascii: "s"), UInt8(ascii: "i"), UInt8(ascii: "l"), UInt8(ascii: "q"):
+            return .integer(number.int64Value)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import BriefModel
+import Foundation
+import Testing
+
+@testable import BriefStore
+
+/// A page read from its JSON (`PreparedPage(json:)`) is the page decoding gives, with each
+/// document kept as the bytes that came; a page in any other layout is decoded whole; a page
+/// that decoding refuses is refused.
+@Suite struct PreparedPageTests {
+    /// The wire example: pretty-printed, so its documents are not in canonical form.
+    let example: Data
+
+    init() throws {
+        example = try Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Schema/examples/wire/changes-page.json")
+        )
+    }
+
+    private func decoded(_ data: Data) throws -> ChangesPageV1 {
+        try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV1.self, from: data)
+    }
+
+    /// A page as the server writes it: canonical JSON, documents spliced in.
+    private func serverPage(_ briefs: [Brief]) throws -> Data {
+        let page = ChangesPageV1(
+            briefs: briefs.enumerated().map { BriefRecordV1(version: $0.offset + 1, brief: $0.element) },
+            retractions: [
+                RetractionV1(id: BriefID(rawValue: "gone")!, topic: TopicID(rawValue: "climate")!, version: 3)
+            ],
+            nextToken: "token-2",
+            hasMore: true
+        )
+        return try WireCoding.encoder().encode(page)
+    }
+
+    @Test func aServerPageIsTheDecodedPageWithItsDocumentsAsTheyCame() throws {
+        let briefs = [try Briefs.seed(), try Briefs.small("b-1"), try Briefs.small("b-2", topic: "markets")]
+        let data = try serverPage(briefs)
+        #expect(PageLayout(data) != nil, "the layout a server writes is read without decoding the page whole")
+
+        let prepared = try PreparedPage(json: data)
+
+        #expect(prepared.page == (try decoded(data)))
+        #expect(prepared.page.briefs.map(\.version) == [1, 2, 3])
+        // canonical JSON came, so the documents are what encoding the briefs gives
+        #expect(prepared.documents == (try briefs.map { try DeviceStore.encode($0) }))
+        #expect(prepared.documents == (try PreparedPage(prepared.page).documents))
+    }
+
+    @Test func spaceAndRecordsInAnotherOrderAreReadTheSameWay() throws {
+        #expect(PageLayout(example) != nil)
+        let prepared = try PreparedPage(json: example)
+        #expect(prepared.page == (try decoded(example)))
+        #expect(!prepared.page.briefs.isEmpty)
+        for (record, document) in zip(prepared.page.briefs, prepared.documents) {
+            // kept as it came, pretty-printed, and it reads back as the same brief
+            #expect(document.contains("\n"))
+            let stored = try WireCoding.decoder(unknownFields: .ignore).decode(Brief.self, from: Data(document.utf8))
+            #expect(stored == record.brief)
+        }
+
+        let swapped = try serverPage([try Briefs.small("b-1")])
+        let text = String(decoding: swapped, as: UTF8.self)
+        let document = try #require(PreparedPage(json: swapped).documents.first)
+        let reordered = text.replacingOccurrences(
+            of: #"{"brief":\#(document),"version":1}"#,
+            with: #" { "version" : 1 , "brief" : \#(document) } "#
+        )
+        #expect(reordered != text)
+        let read = try PreparedPage(json: Data(reordered.utf8))
+        #expect(read.page == (try decoded(swapped)))
+        #expect(read.documents == [document])
+    }
+
+    @Test func aPageInAnotherLayoutIsDecodedWhole() throws {
+        let data = try serverPage([try Briefs.small("b-1")])
+        let text = String(decoding: data, as: UTF8.self)
+        let variants = [
+            // an unknown field in a record, from a newer server
+            text.replacingOccurrences(of: #","version":1}"#, with: #","version":1,"signature":"x"}"#),
+            // the key written with an escape
+            text.replacingOccurrences(of: #"{"briefs":"#, with: #"{"b\u0072iefs":"#),
+            // a version written as a decimal
+            text.replacingOccurrences(of: #","version":1}"#, with: #","version":1.0}"#),
+        ]
+        for variant in variants {
+            #expect(variant != text)
+            let bytes = Data(variant.utf8)
+            #expect(PageLayout(bytes) == nil, "\(variant.prefix(60))")
+            let prepared = try PreparedPage(json: bytes)
+            #expect(prepared.page == (try decoded(bytes)))
+            #expect(prepared.documents == (try PreparedPage(prepared.page).documents))
+        }
+    }
+
+    @Test func aPageDecodingRefusesIsRefused() throws {
+        let data = try serverPage([try Briefs.small("b-1"), try Briefs.small("b-2")])
+        let text = String(decoding: data, as: UTF8.self)
+        let broken = [
+            String(text.dropLast(5)),  // cut short
+            text.replacingOccurrences(of: #""hasMore":true"#, with: #""hasMore":tru"#),  // the rest of the page
+            text.replacingOccurrences(of: #""title":"A title""#, with: #""title":"A title"]"#),  // inside a document
+            // a document that is JSON but not a brief
+            text.replacingOccurrences(of: #""title":"A title""#, with: #""title":"""#),
+            text.replacingOccurrences(of: #","version":2}"#, with: "}"),  // a record without its version
+            // a stray bracket after a record
+            text.replacingOccurrences(of: #","version":2}"#, with: #","version":2}}"#),
+            text.replacingOccurrences(of: #""version":1},{"brief""#, with: #""version":1}{"brief""#),  // no comma
+        ]
+        for (index, variant) in broken.enumerated() {
+            #expect(variant.count != text.count, "variant \(index) changes the page")
+            let bytes = Data(variant.utf8)
+            #expect(throws: (any Error).self, "decoding refuses variant \(index)") { try decoded(bytes) }
+            #expect(throws: (any Error).self, "so reading must refuse variant \(index)") {
+                try PreparedPage(json: bytes)
+            }
+        }
+    }
+
+    @Test func aPageWithoutBriefsIsRead() throws {
+        let data = try serverPage([])
+        #expect(PageLayout(data)?.records.isEmpty == true)
+        let prepared = try PreparedPage(json: data)
+        #expect(prepared.page == (try decoded(data)))
+        #expect(prepared.documents.isEmpty)
+    }
+}
