@@ -96,8 +96,8 @@ public actor SyncEngine {
                 let (wait, pageSize) = (configuration.longPollSeconds, configuration.pageSize)
                 // Whichever comes first: the server has news, or the app queued a change. The
                 // group waits for the loser to finish cancelling, so one consumer reads `nudges`.
-                let page: ChangesPageV1? = try await withThrowingTaskGroup(of: ChangesPageV1?.self) { group in
-                    group.addTask { try await transport.changes(since: token, limit: pageSize, wait: wait) }
+                let page: PreparedPage? = try await withThrowingTaskGroup(of: PreparedPage?.self) { group in
+                    group.addTask { try await transport.preparedChanges(since: token, limit: pageSize, wait: wait) }
                     group.addTask {
                         for await _ in nudges {
                             break

@@ -37,15 +37,15 @@ extension DeviceStore {
         }
     }
 
-    static func indexForSearch(_ brief: Brief, _ db: Database) throws {
-        try removeFromSearch(brief.id.rawValue, db)
+    /// Adds the search entry of the brief `id`, whose row is stored and has no entry.
+    static func index(_ id: BriefID, searchColumns: [String], _ db: Database) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO briefs_search (rowid, brief_id, title, takeaways, body, quotes, episodes, highlights, categories)
                 VALUES ((SELECT rowid FROM briefs WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
-            arguments: StatementArguments([brief.id.rawValue, brief.id.rawValue] + searchColumns(of: brief))
+            arguments: StatementArguments([id.rawValue, id.rawValue] + searchColumns)
         )
     }
 

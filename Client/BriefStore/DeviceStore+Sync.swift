@@ -96,7 +96,7 @@ extension DeviceStore {
         return try await writer.write { db in
             var outcome = PageOutcome()
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
-            for (record, document) in zip(page.briefs, prepared.documents) {
+            for (index, record) in page.briefs.enumerated() {
                 if resyncing {
                     try db.execute(
                         sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
@@ -110,7 +110,14 @@ extension DeviceStore {
                 if let held, held["version"] == record.version, held["retracted"] == false {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
                 }
-                try Self.store(record, document: document, db, now: now)
+                try Self.store(
+                    record,
+                    document: prepared.documents[index],
+                    searchColumns: prepared.searchColumns[index],
+                    held: held != nil,
+                    db,
+                    now: now
+                )
                 outcome.received += 1
             }
             for retraction in page.retractions {
@@ -222,7 +229,16 @@ extension DeviceStore {
         try refreshVisible(db, incoming.briefID)
     }
 
-    static func store(_ record: BriefRecordV1, document: String, _ db: Database, now: Int64) throws {
+    /// Stores a brief and its search entry (`searchColumns`: ``searchColumns(of:)``); `held`
+    /// says whether a row of it was there, with its entry.
+    static func store(
+        _ record: BriefRecordV1,
+        document: String,
+        searchColumns: [String],
+        held: Bool,
+        _ db: Database,
+        now: Int64
+    ) throws {
         let brief = record.brief
         // why cached statements: a page stores hundreds of briefs, and compiling each statement
         // again was a visible part of a sync (perf, BENCHMARKS.md)
@@ -241,7 +257,10 @@ extension DeviceStore {
                 record.version, document, now,
             ]
         )
-        try indexForSearch(brief, db)
+        if held {
+            try removeFromSearch(brief.id.rawValue, db)
+        }
+        try index(brief.id, searchColumns: searchColumns, db)
     }
 
     /// Removes a brief, or marks it retracted when the user saved it. Returns 1 when it held it.
@@ -284,6 +303,8 @@ public struct PreparedPage: Sendable {
     public let page: ChangesPageV1
     /// The JSON of each of `page.briefs`, in order.
     let documents: [String]
+    /// The text of each one's search entry (``DeviceStore/searchColumns(of:)``).
+    let searchColumns: [[String]]
 
     /// Encodes the page's briefs.
     public init(_ page: ChangesPageV1) throws {
@@ -319,5 +340,6 @@ public struct PreparedPage: Sendable {
     private init(page: ChangesPageV1, documents: [String]) {
         self.page = page
         self.documents = documents
+        searchColumns = page.briefs.map { DeviceStore.searchColumns(of: $0.brief) }
     }
 }

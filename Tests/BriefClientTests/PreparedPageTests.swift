@@ -1,5 +1,6 @@
 import BriefModel
 import Foundation
+import GRDB
 import Testing
 
 @testable import BriefStore
@@ -117,6 +118,45 @@ import Testing
                 try PreparedPage(json: bytes)
             }
         }
+    }
+
+    @Test func aBriefStoredInTheRowOfARemovedOneHasOnlyItsOwnSearchEntry() async throws {
+        // Given a device holding two briefs, the last one stored with the highest rowid
+        let store = try DeviceStore(DatabaseQueue())
+        let first = try Briefs.small("b-1", title: "Alibaba first")
+        let last = try Briefs.small("b-2", title: "Zeppelin last")
+        _ = try await store.apply(try PreparedPage(json: try serverPage([first, last])), now: 0)
+        // When the last is retracted (its row and entry go, so SQLite may give its rowid again)
+        // and a new brief is stored
+        _ = try await store.apply(
+            ChangesPageV1(
+                retractions: [RetractionV1(id: last.id, topic: last.topic.id, version: 2)],
+                nextToken: "t-2",
+                hasMore: false
+            ),
+            now: 1
+        )
+        let next = try Briefs.small("b-3", title: "Quokka next")
+        _ = try await store.apply(try PreparedPage(json: try serverPage([next])), now: 2)
+        // Then each brief is found by its own words only, once
+        #expect(try await store.search("Zeppelin").isEmpty)
+        #expect(try await store.search("Quokka").map(\.summary.id) == [next.id])
+        #expect(try await store.search("Alibaba").map(\.summary.id).contains(first.id))
+        let entries = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM briefs_search")
+        }
+        #expect(entries == 2)
+        // and a new version of a held brief replaces its entry
+        var corrected = next
+        corrected.title = "Wombat corrected"
+        let page = ChangesPageV1(
+            briefs: [BriefRecordV1(version: 2, brief: corrected)],
+            nextToken: "t-3",
+            hasMore: false
+        )
+        _ = try await store.apply(try PreparedPage(json: try WireCoding.encoder().encode(page)), now: 3)
+        #expect(try await store.search("Quokka").isEmpty)
+        #expect(try await store.search("Wombat").map(\.summary.id) == [next.id])
     }
 
     @Test func aPageWithoutBriefsIsRead() throws {
