@@ -43,7 +43,14 @@ struct SyncReferences: AsyncParsableCommand {
             for withSearch in [false, true] {
                 let folder = try Bench.folder("raw-insert")
                 defer { try? FileManager.default.removeItem(at: folder) }
-                let queue = try DatabaseQueue(path: folder.appendingPathComponent("raw.sqlite").path)
+                // the device's page size, so that the reference stores the rows as the device does
+                var configuration = Configuration()
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(DeviceStore.pageSize)")
+                }
+                let queue = try DatabaseQueue(
+                    path: folder.appendingPathComponent("raw.sqlite").path,
+                    configuration: configuration
+                )
                 let started = ContinuousClock.now
                 try await queue.write { db in
                     try db.execute(
