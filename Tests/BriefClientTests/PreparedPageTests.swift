@@ -1,3 +1,4 @@
+import BriefClient
 import BriefModel
 import Foundation
 import GRDB
@@ -118,6 +119,47 @@ import Testing
                 try PreparedPage(json: bytes)
             }
         }
+    }
+
+    @Test func aMutatedPageIsReadAsDecodingReadsItOrRefusedAsDecodingRefusesIt() throws {
+        // Given a server's page, changed by one byte at a time, mostly where JSON has its structure
+        let bytes = Array(try serverPage([try Briefs.small("b-1"), try Briefs.small("b-2")]))
+        let structural = bytes.indices.filter { "{}[],:\"\\".utf8.contains(bytes[$0]) }
+        let replacements = Array("{}[],:\"\\ \t\n\u{0C}0-1.ex".utf8)
+        var random = SeededRandomGenerator(seed: 7)
+        var (read, refused) = (0, 0)
+        for _ in 0..<200 {
+            var mutated = bytes
+            let position =
+                Bool.random(using: &random)
+                ? try #require(structural.randomElement(using: &random)) : Int.random(in: bytes.indices, using: &random)
+            let byte = try #require(replacements.randomElement(using: &random))
+            switch Int.random(in: 0..<3, using: &random) {
+            case 0: mutated[position] = byte
+            case 1: mutated.remove(at: position)
+            default: mutated.insert(byte, at: position)
+            }
+            // When it is read from its bytes, and decoded whole
+            let page = Data(mutated)
+            let expected = try? decoded(page)
+            let prepared = try? PreparedPage(json: page)
+            // Then both give the same page, or both refuse it; and the documents kept are the briefs
+            #expect(prepared?.page == expected, "a change at byte \(position)")
+            for (record, document) in zip(prepared?.page.briefs ?? [], prepared?.documents ?? []) {
+                let stored = try? WireCoding.decoder(unknownFields: .ignore).decode(
+                    Brief.self,
+                    from: Data(document.utf8)
+                )
+                #expect(stored == record.brief, "a change at byte \(position)")
+            }
+            if expected == nil {
+                refused += 1
+            } else {
+                read += 1
+            }
+        }
+        // and the changes reached both outcomes
+        #expect(read > 40 && refused > 40, "\(read) read, \(refused) refused")
     }
 
     @Test func aBriefStoredInTheRowOfARemovedOneHasOnlyItsOwnSearchEntry() async throws {

@@ -51,6 +51,22 @@ import Testing
         }
     }
 
+    @Test func otherEncodingsAreReadAsTheDecoderReadsThem() throws {
+        // the member count reads UTF-8 only: a key twice must not hide behind other bytes
+        let encoded = [#"{"a":"\#u{223A}","b":[1,2]}"#, #"{"a":"\#u{2200}","a":1,"b":[1,2]}"#].flatMap {
+            text -> [Data?] in
+            [
+                text.data(using: .utf16LittleEndian), text.data(using: .utf16BigEndian), text.data(using: .utf16),
+                Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)),
+            ]
+        }
+        for data in encoded {
+            let data = try #require(data)
+            #expect(JSONValue.parsedByFoundation(data) == nil)
+            #expect((try? JSONValue(json: data)) == (try? JSONDecoder().decode(JSONValue.self, from: data)))
+        }
+    }
+
     @Test func everyExampleIsTheSameTreeEitherWay() throws {
         let folder = Repository.url("Schema/examples")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }

@@ -20,6 +20,12 @@ extension JSONValue {
     /// The tree from `JSONSerialization`; `nil` when it fails, or where it could differ from
     /// `JSONDecoder`'s.
     static func parsedByFoundation(_ data: Data) -> JSONValue? {
+        // why: both parsers also read UTF-16 and UTF-32, and a byte order mark; the member count
+        // below reads UTF-8, so anything else is left to the decoder (JSON in UTF-16 or UTF-32
+        // has a zero byte in its first two)
+        guard let first = data.first, first != 0, first < 0xEF, data.dropFirst().first != 0 else {
+            return nil
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             return nil
         }
