@@ -44,9 +44,16 @@ public struct DeviceStore: Sendable {
         self.deviceID = id
     }
 
-    /// The page size of a store file `open(path:)` creates (the benchmarks' raw-insert reference uses it too).
+    /// Asks for the page size of a store file, 16 KiB, on a connection opening a file; SQLite
+    /// applies it only to a file not yet written (the benchmarks' raw-insert reference uses it too).
+    ///
+    /// why: a brief's document and its search text are about 16 KB each; with 16 KiB pages,
+    /// storing a first sync's pages took a fifth less time than with SQLite's 4 KiB, for 3% more
+    /// space (BENCHMARKS.md).
     @_spi(Benchmarks)
-    public static let pageSize = 16384
+    public static func choosePageSize(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA page_size = 16384")
+    }
 
     /// Opens (creating if needed) the store file at `path`.
     ///
@@ -54,12 +61,7 @@ public struct DeviceStore: Sendable {
     public static func open(path: String, deviceID: DeviceID? = nil) throws -> DeviceStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // why: a brief's document and its search text are about 16 KB each; with 16 KiB
-            // pages, storing a first sync's pages took a fifth less time than with SQLite's 4 KiB,
-            // for 3% more space (BENCHMARKS.md). SQLite applies it only to a file not yet written.
-            try db.execute(sql: "PRAGMA page_size = \(pageSize)")
-        }
+        configuration.prepareDatabase(choosePageSize)
         return try DeviceStore(DatabasePool(path: path, configuration: configuration), deviceID: deviceID)
     }
 

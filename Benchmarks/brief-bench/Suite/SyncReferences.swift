@@ -45,8 +45,7 @@ struct SyncReferences: AsyncParsableCommand {
                 defer { try? FileManager.default.removeItem(at: folder) }
                 // the device's page size, so that the reference stores the rows as the device does
                 var configuration = Configuration()
-                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(DeviceStore.pageSize)")
-                }
+                configuration.prepareDatabase(DeviceStore.choosePageSize)
                 let queue = try DatabaseQueue(
                     path: folder.appendingPathComponent("raw.sqlite").path,
                     configuration: configuration
