@@ -115,8 +115,9 @@ let package = Package(
             exclude: ["openapi.yaml", "brief.schema.json", "examples"],
             sources: ["Swift"],
             resources: [
-                .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/device_v1.sql"),
-                .embedInCode("postgres/pg_server_v1.sql"),
+                .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/server_v2.sql"),
+                .embedInCode("sqlite/device_v1.sql"), .embedInCode("sqlite/device_v2.sql"),
+                .embedInCode("postgres/pg_server_v1.sql"), .embedInCode("postgres/pg_server_v2.sql"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -82,7 +82,10 @@ struct ClientSync: AsyncParsableCommand {
             password: BenchPassword.plain,
             deviceID: library.store.deviceID
         )
-        library.connect(HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120))
+        try await library.signIn(
+            AccountID(server: url.absoluteString, username: session.username),
+            transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120)
+        )
         let started = ContinuousClock.now
         let report = try await library.sync()
         let elapsed = started.duration(to: .now)

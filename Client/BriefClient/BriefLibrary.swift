@@ -13,10 +13,17 @@ import Logging
 ///
 /// ```swift
 /// let library = try BriefLibrary.open(at: path)
-/// library.connect(HTTPSyncTransport(baseURL: server, sessionToken: token))
+/// try await library.signIn(AccountID(server: url, username: name),
+///                          transport: HTTPSyncTransport(baseURL: server, sessionToken: token))
 /// try await library.markRead(id)          // offline is fine
 /// try await library.sync()                // push, then pull
+/// try await library.signOut()             // the account's queued edits are sealed, not sent
 /// ```
+///
+/// **Accounts.** Queued edits and reading state belong to the account that made them. Signing
+/// out (online or offline) seals them; they are sent when that account signs in again, never
+/// under another, and another account signed in sees none of them. Only
+/// ``signOut(discardingPending:)`` with `true` discards them.
 public final class BriefLibrary: Sendable {
     /// Settings of the library.
     public struct Configuration: Sendable {
@@ -57,6 +64,11 @@ public final class BriefLibrary: Sendable {
         BriefLibrary(store: try DeviceStore(DatabaseQueue(), deviceID: deviceID), configuration: configuration)
     }
 
+    /// The library's wall clock, in milliseconds since 1970.
+    public func now() -> Int64 {
+        configuration.now()
+    }
+
     // MARK: Reading
 
     /// The briefs a list shows, newest first.
@@ -79,7 +91,8 @@ public final class BriefLibrary: Sendable {
         store.observeBriefs(query)
     }
 
-    /// Where sync stands: pending changes, last sync, last error, resync under way.
+    /// Where sync stands: pending changes (the signed-in account's, and every account's queue on
+    /// this device with its oldest edit), last sync, last error, resync under way, dropped edits.
     public func status() async throws -> SyncStatus {
         try await store.status()
     }
@@ -104,24 +117,53 @@ public final class BriefLibrary: Sendable {
         nudge.continuation.yield()
     }
 
-    // MARK: Sync
+    // MARK: Accounts and sync
 
-    /// Sets where syncs go. Replacing the transport (after a new login, say) takes effect at the
-    /// next round.
-    public func connect(_ transport: any SyncTransport) {
+    /// Signs `account` in and sets where syncs go; call it at every launch too (signing in the
+    /// account already signed in changes nothing but the transport).
+    ///
+    /// When another account was signed in, its queued edits and reading state are sealed first:
+    /// they stay on the device for when it signs in again and are never sent under `account`.
+    /// `account`'s own sealed edits come back to be sent by the next sync.
+    ///
+    /// - Parameter transport: Carries a session of `account`.
+    @discardableResult
+    public func signIn(_ account: AccountID, transport: any SyncTransport) async throws -> SignInOutcome {
+        let outcome = try await store.signIn(account, now: configuration.now())
         engineBox.set(
             SyncEngine(
                 store: store,
+                account: account,
                 transport: transport,
                 configuration: configuration.sync,
                 now: configuration.now,
                 logger: configuration.logger
             )
         )
+        return outcome
+    }
+
+    /// Replaces the transport of the account signed in (a new session token, say); it takes
+    /// effect at the next round.
+    /// - Throws: ``SyncError`` `.loginRequired` when no account is signed in.
+    public func connect(_ transport: any SyncTransport) async throws {
+        guard let account = try await store.signedInAccount() else {
+            throw SyncError(kind: .loginRequired, message: "No account is signed in: call signIn(_:transport:) first.")
+        }
+        try await signIn(account, transport: transport)
+    }
+
+    /// Signs the account out, online or offline. Its queued edits are sealed (kept for when it
+    /// signs in again, never sent under another account) unless `discardingPending`, which drops
+    /// them and its reading state from the device for good.
+    @discardableResult
+    public func signOut(discardingPending: Bool = false) async throws -> SignOutOutcome {
+        engineBox.clear()
+        return try await store.signOut(discardingPending: discardingPending)
     }
 
     /// One round: push, then pull until up to date, then keep the storage budget.
-    /// - Throws: ``SyncError``; `.rejected` with "not connected" before ``connect(_:)``.
+    /// - Throws: ``SyncError``; `.loginRequired` before ``signIn(_:transport:)``.
     @discardableResult
     public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
         let report = try await engine().sync(progress: progress)
@@ -148,8 +190,8 @@ public final class BriefLibrary: Sendable {
     private func engine() throws -> SyncEngine {
         guard let engine = engineBox.get() else {
             throw SyncError(
-                kind: .rejected,
-                message: "The library is not connected to a server: call connect(_:) first."
+                kind: .loginRequired,
+                message: "No account is signed in on this library: call signIn(_:transport:) first."
             )
         }
         return engine
@@ -167,5 +209,9 @@ private final class EngineBox: @unchecked Sendable {
 
     func get() -> SyncEngine? {
         lock.withLock { engine }
+    }
+
+    func clear() {
+        lock.withLock { engine = nil }
     }
 }

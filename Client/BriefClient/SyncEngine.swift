@@ -10,6 +10,9 @@ import Logging
 /// the server does not recognise) it starts over without a token, keeping the outbox and the
 /// reader's state: briefs already held at the same version are compared as pages arrive and not
 /// written again, and briefs the new pass does not bring are removed at its end.
+///
+/// An engine syncs one account: it pushes only that account's queue and writes only while that
+/// account is signed in on the store (``DeviceStore/signIn(_:now:)``).
 public actor SyncEngine {
     /// Settings of the engine.
     public struct Configuration: Sendable {
@@ -26,6 +29,7 @@ public actor SyncEngine {
     }
 
     private let store: DeviceStore
+    private let account: AccountID
     private let transport: any SyncTransport
     private let configuration: Configuration
     private let now: @Sendable () -> Int64
@@ -34,16 +38,19 @@ public actor SyncEngine {
     /// Creates an engine.
     ///
     /// - Parameters:
+    ///   - account: The account whose session `transport` carries.
     ///   - now: The wall clock, in milliseconds since 1970.
     ///   - logger: Where the engine logs (debug and info only).
     public init(
         store: DeviceStore,
+        account: AccountID,
         transport: any SyncTransport,
         configuration: Configuration = Configuration(),
         now: @escaping @Sendable () -> Int64,
         logger: Logger
     ) {
         self.store = store
+        self.account = account
         self.transport = transport
         self.configuration = configuration
         self.now = now
@@ -109,7 +116,7 @@ public actor SyncEngine {
                     return first
                 }
                 if let page {
-                    _ = try await store.apply(page, now: now())
+                    _ = try await store.apply(page, now: now(), account: account)
                 }
             } catch let error as SyncError
                 where error.kind == .loginRequired || error.kind == .updateRequired || error.kind == .untrustedServer
@@ -135,37 +142,60 @@ public actor SyncEngine {
     // MARK: Push
 
     private func pushAll(_ report: inout SyncReport) async throws {
+        var renewed = false
         while true {
-            let batch = try await store.pendingMutations(limit: configuration.pushChunk)
-            guard !batch.isEmpty else {
+            guard let batch = try await store.preparePush(limit: configuration.pushChunk) else {
                 return
+            }
+            guard batch.account == account else {
+                throw DeviceStoreError.accountChanged  // why: this engine's session is another account's
             }
             let result: PushResultV1
             do {
-                result = try await transport.push(PushRequestV1(deviceID: store.deviceID, mutations: batch))
+                result = try await transport.push(batch.request)
+            } catch let error as TransportError where error.response?.error.code == .incarnationConflict && !renewed {
+                // Another copy of this store pushed these ids first: nothing was applied. Under a
+                // new incarnation the server starts this store's cursor afresh and applies them.
+                logger.info(
+                    "Taking a new incarnation",
+                    metadata: ["sync.incarnation": "\(batch.request.incarnation ?? "")", "sync.reason": "\(error.message)"]
+                )
+                try await store.renewIncarnation(replacing: batch.request.incarnation)
+                report.renewedIncarnation = true
+                renewed = true
+                continue
             } catch let error as TransportError where error.response?.error.code == .validationFailed {
-                // The server refused some mutations for good (their brief is gone): drop those,
-                // keep the rest, and go on, so one bad mutation cannot block the outbox forever.
-                let refused = Self.refusedIndices(error.response).compactMap {
-                    batch.indices.contains($0) ? batch[$0].id : nil
+                // Only a mutation whose brief is gone can never apply: drop those, keep the rest
+                // and go on, so that one moot mutation cannot block the outbox forever. Any other
+                // refusal keeps everything queued and is reported.
+                let moot = Self.mootIndices(error.response).compactMap {
+                    batch.request.mutations.indices.contains($0) ? batch.request.mutations[$0].id : nil
                 }
-                guard !refused.isEmpty else {
+                guard !moot.isEmpty else {
                     throw error
                 }
+                let reasons = (error.response?.error.details ?? []).filter { $0.code == ValidationIssue.unknownBrief }
                 try await store.dropMutations(
-                    refused,
-                    reason: error.response?.error.details?.map(\.description).joined(separator: "; ") ?? error.message
+                    moot,
+                    of: batch,
+                    reason: reasons.map(\.description).joined(separator: "; "),
+                    now: now()
                 )
-                report.dropped += refused.count
+                report.dropped += moot.count
                 continue
             }
-            report.pushed += try await store.acknowledge(result)
+            let acknowledgement = try await store.acknowledge(result, of: batch)
+            report.pushed += acknowledgement.acknowledged
+            report.renewedIncarnation = report.renewedIncarnation || acknowledgement.renewedIncarnation
         }
     }
 
-    private static func refusedIndices(_ response: ErrorResponseV1?) -> [Int] {
+    /// The indices of the mutations refused because their brief does not exist.
+    private static func mootIndices(_ response: ErrorResponseV1?) -> [Int] {
         (response?.error.details ?? []).compactMap { issue in
-            guard issue.path.hasPrefix("mutations["), let end = issue.path.firstIndex(of: "]") else {
+            guard issue.code == ValidationIssue.unknownBrief, issue.path.hasPrefix("mutations["),
+                let end = issue.path.firstIndex(of: "]")
+            else {
                 return nil
             }
             return Int(issue.path[issue.path.index(issue.path.startIndex, offsetBy: 10)..<end])
@@ -207,7 +237,7 @@ public actor SyncEngine {
                 let next = page.nextToken
                 ahead = Task { try await Self.fetch(next, pageSize, from: transport) }
             }
-            let outcome = try await store.apply(prepared, now: now())
+            let outcome = try await store.apply(prepared, now: now(), account: account)
             report.pages += 1
             report.received += outcome.received
             report.retracted += outcome.retracted + outcome.dropped
@@ -248,7 +278,12 @@ public actor SyncEngine {
             if error.kind == .untrustedServer {
                 return SyncError(kind: .untrustedServer, message: "\(error.message) Changes are kept.")
             }
-            return SyncError(kind: .rejected, message: error.response?.error.message ?? error.message)
+            let details = (error.response?.error.details ?? []).map(\.description).joined(separator: "; ")
+            let message = error.response?.error.message ?? error.message
+            return SyncError(
+                kind: .rejected,
+                message: details.isEmpty ? message : "\(message) (\(details)). Changes are kept."
+            )
         }
     }
 }
@@ -257,8 +292,11 @@ public actor SyncEngine {
 public struct SyncReport: Sendable, Hashable, Codable {
     /// Local mutations the server acknowledged.
     public var pushed = 0
-    /// Local mutations the server refused for good and that were dropped.
+    /// Local mutations dropped because they can never apply (their brief is gone).
     public var dropped = 0
+    /// Whether the store took a new incarnation, having found that a copy of it pushed under the
+    /// old one (see ``PushRequestV1``).
+    public var renewedIncarnation = false
     /// Briefs stored or updated.
     public var received = 0
     /// Briefs removed or marked retracted (including unfollowed topics).

@@ -6,31 +6,70 @@ import GRDB
 /// of them leaves the store as it was after the first: never a page without its token, never an
 /// acknowledgement half applied.
 extension DeviceStore {
-    /// The oldest queued mutations, in the order they were made.
-    public func pendingMutations(limit: Int) async throws -> [MutationV1] {
-        try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT mutation FROM outbox ORDER BY mutation_id LIMIT ?", arguments: [limit])
-                .map { try Self.decode(MutationV1.self, $0) }
+    /// The next push: the signed-in account's oldest queued mutations, in the order they were
+    /// made, under this store's incarnation; `nil` when none is queued. Notes in the same
+    /// transaction that they are sent, so that a cursor above every id sent is known for a copy's.
+    ///
+    /// - Throws: ``DeviceStoreError/notSignedIn``.
+    public func preparePush(limit: Int) async throws -> PushBatch? {
+        try await writer.write { db in
+            guard let account = try Self.account(db) else {
+                throw DeviceStoreError.notSignedIn
+            }
+            let mutations = try String.fetchAll(
+                db,
+                sql: "SELECT mutation FROM outbox ORDER BY mutation_id LIMIT ?",
+                arguments: [limit]
+            ).map { try Self.decode(MutationV1.self, $0) }
+            guard let last = mutations.last else {
+                return nil
+            }
+            try db.execute(
+                sql: "UPDATE sync_state SET sent_through = MAX(sent_through, ?) WHERE id = 1",
+                arguments: [Int64(last.id)]
+            )
+            let request = PushRequestV1(deviceID: deviceID, incarnation: try Self.incarnation(db), mutations: mutations)
+            return PushBatch(account: account, request: request)
         }
     }
 
-    /// Applies a push result: drops the acknowledged mutations, stores the server's merged states
-    /// as confirmed, and recomputes what the reader sees from them and the mutations still queued.
+    /// Applies the answer to a push: drops the mutations of that push the server acknowledged
+    /// (never one it was not sent), stores the server's merged states as confirmed, and
+    /// recomputes what the reader sees from them and the mutations still queued.
     ///
-    /// - Returns: How many queued mutations were acknowledged.
-    @discardableResult
-    public func acknowledge(_ result: PushResultV1) async throws -> Int {
+    /// An answer whose cursor is above every mutation id this store ever sent can only come from
+    /// another copy of the store having pushed under this incarnation: the store takes a new
+    /// incarnation, so that its later pushes are applied instead of taken for that copy's.
+    /// When another account signed in meanwhile, the acknowledged mutations leave that account's
+    /// sealed queue and the states are left for its next sync, so that nothing crosses accounts.
+    public func acknowledge(_ result: PushResultV1, of batch: PushBatch) async throws -> Acknowledgement {
         try await writer.write { db in
+            let sent = batch.request.mutations.map(\.id).filter { $0 <= result.lastAppliedId }
+            let ids = try Self.encode(sent)
+            let signedIn = try Self.account(db) == batch.account
+            var acknowledgement = Acknowledgement(acknowledged: 0, renewedIncarnation: false)
+            let sentThrough = try Int64.fetchOne(db, sql: "SELECT sent_through FROM sync_state WHERE id = 1") ?? 0
+            if result.lastAppliedId > UInt64(max(0, sentThrough)),
+                try Self.incarnation(db) == batch.request.incarnation
+            {
+                _ = try Self.renewIncarnation(db)
+                acknowledgement.renewedIncarnation = true
+            }
+            guard signedIn else {
+                try db.execute(
+                    sql: "DELETE FROM sealed_outbox WHERE account = ? AND mutation_id IN (SELECT value FROM json_each(?))",
+                    arguments: [batch.account.rawValue, ids]
+                )
+                acknowledgement.acknowledged = db.changesCount
+                return acknowledgement
+            }
             let touched = try String.fetchAll(
                 db,
-                sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id <= ?",
-                arguments: [Int64(clamping: result.lastAppliedId)]
+                sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                arguments: [ids]
             )
-            try db.execute(
-                sql: "DELETE FROM outbox WHERE mutation_id <= ?",
-                arguments: [Int64(clamping: result.lastAppliedId)]
-            )
-            let acknowledged = db.changesCount
+            try db.execute(sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))", arguments: [ids])
+            acknowledgement.acknowledged = db.changesCount
             var recorder = try Self.recorder(db)
             for state in result.states {
                 try Self.mergeConfirmed(state, db)
@@ -42,26 +81,46 @@ extension DeviceStore {
             ) {
                 try Self.refreshVisible(db, id)
             }
-            return acknowledged
+            return acknowledgement
         }
     }
 
-    /// Removes queued mutations the server refused for good (their brief no longer exists), so
-    /// that they do not block the ones behind them; the reason is kept as the last error.
-    public func dropMutations(_ ids: [UInt64], reason: String) async throws {
+    /// Removes queued mutations of a push that can never apply (their brief is gone from the
+    /// server), so that they do not block the ones behind them. Each is recorded in
+    /// ``SyncStatus/droppedMutations`` with the reason.
+    public func dropMutations(_ ids: [UInt64], of batch: PushBatch, reason: String, now: Int64) async throws {
         try await writer.write { db in
-            let briefs = try String.fetchAll(
+            let idList = try Self.encode(ids)
+            let signedIn = try Self.account(db) == batch.account
+            let table = signedIn ? "outbox" : "sealed_outbox"
+            let scope = signedIn ? "" : "AND account = ?"
+            let scopeArguments: StatementArguments = signedIn ? [] : [batch.account.rawValue]
+            let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
-                arguments: [try Self.encode(ids)]
+                sql: "SELECT mutation_id, brief_id, mutation FROM \(table) WHERE mutation_id IN (SELECT value FROM json_each(?)) \(scope)",
+                arguments: [idList] + scopeArguments
             )
+            for row in rows {
+                try db.execute(
+                    sql: """
+                        INSERT INTO dropped_mutations (mutation_id, account, brief_id, mutation, reason, dropped_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        row["mutation_id"] as Int64, batch.account.rawValue, row["brief_id"] as String,
+                        row["mutation"] as String, reason, now,
+                    ]
+                )
+            }
             try db.execute(
-                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
-                arguments: [try Self.encode(ids)]
+                sql: "DELETE FROM \(table) WHERE mutation_id IN (SELECT value FROM json_each(?)) \(scope)",
+                arguments: [idList] + scopeArguments
             )
             try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [reason])
-            for id in Set(briefs).compactMap(BriefID.init(rawValue:)) {
-                try Self.refreshVisible(db, id)
+            if signedIn {
+                for id in Set(rows.map { $0["brief_id"] as String }).compactMap(BriefID.init(rawValue:)) {
+                    try Self.refreshVisible(db, id)
+                }
             }
         }
     }
@@ -85,15 +144,22 @@ extension DeviceStore {
     /// A brief already held at the same version is not written again. A retracted brief is
     /// deleted with its search entry, unless it is saved: then it stays, marked retracted. A
     /// read-state is merged into the confirmed one and the pending mutations are applied on top.
-    public func apply(_ page: ChangesPageV1, now: Int64) async throws -> PageOutcome {
-        try await apply(PreparedPage(page), now: now)
+    ///
+    /// - Parameter account: The account whose feed the page is from. When given and no longer
+    ///   signed in, nothing is written (``DeviceStoreError/accountChanged``), so that one account's
+    ///   reading state never lands in another's.
+    public func apply(_ page: ChangesPageV1, now: Int64, account: AccountID? = nil) async throws -> PageOutcome {
+        try await apply(PreparedPage(page), now: now, account: account)
     }
 
     /// The same, for a page whose documents were encoded beforehand (``PreparedPage``), so that
     /// the writer spends its time on nothing but writing.
-    public func apply(_ prepared: PreparedPage, now: Int64) async throws -> PageOutcome {
+    public func apply(_ prepared: PreparedPage, now: Int64, account: AccountID? = nil) async throws -> PageOutcome {
         let page = prepared.page
         return try await writer.write { db in
+            if let account, try Self.account(db) != account {
+                throw DeviceStoreError.accountChanged
+            }
             var outcome = PageOutcome()
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
             for (index, record) in page.briefs.enumerated() {
@@ -197,7 +263,7 @@ extension DeviceStore {
                 sql: """
                     SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
                     WHERE b.date < ? AND COALESCE(r.is_saved, 0) = 0
-                      AND b.id NOT IN (SELECT brief_id FROM outbox)
+                      AND b.id NOT IN (SELECT brief_id FROM outbox UNION SELECT brief_id FROM sealed_outbox)
                     """,
                 arguments: [cutoff.iso]
             )

@@ -28,15 +28,18 @@ public struct DeviceStore: Sendable {
         try migrator.migrate(writer)
         let proposed = deviceID ?? DeviceID(rawValue: "d-" + UUID().uuidString.lowercased())!
         let stored = try writer.write { db -> String in
-            if let existing = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1") {
-                return existing
+            let existing = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1")
+            if existing == nil {
+                let recorder = try Self.encode(ChangeRecorder(device: proposed))
+                try db.execute(
+                    sql: "INSERT INTO sync_state (id, device_id, recorder) VALUES (1, ?, ?)",
+                    arguments: [proposed.rawValue, recorder]
+                )
             }
-            let recorder = try Self.encode(ChangeRecorder(device: proposed))
-            try db.execute(
-                sql: "INSERT INTO sync_state (id, device_id, recorder) VALUES (1, ?, ?)",
-                arguments: [proposed.rawValue, recorder]
-            )
-            return proposed.rawValue
+            if try String.fetchOne(db, sql: "SELECT incarnation FROM sync_state WHERE id = 1") == nil {
+                _ = try Self.renewIncarnation(db)  // a new store, or one made before incarnations
+            }
+            return existing ?? proposed.rawValue
         }
         guard let id = DeviceID(rawValue: stored) else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "sync_state.device_id is not a device id")
@@ -100,24 +103,76 @@ public struct DeviceStore: Sendable {
         try await writer.read { db in try Self.visibleState(db, id) }
     }
 
-    /// Where the device's sync stands.
+    /// Where the device's sync stands: the signed-in account's queue, every account's queue on
+    /// this device, and the mutations dropped because they could no longer apply.
     public func status() async throws -> SyncStatus {
         try await writer.read { db in
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT last_sync_at, last_error, full_resync,
+                    SELECT last_sync_at, last_error, full_resync, incarnation,
                            (SELECT COUNT(*) FROM outbox) AS pending, (SELECT COUNT(*) FROM briefs) AS briefs
                     FROM sync_state WHERE id = 1
                     """
             )
+            let signedIn = try Self.account(db)
+            var queues: [String: AccountQueue] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT account, server, username FROM accounts") {
+                queues[row["account"]] = AccountQueue(
+                    account: row["account"],
+                    server: row["server"],
+                    username: row["username"],
+                    isSignedIn: signedIn?.rawValue == row["account"],
+                    pendingMutations: 0,
+                    oldestQueuedAt: nil
+                )
+            }
+            // why two sources: the outbox is the signed-in account's, sealed rows name their own
+            let counts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT account, COUNT(*) AS pending, MIN(queued_at) AS oldest FROM sealed_outbox GROUP BY account
+                    UNION ALL
+                    SELECT (SELECT account FROM sync_state WHERE id = 1), COUNT(*), MIN(queued_at) FROM outbox
+                    """
+            )
+            for row in counts {
+                guard let account: String = row["account"], queues[account] != nil else {
+                    continue
+                }
+                queues[account]?.pendingMutations += row["pending"] as Int
+                queues[account]?.oldestQueuedAt = row["oldest"]
+            }
+            let shown = queues.values.filter { $0.isSignedIn || $0.pendingMutations > 0 }.sorted {
+                $0.account < $1.account
+            }
+            let dropped = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT mutation_id, account, brief_id, mutation, reason, dropped_at FROM dropped_mutations
+                    ORDER BY dropped_at DESC, mutation_id DESC LIMIT 100
+                    """
+            ).map { row in
+                DroppedMutation(
+                    mutationId: UInt64(row["mutation_id"] as Int64),
+                    account: row["account"],
+                    briefId: row["brief_id"],
+                    action: (try? Self.decode(MutationV1.self, row["mutation"]))?.action.name ?? "?",
+                    reason: row["reason"],
+                    droppedAt: row["dropped_at"]
+                )
+            }
             return SyncStatus(
                 pendingMutations: row?["pending"] ?? 0,
                 lastSyncAt: row?["last_sync_at"],
                 lastError: row?["last_error"],
                 fullResyncInProgress: row?["full_resync"] ?? false,
                 briefCount: row?["briefs"] ?? 0,
-                deviceID: deviceID
+                deviceID: deviceID,
+                incarnation: row?["incarnation"] ?? "",
+                account: signedIn,
+                accounts: shown,
+                droppedMutations: dropped
             )
         }
     }
@@ -152,7 +207,8 @@ public struct DeviceStore: Sendable {
     ///   - id: On which brief; the device must hold it.
     ///   - now: The device's wall time in milliseconds since 1970.
     /// - Returns: The queued mutation.
-    /// - Throws: ``DeviceStoreError/unknownBrief(_:)``, ``DeviceStoreError/progressOutOfRange(_:)``.
+    /// - Throws: ``DeviceStoreError/notSignedIn``, ``DeviceStoreError/unknownBrief(_:)``,
+    ///   ``DeviceStoreError/progressOutOfRange(_:)``.
     @discardableResult
     public func record(_ action: ReadAction, on id: BriefID, now: Int64) async throws -> MutationV1 {
         if let value = action.value, !(value.isFinite && (0...1).contains(value)) {
@@ -162,6 +218,10 @@ public struct DeviceStore: Sendable {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM briefs WHERE id = ?", arguments: [id.rawValue]) != nil
             else {
                 throw DeviceStoreError.unknownBrief(id)
+            }
+            // why: every queued edit belongs to the account that made it
+            guard try Self.account(db) != nil else {
+                throw DeviceStoreError.notSignedIn
             }
             var recorder = try Self.recorder(db)
             let mutation = recorder.record(action, on: id, now: now)

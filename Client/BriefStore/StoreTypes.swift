@@ -64,7 +64,7 @@ public struct SearchHit: Sendable, Hashable {
 
 /// Where the device's sync stands.
 public struct SyncStatus: Sendable, Hashable, Codable {
-    /// Local changes not yet acknowledged by the server.
+    /// Local changes of the signed-in account not yet acknowledged by the server.
     public var pendingMutations: Int
     /// When the last sync finished without error, in milliseconds since 1970.
     public var lastSyncAt: Int64?
@@ -76,6 +76,14 @@ public struct SyncStatus: Sendable, Hashable, Codable {
     public var briefCount: Int
     /// The device's identifier.
     public var deviceID: DeviceID
+    /// Which copy of the device's store this is (see ``PushRequestV1``).
+    public var incarnation: String
+    /// The account signed in, if any.
+    public var account: AccountID?
+    /// Every account with a queue on this device (sealed ones included), and the one signed in.
+    public var accounts: [AccountQueue]
+    /// The latest mutations dropped because they could no longer apply, newest first.
+    public var droppedMutations: [DroppedMutation]
 }
 
 /// What applying one page did.
@@ -96,11 +104,38 @@ public enum DeviceStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case unknownBrief(BriefID)
     /// A position outside 0…1, or not a number.
     case progressOutOfRange(Double)
+    /// No account is signed in on this store, so an edit would belong to no one.
+    case notSignedIn
+    /// The account signed in changed while a sync for another was under way; nothing was written.
+    case accountChanged
 
     public var description: String {
         switch self {
+        case .notSignedIn: "No account is signed in on this device: log in first."
+        case .accountChanged: "Another account signed in during the sync; nothing of it was kept."
         case .unknownBrief(let id): "There is no brief \(id) on this device. Sync first, or check the id."
         case .progressOutOfRange(let value): "Progress must be between 0 and 1, not \(value)."
         }
     }
+}
+
+/// One push as the store prepared it: the mutations, and the account whose queue they are.
+public struct PushBatch: Sendable, Hashable {
+    /// The account the mutations belong to; the push must go under its session.
+    public var account: AccountID
+    /// The request to send.
+    public var request: PushRequestV1
+
+    public init(account: AccountID, request: PushRequestV1) {
+        self.account = account
+        self.request = request
+    }
+}
+
+/// What acknowledging a push did.
+public struct Acknowledgement: Sendable, Hashable {
+    /// Queued mutations of the push that the server acknowledged and the store removed.
+    public var acknowledged: Int
+    /// Whether the answer showed another copy of this store and the store took a new incarnation.
+    public var renewedIncarnation: Bool
 }

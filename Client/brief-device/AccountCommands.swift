@@ -45,8 +45,9 @@ struct Register: DeviceCommand {
     @OptionGroup var credentials: CredentialOptions
 
     func execute(_ home: DeviceHome) async throws {
-        let (session, server) = try await credentials.startSession(for: home, registering: true)
+        let (session, server, outcome) = try await credentials.startSession(for: home, registering: true)
         print("Registered \(session.username); this device (\(session.deviceId)) is logged in to \(server).")
+        outcome.report()
     }
 }
 
@@ -56,15 +57,20 @@ struct Login: DeviceCommand {
     @OptionGroup var credentials: CredentialOptions
 
     func execute(_ home: DeviceHome) async throws {
-        let (session, server) = try await credentials.startSession(for: home, registering: false)
+        let (session, server, outcome) = try await credentials.startSession(for: home, registering: false)
         print("Logged in as \(session.username) on \(server) (device \(session.deviceId)).")
+        outcome.report()
     }
 }
 
 extension CredentialOptions {
-    /// Registers or logs in the home's device and saves the session there.
-    func startSession(for home: DeviceHome, registering: Bool) async throws -> (SessionV1, server: String) {
-        let deviceID = try home.library().store.deviceID
+    /// Registers or logs in the home's device, saves the session there and signs its account in
+    /// on the store (sealing the queue of the account logged in before, if another).
+    func startSession(for home: DeviceHome, registering: Bool) async throws -> (
+        SessionV1, server: String, SignInOutcome
+    ) {
+        let library = try await home.library()
+        let deviceID = library.store.deviceID
         let url = try serverURL()
         let caFile = home.trustedCAFile(for: nil)
         let client = BriefServiceClient(baseURL: url, requester: try HTTPStack.requester(trusting: caFile))
@@ -73,26 +79,48 @@ extension CredentialOptions {
             registering
             ? try await client.register(username: user, password: password, deviceID: deviceID, deviceName: name)
             : try await client.login(username: user, password: password, deviceID: deviceID, deviceName: name)
-        try home.save(
-            DeviceHome.Session(
-                server: url.absoluteString,
-                username: session.username,
-                token: session.token,
-                caFile: home.caFile
-            )
+        let saved = DeviceHome.Session(
+            server: url.absoluteString,
+            username: session.username,
+            token: session.token,
+            caFile: home.caFile
         )
-        return (session, url.absoluteString)
+        // why the store first: were the process to die between the two, the old session would
+        // still name the account whose queue the store holds
+        let outcome = try await library.store.signIn(saved.account, now: library.now())
+        try home.save(saved)
+        return (session, url.absoluteString, outcome)
+    }
+}
+
+extension SignInOutcome {
+    /// Says what signing in did to queued changes, when it did something.
+    func report() {
+        if let sealed {
+            print("The changes \(sealed.username) queued here are kept for when \(sealed.username) logs in again.")
+        }
+        if resumedMutations > 0 {
+            print("\(resumedMutations) change(s) queued before logging out will be sent by the next sync.")
+        }
     }
 }
 
 struct Logout: DeviceCommand {
     static let configuration = CommandConfiguration(
-        abstract: "End this device's session. Briefs and queued changes stay on the device."
+        abstract: "End this device's session, online or offline.",
+        discussion: """
+            Briefs stay on the device. The account's queued changes and reading state are sealed: \
+            they are sent when the same account logs in here again, and never under another account. \
+            --discard drops them instead.
+            """
     )
     @ParentCommand var device: BriefDevice
+    @Flag(help: "Drop the account's queued changes and reading state from this device; they are never sent.")
+    var discard = false
 
     func execute(_ home: DeviceHome) async throws {
         let session = try home.session()
+        let outcome = try await home.library().signOut(discardingPending: discard)
         if let url = URL(string: session.server) {
             do {
                 try await BriefServiceClient(baseURL: url, requester: try home.requester(for: session))
@@ -104,6 +132,15 @@ struct Logout: DeviceCommand {
             }
         }
         home.forgetSession()
-        print("Logged out.")
+        if outcome.discardedMutations > 0 {
+            print("Logged out. Discarded \(outcome.discardedMutations) queued change(s) of \(session.username).")
+        } else if outcome.sealedMutations > 0 {
+            print(
+                "Logged out. \(outcome.sealedMutations) queued change(s) of \(session.username) are kept, "
+                    + "and sent when \(session.username) logs in here again."
+            )
+        } else {
+            print("Logged out.")
+        }
     }
 }

@@ -113,27 +113,58 @@ struct Status: DeviceCommand {
 
     struct Output: Encodable {
         var deviceId: String
+        var incarnation: String
         var server: String?
         var username: String?
+        /// The logged-in account's queued changes.
         var pendingMutations: Int
         var lastSyncAt: Int64?
         var lastError: String?
         var briefCount: Int
         var fullResyncInProgress: Bool
+        /// Every account with changes queued on this device (logged out ones: sealed).
+        var accounts: [Queue]
+        /// Changes dropped because their brief is gone from the server, newest first.
+        var droppedMutations: [DroppedMutation]
+    }
+
+    struct Queue: Encodable {
+        var account: String
+        var server: String
+        var username: String
+        var loggedIn: Bool
+        var pendingMutations: Int
+        var oldestQueuedAt: Int64?
+        var oldestQueuedAgeSeconds: Int64?
     }
 
     func execute(_ home: DeviceHome) async throws {
-        let status = try await home.library().status()
+        let library = try await home.library()
+        let status = try await library.status()
+        let now = library.now()
         let session = try? home.session()
         let output = Output(
             deviceId: status.deviceID.rawValue,
+            incarnation: status.incarnation,
             server: session?.server,
             username: session?.username,
             pendingMutations: status.pendingMutations,
             lastSyncAt: status.lastSyncAt,
             lastError: status.lastError,
             briefCount: status.briefCount,
-            fullResyncInProgress: status.fullResyncInProgress
+            fullResyncInProgress: status.fullResyncInProgress,
+            accounts: status.accounts.map {
+                Queue(
+                    account: $0.account,
+                    server: $0.server,
+                    username: $0.username,
+                    loggedIn: $0.isSignedIn,
+                    pendingMutations: $0.pendingMutations,
+                    oldestQueuedAt: $0.oldestQueuedAt,
+                    oldestQueuedAgeSeconds: $0.oldestQueuedAt.map { max(0, now - $0) / 1000 }
+                )
+            },
+            droppedMutations: status.droppedMutations
         )
         if json {
             try printJSON(output)
@@ -143,13 +174,29 @@ struct Status: DeviceCommand {
         print("Account     \(session.map { "\($0.username) on \($0.server)" } ?? "not logged in")")
         print("Briefs      \(output.briefCount)")
         print("Pending     \(output.pendingMutations) change(s) waiting to sync")
+        for queue in output.accounts where !queue.loggedIn {
+            let age = queue.oldestQueuedAgeSeconds.map { ", oldest \(Self.age($0)) old" } ?? ""
+            print("Sealed      \(queue.pendingMutations) change(s) of \(queue.username) on \(queue.server)\(age)")
+        }
         let last = output.lastSyncAt.map { Date(timeIntervalSince1970: Double($0) / 1000).description } ?? "never"
         print("Last sync   \(last)")
         if let error = output.lastError {
             print("Last error  \(error)")
         }
+        if !output.droppedMutations.isEmpty {
+            print("Dropped     \(output.droppedMutations.count) change(s) whose brief is gone (status --json lists them)")
+        }
         if output.fullResyncInProgress {
             print("A resync from the beginning is under way.")
+        }
+    }
+
+    static func age(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<120: "\(seconds) s"
+        case ..<7_200: "\(seconds / 60) min"
+        case ..<172_800: "\(seconds / 3_600) h"
+        default: "\(seconds / 86_400) days"
         }
     }
 }

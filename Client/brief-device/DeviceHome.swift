@@ -17,6 +17,9 @@ struct DeviceHome {
         var token: String
         /// The private CA named at login, if any.
         var caFile: String?
+
+        /// The account the session belongs to.
+        var account: AccountID { AccountID(server: server, username: username) }
     }
 
     let folder: URL
@@ -36,17 +39,30 @@ struct DeviceHome {
     var storePath: String { folder.appendingPathComponent("device.sqlite").path }
     var sessionURL: URL { folder.appendingPathComponent("session.json") }
 
-    /// The device's library, created with the folder on first use.
-    func library() throws -> BriefLibrary {
+    /// The device's library, created with the folder on first use (readable by its owner only:
+    /// it holds the reading history and the queued edits).
+    ///
+    /// When the home has a session, its account is signed in on the store, so that a home made
+    /// before accounts gives its queue to the account that was logged in.
+    func library() async throws -> BriefLibrary {
+        let library: BriefLibrary
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
             var configuration = BriefLibrary.Configuration()
             configuration.keepDays = keepDays
             configuration.logger.logLevel = .warning  // why: failures are reported once, by the command
-            return try BriefLibrary.open(at: storePath, configuration: configuration)
+            library = try BriefLibrary.open(at: storePath, configuration: configuration)
         } catch {
             throw CLIError("cannot open the device store in \(folder.path): \(error)", code: 2)
         }
+        if let session = try? session() {
+            try await library.store.signIn(session.account, now: library.now())
+        }
+        return library
     }
 
     func session() throws -> Session {
@@ -76,15 +92,16 @@ struct DeviceHome {
         try? FileManager.default.removeItem(at: sessionURL)
     }
 
-    /// The library, connected to the server of the saved session.
-    func connectedLibrary() throws -> (BriefLibrary, Session) {
+    /// The library, signed in to the account of the saved session and connected to its server.
+    func connectedLibrary() async throws -> (BriefLibrary, Session) {
         let session = try session()
-        let library = try library()
+        let library = try await library()
         guard let url = URL(string: session.server) else {
             throw CLIError("the saved server address \(session.server) is not a URL: log in again", code: 3)
         }
-        library.connect(
-            HTTPSyncTransport(baseURL: url, sessionToken: session.token, requester: try requester(for: session))
+        try await library.signIn(
+            session.account,
+            transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, requester: try requester(for: session))
         )
         return (library, session)
     }

@@ -13,7 +13,7 @@ protocol EditCommand: DeviceCommand {
 
 extension EditCommand {
     func execute(_ home: DeviceHome) async throws {
-        let library = try home.library()
+        let library = try await home.library()
         let id = try briefID(id)
         try await apply(library, id)
         let pending = try await library.status().pendingMutations

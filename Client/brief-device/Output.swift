@@ -119,8 +119,14 @@ func explain(_ error: any Error) -> CLIError {
         default: return CLIError(error.message, code: 5)
         }
     case let error as DeviceStoreError:
-        if case .unknownBrief(let id) = error {
+        switch error {
+        case .unknownBrief(let id):
             return CLIError("unknown brief \(id): did you sync? (brief-device sync)", code: 1)
+        case .notSignedIn:
+            return CLIError("this device is not logged in: log in to edit (brief-device login)", code: 3)
+        case .accountChanged:
+            return CLIError(error.description, code: 2)
+        case .progressOutOfRange: break
         }
         return CLIError(error.description, code: 1)
     default:

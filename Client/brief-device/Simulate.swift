@@ -118,7 +118,10 @@ struct SimulationRun {
                 session = try await client.login(username: user, password: password, deviceID: id)
             }
             let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.libraryConfiguration)
-            library.connect(HTTPSyncTransport(baseURL: server, sessionToken: session.token, requester: requester))
+            try await library.signIn(
+                AccountID(server: server.absoluteString, username: session.username),
+                transport: HTTPSyncTransport(baseURL: server, sessionToken: session.token, requester: requester)
+            )
             devices.append(Device(name: "d\(index)", user: user, token: session.token, library: library))
         }
         for device in devices {

@@ -27,13 +27,14 @@ struct Sync: DeviceCommand {
         var pages: Int
         var fullResync: Bool
         var pendingMutations: Int
+        var renewedIncarnation: Bool
     }
 
     func execute(_ home: DeviceHome) async throws {
         // Ctrl-C is caught from the start, so that one arriving during the first sync still stops
         // the watch cleanly instead of killing the process halfway.
         let interrupted = watch ? Interrupts.wait() : nil
-        let (library, session) = try home.connectedLibrary()
+        let (library, session) = try await home.connectedLibrary()
         let showProgress = !json && Terminal.errorIsInteractive
         let report = try await library.sync { report in
             if showProgress && report.pages > 1 {
@@ -54,15 +55,20 @@ struct Sync: DeviceCommand {
                     dropped: report.dropped,
                     pages: report.pages,
                     fullResync: report.fullResync,
-                    pendingMutations: pending
+                    pendingMutations: pending,
+                    renewedIncarnation: report.renewedIncarnation
                 )
             )
         } else {
             print(
                 "Synced with \(session.server): sent \(report.pushed) changes, received \(report.received) briefs, "
                     + "\(report.readStates) read-states, \(report.retracted) removed"
-                    + (report.fullResync ? " (started over: the server no longer knew this device's place)" : "") + "."
+                    + (report.fullResync ? " (started over: the server no longer knew this device's place)" : "")
+                    + (report.dropped > 0 ? "; \(report.dropped) changes dropped: their briefs are gone" : "") + "."
             )
+            if report.renewedIncarnation {
+                print("This store is a copy of another (a restored backup?): it now pushes as a copy of its own.")
+            }
         }
         guard let interrupted else {
             return

@@ -3,16 +3,19 @@
 public enum SchemaSQL {
     /// SQLite migrations in order: (identifier, SQL). Released entries never change.
     public static let sqlite: [(id: String, sql: String)] = [
-        ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self))
+        ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self)),
+        ("server_v2", String(decoding: PackageResources.server_v2_sql, as: UTF8.self)),
     ]
 
     /// PostgreSQL migrations of the server in order. Statements end with `;` at the end of a line.
     public static let postgres: [(id: String, sql: String)] = [
-        ("server_v1", String(decoding: PackageResources.pg_server_v1_sql, as: UTF8.self))
+        ("server_v1", String(decoding: PackageResources.pg_server_v1_sql, as: UTF8.self)),
+        ("server_v2", String(decoding: PackageResources.pg_server_v2_sql, as: UTF8.self)),
     ]
 
     /// The device store's SQLite migrations in order.
     public static let device: [(id: String, sql: String)] = [
-        ("device_v1", String(decoding: PackageResources.device_v1_sql, as: UTF8.self))
+        ("device_v1", String(decoding: PackageResources.device_v1_sql, as: UTF8.self)),
+        ("device_v2", String(decoding: PackageResources.device_v2_sql, as: UTF8.self)),
     ]
 }

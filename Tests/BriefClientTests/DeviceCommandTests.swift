@@ -73,6 +73,86 @@ import Testing
         }
     }
 
+    @Test func aCopiedHomeAndASharedHomeLoseNoEditAndMixNoAccounts() async throws {
+        try await LiveServer.run { url in
+            let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
+            func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {
+                let output = try await BriefDeviceProcess.run(
+                    ["--home", home.path] + arguments,
+                    environment: ["BRIEFSYNC_PASSWORD": "correct horse battery"]
+                )
+                #expect(output.code == 0, "\(arguments): \(output.stderr)")
+                return output
+            }
+            func states(_ home: TemporaryHome) async throws -> [String: JSONValue] {
+                let list = try await device(home, "list", "--json")
+                guard case .array(let lines)? = list.json else {
+                    return [:]
+                }
+                return Dictionary(uniqueKeysWithValues: lines.compactMap { line in
+                    line["id"].flatMap { if case .string(let id) = $0 { (id, line) } else { nil } }
+                })
+            }
+            let (tech, climate) = ("ai-tech-2026-06-26", "climate-2026-06-26")
+            _ = try await device(phone, "register", "--server", url, "--user", "alice")
+            _ = try await device(phone, "sync")
+            _ = try await device(phone, "read", tech)
+            _ = try await device(phone, "sync")
+
+            // A copy of the phone's home (a restored backup): both edit and sync
+            let copy = try TemporaryHome()
+            try FileManager.default.removeItem(at: copy.url)
+            try FileManager.default.copyItem(at: phone.url, to: copy.url)
+            _ = try await device(phone, "save", climate)
+            _ = try await device(copy, "progress", tech, "0.7")
+            _ = try await device(phone, "sync")
+            let copied = try await device(copy, "sync", "--json")
+            #expect(copied.json?["renewedIncarnation"] == true)
+            #expect(copied.json?["pushed"] == 1)
+            _ = try await device(tablet, "login", "--server", url, "--user", "alice")
+            _ = try await device(tablet, "sync")
+            var seen = try await states(tablet)
+            #expect(seen[tech]?["isRead"] == true && seen[tech]?["progress"] == 0.7)
+            #expect(seen[climate]?["isSaved"] == true)
+
+            // Alice queues two edits and logs out: they are sealed, not sent, not shown to Bob
+            _ = try await device(phone, "progress", climate, "0.4")
+            _ = try await device(phone, "unsave", climate)
+            let logout = try await device(phone, "logout")
+            #expect(logout.stdout.contains("2 queued change(s) of alice are kept"))
+            _ = try await device(phone, "register", "--server", url, "--user", "bob")
+            let bobsSync = try await device(phone, "sync", "--json")
+            #expect(bobsSync.json?["pushed"] == 0)
+            let bobsView = try await states(phone)
+            #expect(bobsView.count == 2)
+            for line in bobsView.values {
+                #expect(line["isRead"] == false && line["isSaved"] == false && line["progress"] == 0)
+            }
+            let status = try await device(phone, "status", "--json")
+            #expect(status.json?["pendingMutations"] == 0)
+            #expect(status.json?["username"] == "bob")
+            guard case .array(let queues)? = status.json?["accounts"] else {
+                Issue.record("status --json has no accounts: \(status.stdout)")
+                return
+            }
+            let alices = try #require(queues.first { $0["username"] == "alice" })
+            #expect(alices["pendingMutations"] == 2 && alices["loggedIn"] == false)
+            #expect(alices["oldestQueuedAgeSeconds"] != nil && alices["oldestQueuedAt"] != nil)
+
+            // Bob reads one and leaves, discarding it; Alice comes back and her edits go out
+            _ = try await device(phone, "read", climate)
+            let discard = try await device(phone, "logout", "--discard")
+            #expect(discard.stdout.contains("Discarded 1 queued change(s) of bob"))
+            let back = try await device(phone, "login", "--server", url, "--user", "alice")
+            #expect(back.stdout.contains("2 change(s) queued before logging out"))
+            #expect(try await device(phone, "sync", "--json").json?["pushed"] == 2)
+            _ = try await device(tablet, "sync")
+            seen = try await states(tablet)
+            #expect(seen[climate]?["progress"] == 0.4 && seen[climate]?["isSaved"] == false)
+            #expect(seen[climate]?["isRead"] == false)  // Bob's read never reached Alice
+        }
+    }
+
     @Test func errorsSayWhatToDoWithExitCodes() async throws {
         let home = try TemporaryHome()
         // Not logged in

@@ -97,7 +97,7 @@ import Testing
 
             // The first push is applied but its answer lost; the next is delivered twice, and late
             let flaky = FlakyTransport(transport, faults: [.loseResponse, .duplicate, .delay(.milliseconds(300))])
-            phone.connect(flaky)
+            try await phone.connect(flaky)
             await #expect(throws: SyncError.self) { try await phone.sync() }
             #expect(try await phone.status().pendingMutations == 2)
             try await phone.sync()
@@ -165,12 +165,12 @@ import Testing
             try await phone.sync()
             try await phone.markRead(b1)
 
-            phone.connect(FlakyTransport(transport, faults: [.unavailable]))
+            try await phone.connect(FlakyTransport(transport, faults: [.unavailable]))
             let offline = await #expect(throws: SyncError.self) { try await phone.sync() }
             #expect(offline?.kind == .offline)
             #expect(offline?.retryAfter == .seconds(7))
 
-            phone.connect(RouterTransport(handle: server, token: "bs1_revoked-or-unknown"))
+            try await phone.connect(RouterTransport(handle: server, token: "bs1_revoked-or-unknown"))
             let refused = await #expect(throws: SyncError.self) { try await phone.sync() }
             #expect(refused?.kind == .loginRequired)
             let status = try await phone.status()
@@ -194,7 +194,41 @@ import Testing
 
             let report = try await phone.sync()
             #expect(report.dropped == 1 && report.pushed == 1)
-            #expect(try await phone.status().pendingMutations == 0)
+            let status = try await phone.status()
+            #expect(status.pendingMutations == 0)
+            // The drop is recorded, with what it was and why
+            let dropped = try #require(status.droppedMutations.first)
+            #expect(status.droppedMutations.count == 1)
+            #expect(dropped.briefId == "b-1" && dropped.action == "read" && dropped.reason.contains("no brief b-1"))
+        }
+    }
+
+    @Test func aRefusalOfAnotherKindKeepsTheEditQueuedAndSaysWhy() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, transport) = try await server.device("phone")
+            try await phone.sync()
+            try await phone.markRead(b1)
+            try await phone.save(b2)
+
+            // Given a server that refuses the second mutation for a reason other than a missing
+            // brief (a rule this client does not know), next to a moot first one
+            try await phone.connect(RefusingTransport(base: transport, gone: [b1]))
+            do {
+                try await phone.sync()
+                Issue.record("the sync should have failed")
+            } catch let error as SyncError {
+                #expect(error.kind == .rejected)  // brief-device exits 5
+                #expect(error.message.contains("saving is closed"))
+            }
+
+            // Then only the moot mutation is dropped; the refused one stays queued, and status says why
+            let status = try await phone.status()
+            #expect(status.pendingMutations == 1)
+            #expect(status.droppedMutations.map(\.briefId) == ["b-1"])
+            #expect(status.lastError?.contains("saving is closed") == true)
+            #expect(try await phone.brief(b2)?.readState.isSaved == true)
         }
     }
 

@@ -10,38 +10,86 @@ import Testing
     func push(_ mutations: [(UInt64, BriefID, ReadAction, Int64)]) -> PushRequestV1 {
         PushRequestV1(
             deviceID: phone,
+            incarnation: "i-1",
             mutations: mutations.map {
                 MutationV1(id: $0, briefID: $1, action: $2, stamp: HybridTimestamp(wall: $3, device: phone))
             }
         )
     }
 
-    @Test func retriedMutationsAreAcknowledgedNotReapplied() {
+    func states(_ outcome: PushApplier.Outcome) -> [BriefID: ReadState] {
+        Dictionary(uniqueKeysWithValues: outcome.states.map { ($0.briefID, $0) })
+    }
+
+    @Test func retriedMutationsAreAcknowledgedNotReapplied() throws {
         let applier = PushApplier()
         let batch = push([(1, brief, .markRead, 10), (2, brief, .progress(0.5), 11), (3, other, .save, 12)])
-        let first = applier.apply(batch, lastAppliedID: 0, current: [:], now: 1_000)
+        let first = try applier.apply(batch, cursor: .initial, current: [:], now: 1_000)
         #expect(first.lastAppliedID == 3 && first.appliedCount == 3)
+        let cursor = try #require(first.cursor)
 
-        // The same batch again, as after a lost response: nothing new is applied.
-        let current = Dictionary(uniqueKeysWithValues: first.states.map { ($0.briefID, $0) })
-        let retry = applier.apply(batch, lastAppliedID: first.lastAppliedID, current: current, now: 2_000)
+        // The same batch again, as after a lost response: nothing new is applied, the cursor stays.
+        let retry = try applier.apply(batch, cursor: cursor, current: states(first), now: 2_000)
         #expect(retry.appliedCount == 0)
         #expect(retry.states == first.states)
         #expect(retry.lastAppliedID == 3)
+        #expect(retry.cursor == nil)
     }
 
-    @Test func aBatchOverlappingTheAppliedOnesAppliesOnlyTheNewTail() {
+    @Test func aBatchOverlappingTheAppliedOnesAppliesOnlyTheNewTail() throws {
         let applier = PushApplier()
+        let first = try applier.apply(push([(4, brief, .markRead, 10)]), cursor: .initial, current: [:], now: 1_000)
         let batch = push([(4, brief, .markRead, 10), (5, brief, .markUnread, 20)])
-        let outcome = applier.apply(batch, lastAppliedID: 4, current: [:], now: 1_000)
+        let outcome = try applier.apply(batch, cursor: try #require(first.cursor), current: [:], now: 1_000)
         #expect(outcome.appliedCount == 1)
         #expect(outcome.states.map(\.isRead) == [false])
         #expect(outcome.states[0].read.setAt == nil)
+        // The new cursor knows every mutation of this push, so its own retry is recognised too
+        #expect(try #require(outcome.cursor).recent.keys.sorted() == [4, 5])
+        #expect(try applier.apply(batch, cursor: try #require(outcome.cursor), current: [:], now: 2).appliedCount == 0)
     }
 
-    @Test func stampsAheadOfTheServerAreClamped() {
+    @Test func anotherMutationUnderAnAppliedIdIsAConflict() throws {
+        let applier = PushApplier()
+        let original = try applier.apply(push([(5, brief, .markRead, 10)]), cursor: .initial, current: [:], now: 1)
+        let cursor = try #require(original.cursor)
+        // A copy of the store made mutation 5 too, with another action (or another stamp)
+        #expect(throws: PushConflict(index: 0, mutationID: 5, lastAppliedID: 5)) {
+            try applier.apply(push([(5, brief, .save, 10)]), cursor: cursor, current: [:], now: 2)
+        }
+        #expect(throws: PushConflict(index: 1, mutationID: 5, lastAppliedID: 5)) {
+            try applier.apply(push([(5, brief, .markRead, 10), (5, other, .markRead, 11)]), cursor: cursor, current: [:], now: 2)
+        }
+    }
+
+    @Test func anIdBelowTheRememberedPushIsAConflict() throws {
+        let applier = PushApplier()
+        var cursor = PushCursor.initial
+        for id: UInt64 in 1...3 {
+            cursor = try #require(
+                try applier.apply(push([(id, brief, .progress(Double(id) / 10), Int64(id))]), cursor: cursor, current: [:], now: 1)
+                    .cursor
+            )
+        }
+        // Mutation 1 was applied, but two pushes ago: the server can no longer show it is this one
+        #expect(throws: PushConflict.self) {
+            try applier.apply(push([(1, brief, .progress(0.1), 1)]), cursor: cursor, current: [:], now: 2)
+        }
+        // Nothing in it is at or below the cursor: no conflict
+        #expect(try applier.apply(push([(4, brief, .save, 4)]), cursor: cursor, current: [:], now: 2).appliedCount == 1)
+    }
+
+    @Test func cursorsSurviveTheirStoredForm() throws {
+        let cursor = PushCursor(lastAppliedID: 9, recent: [7: 0x0123_4567_89ab_cdef, 9: .max, 1 << 40: 0])
+        let bytes = cursor.recentBytes
+        #expect(bytes.count == 48)
+        #expect(PushCursor(lastAppliedID: 9, recentBytes: bytes) == cursor)
+        #expect(PushCursor(lastAppliedID: 0, recentBytes: []) == .initial)
+    }
+
+    @Test func stampsAheadOfTheServerAreClamped() throws {
         let applier = PushApplier(skew: ClockSkewPolicy(maxAhead: 100))
-        let outcome = applier.apply(push([(1, brief, .save, 99_999)]), lastAppliedID: 0, current: [:], now: 1_000)
+        let outcome = try applier.apply(push([(1, brief, .save, 99_999)]), cursor: .initial, current: [:], now: 1_000)
         #expect(outcome.states[0].saved.setAt?.wall == 1_100)
     }
 }

@@ -1,7 +1,14 @@
 import BriefModel
+import Crypto
+import Foundation
 
 /// Applies one device's push to the read-states it touches: exactly once, in order, with stamps
 /// admitted through the clock-skew bound. Pure, so that every store applies pushes the same way.
+///
+/// A push is judged against the cursor of its incarnation (``PushCursor``): a mutation above the
+/// cursor is applied; one at or below it must be the very mutation applied before, by digest, or
+/// the whole push is refused as a ``PushConflict`` (a copy of the store pushed under the same
+/// incarnation; see ``PushRequestV1``).
 public struct PushApplier: Sendable {
     /// The bound on stamps ahead of the server's clock.
     public var skew: ClockSkewPolicy
@@ -19,31 +26,40 @@ public struct PushApplier: Sendable {
         public var lastAppliedID: UInt64
         /// How many mutations were applied now (the rest had been applied before).
         public var appliedCount: Int
+        /// The cursor to store, when it changed (something was applied).
+        public var cursor: PushCursor?
     }
 
-    /// Applies the mutations above `lastAppliedID` to `current`.
+    /// Applies the mutations above the cursor to `current`.
     ///
     /// - Parameters:
     ///   - push: A validated push (ids ascending, every stamp from the pushing device).
-    ///   - lastAppliedID: The highest id of this device applied before.
+    ///   - cursor: Where this incarnation of the device's store stood; ``PushCursor/initial`` for a new one.
     ///   - current: The stored states of the briefs the push names; absent ones start empty.
     ///   - now: The server's wall time in milliseconds since 1970.
-    /// - Returns: The states to store and return, and the new last applied id. A mutation at or
-    ///   below `lastAppliedID` is acknowledged without being applied again.
+    /// - Returns: The states to store and return, and the new cursor.
+    /// - Throws: ``PushConflict`` when a mutation at or below the cursor is not one applied
+    ///   before; nothing is applied then.
     public func apply(
         _ push: PushRequestV1,
-        lastAppliedID: UInt64,
+        cursor: PushCursor,
         current: [BriefID: ReadState],
         now: Int64
-    ) -> Outcome {
+    ) throws(PushConflict) -> Outcome {
+        let digests = push.mutations.map(Self.digest)
+        for (index, mutation) in push.mutations.enumerated() where mutation.id <= cursor.lastAppliedID {
+            guard cursor.recent[mutation.id] == digests[index] else {
+                throw PushConflict(index: index, mutationID: mutation.id, lastAppliedID: cursor.lastAppliedID)
+            }
+        }
         var states = current
         var touched = Set<BriefID>()
-        var last = lastAppliedID
+        var last = cursor.lastAppliedID
         var applied = 0
         for mutation in push.mutations {
             touched.insert(mutation.briefID)
             guard mutation.id > last else {
-                continue  // a retry of a mutation already applied
+                continue  // an exact retry of a mutation already applied
             }
             let stamp = skew.admit(mutation.stamp, receivedAt: now)
             let state = states[mutation.briefID] ?? ReadState(briefID: mutation.briefID)
@@ -52,6 +68,79 @@ public struct PushApplier: Sendable {
             applied += 1
         }
         let result = touched.sorted().map { states[$0] ?? ReadState(briefID: $0) }
-        return Outcome(states: result, lastAppliedID: last, appliedCount: applied)
+        // why every mutation of the push, not only the new ones: a retry of this push (its answer
+        // lost) brings them all again, and each must be recognised
+        let next =
+            applied > 0
+            ? PushCursor(
+                lastAppliedID: last,
+                recent: Dictionary(uniqueKeysWithValues: zip(push.mutations.map(\.id), digests))
+            ) : nil
+        return Outcome(states: result, lastAppliedID: last, appliedCount: applied, cursor: next)
+    }
+
+    /// The first 8 bytes of the SHA-256 of a mutation's canonical JSON: equal for an exact retry,
+    /// different for another mutation under the same id.
+    static func digest(_ mutation: MutationV1) -> UInt64 {
+        // why try?: encoding a validated mutation cannot fail; were it to, 0 matches no digest
+        // stored for a real mutation, so the push is refused rather than taken as a retry
+        guard let bytes = try? WireCoding.encoder().encode(mutation) else {
+            return 0
+        }
+        return SHA256.hash(data: bytes).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// Where one incarnation of one device's store stands: the last mutation id applied, and the
+/// digest of each mutation of the last push that applied one, so that its retry is recognised.
+public struct PushCursor: Sendable, Hashable {
+    /// The highest mutation id applied from this incarnation.
+    public var lastAppliedID: UInt64
+    /// Mutation id → digest, for the mutations of the last push that applied something.
+    public var recent: [UInt64: UInt64]
+
+    /// A store that has pushed nothing under this incarnation.
+    public static let initial = PushCursor(lastAppliedID: 0, recent: [:])
+
+    public init(lastAppliedID: UInt64, recent: [UInt64: UInt64]) {
+        self.lastAppliedID = lastAppliedID
+        self.recent = recent
+    }
+
+    /// Reads a stored cursor; `recent` as ``recentBytes``.
+    public init(lastAppliedID: UInt64, recentBytes: [UInt8]) {
+        var recent: [UInt64: UInt64] = [:]
+        var index = recentBytes.startIndex
+        while index + 16 <= recentBytes.endIndex {
+            let number = { (start: Int) in recentBytes[start..<start + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+            recent[number(index)] = number(index + 8)
+            index += 16
+        }
+        self.init(lastAppliedID: lastAppliedID, recent: recent)
+    }
+
+    /// `recent` as stored: 16 bytes per mutation, its id then its digest, big-endian, by id.
+    public var recentBytes: [UInt8] {
+        recent.sorted { $0.key < $1.key }.flatMap { id, digest in
+            (0..<8).reversed().map { UInt8(truncatingIfNeeded: id >> ($0 * 8)) }
+                + (0..<8).reversed().map { UInt8(truncatingIfNeeded: digest >> ($0 * 8)) }
+        }
+    }
+}
+
+/// A push whose mutation at `index` reuses an id at or below the cursor with content the server
+/// cannot show it applied: another copy of the store pushed under the same incarnation.
+public struct PushConflict: Error, Sendable, Hashable {
+    /// The index of the first such mutation in the push.
+    public var index: Int
+    /// Its id.
+    public var mutationID: UInt64
+    /// The incarnation's cursor.
+    public var lastAppliedID: UInt64
+
+    public init(index: Int, mutationID: UInt64, lastAppliedID: UInt64) {
+        self.index = index
+        self.mutationID = mutationID
+        self.lastAppliedID = lastAppliedID
     }
 }

@@ -36,9 +36,32 @@ struct ReadStateRoutes {
             throw APIError.validation(
                 DocumentValidationError(
                     issues: unknown.map {
-                        ValidationIssue(path: "mutations[\($0.index)].briefId", reason: "no brief \($0.briefID) exists")
+                        ValidationIssue(
+                            path: "mutations[\($0.index)].briefId",
+                            reason: "no brief \($0.briefID) exists",
+                            code: ValidationIssue.unknownBrief
+                        )
                     }
                 )
+            )
+        } catch StoreError.incarnationConflict(let conflict) {
+            context.logger.info(
+                "Push from a copied store",
+                metadata: ["sync.device": "\(push.deviceID)", "sync.mutation": "\(conflict.mutationID)"]
+            )
+            throw APIError(
+                .conflict,
+                .incarnationConflict,
+                "Mutation \(conflict.mutationID) of device \(push.deviceID) was applied before with other content, "
+                    + "or is older than this server can check (it has applied up to \(conflict.lastAppliedID)): "
+                    + "another copy of this device's store pushed under incarnation \(push.incarnation ?? "(none)"). "
+                    + "Nothing was applied; push again under a new incarnation.",
+                details: [
+                    ValidationIssue(
+                        path: "mutations[\(conflict.index)].id",
+                        reason: "already used by another copy of this store"
+                    )
+                ]
             )
         }
         if outcome.appliedCount > 0 {

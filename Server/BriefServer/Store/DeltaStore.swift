@@ -42,9 +42,10 @@ public protocol DeltaStore: Sendable {
     /// Deletes tombstones of briefs retracted before the time given; returns how many.
     func purgeTombstones(retractedBefore: Int64) async throws -> Int
 
-    /// Applies one device's push, exactly once per mutation id, all or nothing.
+    /// Applies one device's push, exactly once per mutation id and incarnation, all or nothing.
     /// - Throws: ``StoreError/unknownBriefs(_:)`` naming the indices of mutations whose brief
-    ///   does not exist; nothing is applied then.
+    ///   does not exist, or ``StoreError/incarnationConflict(_:)`` when the push reuses ids that
+    ///   another copy of the store pushed (``PushApplier``); nothing is applied then.
     func push(_ push: PushRequestV1, for user: UserID, applier: PushApplier, now: Int64) async throws
         -> PushApplier.Outcome
 
@@ -198,6 +199,8 @@ public enum StoreError: Error, Sendable, Hashable {
     case duplicate
     /// Mutations name briefs that do not exist.
     case unknownBriefs([UnknownBrief])
+    /// The push reuses mutation ids that another copy of the device's store pushed.
+    case incarnationConflict(PushConflict)
 
     /// A mutation whose brief does not exist.
     public struct UnknownBrief: Sendable, Hashable {

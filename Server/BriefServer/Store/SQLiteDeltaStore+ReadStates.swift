@@ -17,12 +17,18 @@ extension SQLiteDeltaStore {
             guard unknown.isEmpty else {
                 throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
             }
-            let lastApplied =
-                try Int64.fetchOne(
+            let incarnation = push.incarnation ?? ""
+            let cursor =
+                try Row.fetchOne(
                     db,
-                    sql: "SELECT last_applied_id FROM device_cursors WHERE user_id = ? AND device_id = ?",
-                    arguments: [user, push.deviceID.rawValue]
-                ) ?? 0
+                    sql: """
+                        SELECT last_applied_id, recent FROM push_cursors
+                        WHERE user_id = ? AND device_id = ? AND incarnation = ?
+                        """,
+                    arguments: [user, push.deviceID.rawValue, incarnation]
+                ).map { row in
+                    PushCursor(lastAppliedID: UInt64(row["last_applied_id"] as Int64), recentBytes: [UInt8](row["recent"] as Data))
+                } ?? .initial
             var current: [BriefID: ReadState] = [:]
             let decoder = WireCoding.decoder(unknownFields: .ignore)
             for id in named {
@@ -36,7 +42,12 @@ extension SQLiteDeltaStore {
                     current[briefID] = try decoder.decode(ReadState.self, from: Data(json.utf8))
                 }
             }
-            let outcome = applier.apply(push, lastAppliedID: UInt64(lastApplied), current: current, now: now)
+            let outcome: PushApplier.Outcome
+            do {
+                outcome = try applier.apply(push, cursor: cursor, current: current, now: now)
+            } catch let conflict as PushConflict {
+                throw StoreError.incarnationConflict(conflict)
+            }
             let encoder = WireCoding.encoder()
             for state in outcome.states
             where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
@@ -51,13 +62,17 @@ extension SQLiteDeltaStore {
                     ]
                 )
             }
-            if outcome.lastAppliedID > UInt64(lastApplied) {
+            if let next = outcome.cursor {
                 try db.execute(
                     sql: """
-                        INSERT INTO device_cursors (user_id, device_id, last_applied_id) VALUES (?, ?, ?)
-                        ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_id = excluded.last_applied_id
+                        INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (user_id, device_id, incarnation)
+                        DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
                         """,
-                    arguments: [user, push.deviceID.rawValue, Int64(outcome.lastAppliedID)]
+                    arguments: [
+                        user, push.deviceID.rawValue, incarnation, Int64(next.lastAppliedID), Data(next.recentBytes),
+                    ]
                 )
             }
             return outcome

@@ -40,6 +40,11 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let methodNotAllowed = ErrorCode(rawValue: "method_not_allowed")
     /// A username that is taken, or a write that lost a race and can be retried.
     public static let conflict = ErrorCode(rawValue: "conflict")
+    /// A push reused mutation ids that the server applied with other content, or that it can no
+    /// longer tell apart from ones it applied: another copy of this device's store (a restored
+    /// backup) pushed under the same incarnation. Nothing was applied; take a new incarnation and
+    /// push the same mutations again (``PushRequestV1``).
+    public static let incarnationConflict = ErrorCode(rawValue: "incarnation_conflict")
     /// The body is larger than the server accepts.
     public static let payloadTooLarge = ErrorCode(rawValue: "payload_too_large")
     /// Too many attempts; wait `retryAfterSeconds`.

@@ -23,21 +23,47 @@ public struct MutationV1: Sendable, Hashable {
 }
 
 /// `POST /v1/read-states`: a batch of one device's mutations, in id order. All or nothing.
+///
+/// **Exactly once, even from a copied store.** A device store can be copied with everything in
+/// it (a phone backup restored onto a new phone, a `cp -r` of a `--home`), and then two stores
+/// number their mutations from the same counter under the same device id. So each store also
+/// makes a random ``incarnation`` and sends it with every push; the server keeps its cursor (the
+/// last mutation id applied) per user, device *and* incarnation, and remembers the digest of each
+/// mutation of the last push that applied anything. A mutation at or below the cursor is
+/// acknowledged only when it is the very mutation applied before (an exact retry, whose digest
+/// matches); when the server cannot show that (another content under that id, or an id older
+/// than the last push it remembers) it applies nothing and answers `409 incarnation_conflict`.
+/// The store then takes a new incarnation, whose cursor starts at zero, and pushes its queue
+/// again, so the copy's edits are applied instead of being taken for duplicates. A mutation sent
+/// again this way carries its original stamp, and merging is idempotent, so one the server had in
+/// fact applied changes nothing the second time. A store also renews its incarnation when an
+/// answer reports a cursor above every id it ever sent: only a copy can have pushed those.
 public struct PushRequestV1: Sendable, Hashable {
     /// The most mutations one batch may carry.
     public static let maxMutations = 500
+    /// The longest incarnation accepted.
+    public static let maxIncarnationLength = 64
 
     /// The protocol version the device speaks.
     public var `protocol`: Int
     /// The device the mutations come from; every stamp names it.
     public var deviceID: DeviceID
+    /// Which copy of the device's store is pushing (see above); `nil` from a store older than
+    /// incarnations, which the server then treats as one incarnation of its own.
+    public var incarnation: String?
     /// The mutations, ids strictly ascending.
     public var mutations: [MutationV1]
 
     /// Creates a push.
-    public init(protocol: Int = WireProtocol.version, deviceID: DeviceID, mutations: [MutationV1]) {
+    public init(
+        protocol: Int = WireProtocol.version,
+        deviceID: DeviceID,
+        incarnation: String? = nil,
+        mutations: [MutationV1]
+    ) {
         self.protocol = `protocol`
         self.deviceID = deviceID
+        self.incarnation = incarnation
         self.mutations = mutations
     }
 }
@@ -158,7 +184,7 @@ extension MutationV1: Codable {
 
 extension PushRequestV1: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case `protocol`, deviceId, mutations
+        case `protocol`, deviceId, incarnation, mutations
     }
 
     /// Validates a push and returns it, or throws every issue with its path (`mutations[3].value`).
@@ -178,6 +204,17 @@ extension PushRequestV1: Codable {
             maxLength: DeviceID.maxLength,
             reader: &reader
         ).flatMap(DeviceID.init(rawValue:))
+        var incarnation: String?
+        switch object["incarnation"] {
+        case nil, .null?: break
+        case let value?:
+            incarnation = MutationV1.identifier(
+                value,
+                at: root.appending("incarnation"),
+                maxLength: Self.maxIncarnationLength,
+                reader: &reader
+            )
+        }
         let elements = reader.array(object["mutations"], at: root.appending("mutations"), maxCount: Self.maxMutations)
         var mutations: [MutationV1] = []
         var previousID: Int64?
@@ -202,7 +239,7 @@ extension PushRequestV1: Codable {
         guard let version, let deviceID, elements != nil, reader.issues.isEmpty else {
             throw DocumentValidationError(issues: reader.issues)
         }
-        return PushRequestV1(protocol: Int(version), deviceID: deviceID, mutations: mutations)
+        return PushRequestV1(protocol: Int(version), deviceID: deviceID, incarnation: incarnation, mutations: mutations)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -213,6 +250,7 @@ extension PushRequestV1: Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(`protocol`, forKey: .protocol)
         try container.encode(deviceID, forKey: .deviceId)
+        try container.encodeIfPresent(incarnation, forKey: .incarnation)
         try container.encode(mutations, forKey: .mutations)
     }
 }

@@ -4,11 +4,19 @@ public struct ValidationIssue: Sendable, Hashable, Codable, CustomStringConverti
     public var path: String
     /// What is wrong, for people: `empty`, `missing`, `expected string, found number`.
     public var reason: String
+    /// What is wrong, for programs, on the issues a client acts on (``unknownBrief``); `nil` on
+    /// the others, which only people read.
+    public var code: String?
+
+    /// The issue of a mutation whose brief does not exist (never published, or retracted and
+    /// purged): the mutation can never apply, so a device may drop it.
+    public static let unknownBrief = "unknown_brief"
 
     /// Creates an issue at a path.
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, code: String? = nil) {
         self.path = path
         self.reason = reason
+        self.code = code
     }
 
     public var description: String { "\(path): \(reason)" }

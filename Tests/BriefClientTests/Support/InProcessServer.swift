@@ -3,6 +3,7 @@ import BriefModel
 import BriefServer
 import BriefStore
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -24,6 +25,11 @@ struct InProcessServer {
         configuration.logLevel = .warning
         configure(&configuration)
         store = try openStore(.sqliteInMemory)
+    }
+
+    /// The account `user` on the in-process server, as devices sign it in.
+    static func account(_ user: String) -> AccountID {
+        AccountID(server: "http://in-process", username: user)
     }
 
     func run<Value: Sendable>(_ body: @escaping @Sendable (ServerHandle) async throws -> Value) async throws -> Value {
@@ -99,9 +105,10 @@ struct ServerHandle: Sendable {
         configuration.keepDays = nil
         configure(&configuration)
         let library = try BriefLibrary.inMemory(deviceID: id, configuration: configuration)
-        library.connect(transport)
+        try await library.signIn(InProcessServer.account(user), transport: transport)
         return (library, transport)
     }
+
 }
 
 /// A ``SyncTransport`` into the in-process server.
@@ -237,5 +244,90 @@ enum Briefs {
         }
         brief.sourceCounts = SourceCounts(podcasts: 1, episodes: 1)
         return brief
+    }
+}
+
+extension ServerHandle {
+    /// A library over `database` (a copy of another's store: a restored backup), signed in as
+    /// `user` with that store's device id, as the restored phone would be.
+    func restore(_ database: DatabaseQueue, user: String = "anna") async throws -> (BriefLibrary, RouterTransport) {
+        let store = try DeviceStore(database)
+        let transport = RouterTransport(handle: self, token: try await login(user, device: store.deviceID))
+        var configuration = BriefLibrary.Configuration()
+        configuration.now = { server.clock.now() }
+        configuration.keepDays = nil
+        let library = BriefLibrary(store: store, configuration: configuration)
+        try await library.signIn(InProcessServer.account(user), transport: transport)
+        return (library, transport)
+    }
+}
+
+extension BriefLibrary {
+    /// The store as it is now, byte for byte (SQLite's backup), as a backup or `cp -r` takes it.
+    func backup() throws -> DatabaseQueue {
+        let copy = try DatabaseQueue()
+        try store.databaseForTesting().backup(to: copy)
+        return copy
+    }
+}
+
+/// Answers a push with a cursor `inflation` above the server's, once, then fails every call:
+/// as a copy's pushes would make the cursor look to this store.
+final class InflatingTransport: SyncTransport, @unchecked Sendable {
+    private let base: any SyncTransport
+    private let inflation: UInt64
+    private let lock = NSLock()
+    private var answered = false
+
+    init(_ base: any SyncTransport, inflation: UInt64) {
+        self.base = base
+        self.inflation = inflation
+    }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        guard !lock.withLock({ answered }) else {
+            throw TransportError(.unreachable, message: "test: offline after the first answer")
+        }
+        lock.withLock { answered = true }
+        var result = try await base.push(request)
+        result.lastAppliedId += inflation
+        return result
+    }
+
+    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        try await base.changes(since: token, limit: limit, wait: wait)
+    }
+}
+
+/// A server with rules this client does not know: it refuses pushes naming a brief in `gone`
+/// (as a purged brief is refused) and any `save`, each issue at the mutation's index (422).
+struct RefusingTransport: SyncTransport {
+    let base: any SyncTransport
+    let gone: Set<BriefID>
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        var issues: [ValidationIssue] = []
+        for (index, mutation) in request.mutations.enumerated() {
+            if gone.contains(mutation.briefID) {
+                issues.append(
+                    ValidationIssue(
+                        path: "mutations[\(index)].briefId",
+                        reason: "no brief \(mutation.briefID) exists",
+                        code: ValidationIssue.unknownBrief
+                    )
+                )
+            } else if mutation.action == .save {
+                issues.append(ValidationIssue(path: "mutations[\(index)].action", reason: "saving is closed on this server"))
+            }
+        }
+        guard issues.isEmpty else {
+            let response = ErrorResponseV1(DocumentValidationError(issues: issues))
+            throw TransportError(.status(422), message: response.error.message, response: response)
+        }
+        return try await base.push(request)
+    }
+
+    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+        try await base.changes(since: token, limit: limit, wait: wait)
     }
 }

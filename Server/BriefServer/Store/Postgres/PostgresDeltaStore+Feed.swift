@@ -181,15 +181,24 @@ extension PostgresDeltaStore {
             guard unknown.isEmpty else {
                 throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
             }
-            let lastApplied =
-                try await connection.query(
-                    """
-                    SELECT last_applied_id FROM device_cursors WHERE user_id = \(user) AND device_id = \(device)
-                    FOR UPDATE
-                    """,
-                    logger: logger
-                ).decode(Int64.self).first { _ in true } ?? 0
-            let outcome = applier.apply(push, lastAppliedID: UInt64(lastApplied), current: current, now: now)
+            let incarnation = push.incarnation ?? ""
+            var cursor = PushCursor.initial
+            for try await (last, recent) in try await connection.query(
+                """
+                SELECT last_applied_id, recent FROM push_cursors
+                WHERE user_id = \(user) AND device_id = \(device) AND incarnation = \(incarnation)
+                FOR UPDATE
+                """,
+                logger: logger
+            ).decode((Int64, ByteBuffer).self) {
+                cursor = PushCursor(lastAppliedID: UInt64(last), recentBytes: Array(recent.readableBytesView))
+            }
+            let outcome: PushApplier.Outcome
+            do {
+                outcome = try applier.apply(push, cursor: cursor, current: current, now: now)
+            } catch let conflict as PushConflict {
+                throw StoreError.incarnationConflict(conflict)
+            }
             let encoder = WireCoding.encoder()
             var (ids, states, positions) = ([String](), [String](), [Int64]())
             for state in outcome.states
@@ -210,12 +219,14 @@ extension PostgresDeltaStore {
                 )
                 feed.notify(user: user)
             }
-            if outcome.lastAppliedID > UInt64(lastApplied) {
+            if let next = outcome.cursor {
+                let recent = ByteBuffer(bytes: next.recentBytes)
                 try await connection.query(
                     """
-                    INSERT INTO device_cursors (user_id, device_id, last_applied_id)
-                    VALUES (\(user), \(device), \(Int64(outcome.lastAppliedID)))
-                    ON CONFLICT (user_id, device_id) DO UPDATE SET last_applied_id = excluded.last_applied_id
+                    INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
+                    VALUES (\(user), \(device), \(incarnation), \(Int64(next.lastAppliedID)), \(recent))
+                    ON CONFLICT (user_id, device_id, incarnation)
+                    DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
                     """,
                     logger: logger
                 )

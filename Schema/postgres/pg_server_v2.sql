@@ -1,0 +1,17 @@
+-- BriefSync server schema, PostgreSQL, version 2. Released migrations never change; add new files.
+-- The same change as Schema/sqlite/server_v2.sql.
+
+-- Where each incarnation of each device's store stands, replacing device_cursors: a copied store
+-- shares its device id and mutation ids with the original, so pushes are told apart by the
+-- incarnation each store makes (see PushRequestV1 and PushApplier).
+CREATE TABLE push_cursors (
+    user_id         BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_id       TEXT NOT NULL,
+    incarnation     TEXT NOT NULL,   -- '' for stores older than incarnations
+    last_applied_id BIGINT NOT NULL,
+    recent          BYTEA NOT NULL,  -- id and digest of each mutation of the last push that applied one, 16 bytes each
+    PRIMARY KEY (user_id, device_id, incarnation)
+);
+INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
+    SELECT user_id, device_id, '', last_applied_id, '\x'::bytea FROM device_cursors;
+DROP TABLE device_cursors;
