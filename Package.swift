@@ -204,7 +204,7 @@ let package = Package(
             name: "BriefClientTests",
             dependencies: [
                 "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefServer",
-                "BriefTestSupport",
+                "BriefSchema", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "BriefServerTests",
             dependencies: [
-                "BriefServer", "BriefModel", "BriefToken", "BriefTestSupport",
+                "BriefServer", "BriefModel", "BriefToken", "BriefSchema", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -35,9 +35,14 @@ import Testing
 
     static let phone = DeviceID(rawValue: "phone")!
 
-    static func push(_ mutations: [(UInt64, String, ReadAction)], device: DeviceID = phone) -> PushRequestV1 {
+    static func push(
+        _ mutations: [(UInt64, String, ReadAction)],
+        device: DeviceID = phone,
+        incarnation: String? = nil
+    ) -> PushRequestV1 {
         PushRequestV1(
             deviceID: device,
+            incarnation: incarnation,
             mutations: mutations.map {
                 MutationV1(
                     id: $0.0,
@@ -205,6 +210,34 @@ import Testing
                 now: 13
             )
             #expect(again.appliedCount == 1 && again.states[0].isRead)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func eachIncarnationHasACursorAndACopysReuseIsRefused(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            _ = try await store.publish(try Self.brief("b-2"), now: 1)
+            let original = Self.push([(1, "b-1", .markRead), (2, "b-1", .save)], incarnation: "i-a")
+            #expect(try await store.push(original, for: anna.id, applier: PushApplier(), now: 10).appliedCount == 2)
+            // the exact retry, and one that overlaps it with a new tail
+            #expect(try await store.push(original, for: anna.id, applier: PushApplier(), now: 11).appliedCount == 0)
+            let tail = Self.push([(2, "b-1", .save), (3, "b-2", .markRead)], incarnation: "i-a")
+            #expect(try await store.push(tail, for: anna.id, applier: PushApplier(), now: 12).appliedCount == 1)
+
+            // A copy of the store reuses id 3 for another mutation: refused, nothing applied
+            let copys = Self.push([(3, "b-2", .save)], incarnation: "i-a")
+            await #expect(throws: StoreError.incarnationConflict(.init(index: 0, mutationID: 3, lastAppliedID: 3))) {
+                try await store.push(copys, for: anna.id, applier: PushApplier(), now: 13)
+            }
+            // Under its own incarnation, the same mutation is applied
+            let renewed = Self.push([(3, "b-2", .save)], incarnation: "i-b")
+            let outcome = try await store.push(renewed, for: anna.id, applier: PushApplier(), now: 14)
+            #expect(outcome.appliedCount == 1 && outcome.lastAppliedID == 3)
+            #expect(outcome.states.map(\.isSaved) == [true] && outcome.states.map(\.isRead) == [true])
+            // and the original's cursor is untouched by it
+            let next = Self.push([(4, "b-2", .markUnread)], incarnation: "i-a")
+            #expect(try await store.push(next, for: anna.id, applier: PushApplier(), now: 15).lastAppliedID == 4)
         }
     }
 
