@@ -158,7 +158,9 @@ public actor SyncEngine {
                 // new incarnation the server starts this store's cursor afresh and applies them.
                 logger.info(
                     "Taking a new incarnation",
-                    metadata: ["sync.incarnation": "\(batch.request.incarnation ?? "")", "sync.reason": "\(error.message)"]
+                    metadata: [
+                        "sync.incarnation": "\(batch.request.incarnation ?? "")", "sync.reason": "\(error.message)",
+                    ]
                 )
                 try await store.renewIncarnation(replacing: batch.request.incarnation)
                 report.renewedIncarnation = true

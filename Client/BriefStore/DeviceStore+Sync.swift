@@ -57,7 +57,8 @@ extension DeviceStore {
             }
             guard signedIn else {
                 try db.execute(
-                    sql: "DELETE FROM sealed_outbox WHERE account = ? AND mutation_id IN (SELECT value FROM json_each(?))",
+                    sql:
+                        "DELETE FROM sealed_outbox WHERE account = ? AND mutation_id IN (SELECT value FROM json_each(?))",
                     arguments: [batch.account.rawValue, ids]
                 )
                 acknowledgement.acknowledged = db.changesCount
@@ -68,7 +69,10 @@ extension DeviceStore {
                 sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
                 arguments: [ids]
             )
-            try db.execute(sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))", arguments: [ids])
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                arguments: [ids]
+            )
             acknowledgement.acknowledged = db.changesCount
             var recorder = try Self.recorder(db)
             for state in result.states {
@@ -97,7 +101,8 @@ extension DeviceStore {
             let scopeArguments: StatementArguments = signedIn ? [] : [batch.account.rawValue]
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT mutation_id, brief_id, mutation FROM \(table) WHERE mutation_id IN (SELECT value FROM json_each(?)) \(scope)",
+                sql:
+                    "SELECT mutation_id, brief_id, mutation FROM \(table) WHERE mutation_id IN (SELECT value FROM json_each(?)) \(scope)",
                 arguments: [idList] + scopeArguments
             )
             for row in rows {

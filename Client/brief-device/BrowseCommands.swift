@@ -184,7 +184,9 @@ struct Status: DeviceCommand {
             print("Last error  \(error)")
         }
         if !output.droppedMutations.isEmpty {
-            print("Dropped     \(output.droppedMutations.count) change(s) whose brief is gone (status --json lists them)")
+            print(
+                "Dropped     \(output.droppedMutations.count) change(s) whose brief is gone (status --json lists them)"
+            )
         }
         if output.fullResyncInProgress {
             print("A resync from the beginning is under way.")

@@ -101,7 +101,11 @@ struct DeviceHome {
         }
         try await library.signIn(
             session.account,
-            transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, requester: try requester(for: session))
+            transport: HTTPSyncTransport(
+                baseURL: url,
+                sessionToken: session.token,
+                requester: try requester(for: session)
+            )
         )
         return (library, session)
     }

@@ -27,7 +27,10 @@ import Testing
 
             // When Bob logs in on the same store and syncs
             let bob = InProcessServer.account("bob")
-            let bobTransport = RouterTransport(handle: server, token: try await server.login("bob", device: shared.store.deviceID))
+            let bobTransport = RouterTransport(
+                handle: server,
+                token: try await server.login("bob", device: shared.store.deviceID)
+            )
             let signedIn = try await shared.signIn(bob, transport: bobTransport)
             #expect(signedIn.resyncs && signedIn.resumedMutations == 0)
             let report = try await shared.sync()
@@ -100,7 +103,13 @@ import Testing
     }
 
     @Test func usernamesMatchWithoutCaseAndServersWithoutATrailingSlash() {
-        #expect(AccountID(server: "https://b.example/", username: "Anna") == AccountID(server: "https://b.example", username: "anna"))
-        #expect(AccountID(server: "https://b.example", username: "anna") != AccountID(server: "https://c.example", username: "anna"))
+        #expect(
+            AccountID(server: "https://b.example/", username: "Anna")
+                == AccountID(server: "https://b.example", username: "anna")
+        )
+        #expect(
+            AccountID(server: "https://b.example", username: "anna")
+                != AccountID(server: "https://c.example", username: "anna")
+        )
     }
 }

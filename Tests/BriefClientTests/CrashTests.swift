@@ -90,13 +90,20 @@ import Testing
         // Every mutation was applied once: the cursor is the last id, and another device holds
         // exactly the merge of the log
         let cursor = try await DatabaseQueue(path: folder.path + "/server.sqlite").read { db in
-            try Int64.fetchOne(db, sql: "SELECT last_applied_id FROM push_cursors WHERE device_id = ?", arguments: [phone.store.deviceID.rawValue])
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT last_applied_id FROM push_cursors WHERE device_id = ?",
+                arguments: [phone.store.deviceID.rawValue]
+            )
         }
         #expect(cursor == 300)
         let tablet = try BriefLibrary.inMemory(configuration: configuration)
         let tabletSession = try await BriefServiceClient(baseURL: server.url)
             .login(username: "demo", password: "briefsync-demo", deviceID: tablet.store.deviceID)
-        try await tablet.signIn(account, transport: HTTPSyncTransport(baseURL: server.url, sessionToken: tabletSession.token))
+        try await tablet.signIn(
+            account,
+            transport: HTTPSyncTransport(baseURL: server.url, sessionToken: tabletSession.token)
+        )
         try await tablet.sync()
         for brief in [Self.tech, Self.climate] {
             let expected = ReadState(briefID: brief).applying(log)
@@ -112,12 +119,7 @@ import Testing
         defer { running.kill() }
         let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
         func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {
-            let output = try await BriefDeviceProcess.run(
-                ["--home", home.path] + arguments,
-                environment: ["BRIEFSYNC_PASSWORD": "briefsync-demo"]
-            )
-            #expect(output.code == 0, "\(arguments): \(output.stderr)")
-            return output
+            try await BriefDeviceProcess.succeed(home, arguments, password: "briefsync-demo")
         }
         _ = try await device(phone, "login", "--server", server.url.absoluteString, "--user", "demo")
         _ = try await device(phone, "sync")

@@ -77,21 +77,18 @@ import Testing
         try await LiveServer.run { url in
             let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
             func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {
-                let output = try await BriefDeviceProcess.run(
-                    ["--home", home.path] + arguments,
-                    environment: ["BRIEFSYNC_PASSWORD": "correct horse battery"]
-                )
-                #expect(output.code == 0, "\(arguments): \(output.stderr)")
-                return output
+                try await BriefDeviceProcess.succeed(home, arguments, password: "correct horse battery")
             }
             func states(_ home: TemporaryHome) async throws -> [String: JSONValue] {
                 let list = try await device(home, "list", "--json")
                 guard case .array(let lines)? = list.json else {
                     return [:]
                 }
-                return Dictionary(uniqueKeysWithValues: lines.compactMap { line in
-                    line["id"].flatMap { if case .string(let id) = $0 { (id, line) } else { nil } }
-                })
+                return Dictionary(
+                    uniqueKeysWithValues: lines.compactMap { line in
+                        line["id"].flatMap { if case .string(let id) = $0 { (id, line) } else { nil } }
+                    }
+                )
             }
             let (tech, climate) = ("ai-tech-2026-06-26", "climate-2026-06-26")
             _ = try await device(phone, "register", "--server", url, "--user", "alice")
@@ -341,6 +338,19 @@ enum BriefDeviceProcess {
         }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/brief-device")
+    }
+
+    /// Runs `brief-device --home HOME ARGUMENTS` with `password` in `$BRIEFSYNC_PASSWORD`, and
+    /// records an issue (at the caller) unless it exits 0.
+    static func succeed(
+        _ home: TemporaryHome,
+        _ arguments: [String],
+        password: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Output {
+        let output = try await run(["--home", home.path] + arguments, environment: ["BRIEFSYNC_PASSWORD": password])
+        #expect(output.code == 0, "\(arguments): \(output.stderr)", sourceLocation: sourceLocation)
+        return output
     }
 
     /// Runs on a thread of its own: the test's cooperative threads stay free for the in-process server.

@@ -58,7 +58,12 @@ import Testing
             try applier.apply(push([(5, brief, .save, 10)]), cursor: cursor, current: [:], now: 2)
         }
         #expect(throws: PushConflict(index: 1, mutationID: 5, lastAppliedID: 5)) {
-            try applier.apply(push([(5, brief, .markRead, 10), (5, other, .markRead, 11)]), cursor: cursor, current: [:], now: 2)
+            try applier.apply(
+                push([(5, brief, .markRead, 10), (5, other, .markRead, 11)]),
+                cursor: cursor,
+                current: [:],
+                now: 2
+            )
         }
     }
 
@@ -67,8 +72,13 @@ import Testing
         var cursor = PushCursor.initial
         for id: UInt64 in 1...3 {
             cursor = try #require(
-                try applier.apply(push([(id, brief, .progress(Double(id) / 10), Int64(id))]), cursor: cursor, current: [:], now: 1)
-                    .cursor
+                try applier.apply(
+                    push([(id, brief, .progress(Double(id) / 10), Int64(id))]),
+                    cursor: cursor,
+                    current: [:],
+                    now: 1
+                )
+                .cursor
             )
         }
         // Mutation 1 was applied, but two pushes ago: the server can no longer show it is this one

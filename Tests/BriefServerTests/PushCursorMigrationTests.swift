@@ -1,10 +1,11 @@
 import BriefModel
 import BriefSchema
-@testable import BriefServer
 import BriefTestSupport
 import GRDB
 import Logging
 import Testing
+
+@testable import BriefServer
 
 /// A database of schema version 1 keeps every device's cursor: `device_cursors` becomes the
 /// cursor of the incarnation `''`, which stores older than incarnations push under.
@@ -33,7 +34,10 @@ import Testing
         await #expect(throws: StoreError.incarnationConflict(.init(index: 0, mutationID: 2, lastAppliedID: 3))) {
             try await store.push(Self.legacyPush(2, .save), for: user, applier: PushApplier(), now: 11)
         }
-        #expect(try await store.push(Self.legacyPush(3, .markRead), for: user, applier: PushApplier(), now: 12).appliedCount == 0)
+        #expect(
+            try await store.push(Self.legacyPush(3, .markRead), for: user, applier: PushApplier(), now: 12).appliedCount
+                == 0
+        )
     }
 
     @Test func sqlite() async throws {
@@ -43,8 +47,12 @@ import Testing
         version1.registerMigration(id) { db in try db.execute(sql: sql) }
         try version1.migrate(queue)
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'anna', 'h', 1)")
-            try db.execute(sql: "INSERT INTO device_cursors (user_id, device_id, last_applied_id) VALUES (1, 'phone', 2)")
+            try db.execute(
+                sql: "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'anna', 'h', 1)"
+            )
+            try db.execute(
+                sql: "INSERT INTO device_cursors (user_id, device_id, last_applied_id) VALUES (1, 'phone', 2)"
+            )
         }
         let store = try SQLiteDeltaStore(queue)
         #expect(try await queue.read { db in try db.tableExists("device_cursors") } == false)

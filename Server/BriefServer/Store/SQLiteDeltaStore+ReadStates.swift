@@ -27,7 +27,10 @@ extension SQLiteDeltaStore {
                         """,
                     arguments: [user, push.deviceID.rawValue, incarnation]
                 ).map { row in
-                    PushCursor(lastAppliedID: UInt64(row["last_applied_id"] as Int64), recentBytes: [UInt8](row["recent"] as Data))
+                    PushCursor(
+                        lastAppliedID: UInt64(row["last_applied_id"] as Int64),
+                        recentBytes: [UInt8](row["recent"] as Data)
+                    )
                 } ?? .initial
             var current: [BriefID: ReadState] = [:]
             let decoder = WireCoding.decoder(unknownFields: .ignore)

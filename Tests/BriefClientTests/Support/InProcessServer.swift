@@ -317,7 +317,9 @@ struct RefusingTransport: SyncTransport {
                     )
                 )
             } else if mutation.action == .save {
-                issues.append(ValidationIssue(path: "mutations[\(index)].action", reason: "saving is closed on this server"))
+                issues.append(
+                    ValidationIssue(path: "mutations[\(index)].action", reason: "saving is closed on this server")
+                )
             }
         }
         guard issues.isEmpty else {
