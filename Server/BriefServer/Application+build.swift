@@ -3,8 +3,10 @@ import BriefToken
 import Foundation
 import GRDB
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import Metrics
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -47,7 +49,8 @@ public func buildApplication(
             factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance
         ),
         applier: PushApplier(skew: configuration.clockSkew),
-        publisherKeyHash: configuration.publisherKey.map(SessionTokens.hash)
+        publisherKeyHash: configuration.publisherKey.map(SessionTokens.hash),
+        decoyPasswordHash: try await decoyPasswordHash(cost: configuration.bcryptCost)
     )
     let router = buildRouter(environment, registry: registry)
     let serverName = "brief-server"
@@ -202,3 +205,11 @@ let routeTable = RouteTable(routes: [
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
 ])
+
+/// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so
+/// that the answer takes as long as a wrong password's (a cheaper decoy would tell which names exist).
+public func decoyPasswordHash(cost: UInt8) async throws -> String {
+    try await NIOThreadPool.singleton.runIfActive {
+        Bcrypt.hash(UUID().uuidString, cost: cost)  // why a pool thread: at cost 12 it takes a quarter second
+    }
+}

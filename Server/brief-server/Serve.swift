@@ -48,6 +48,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost of password hashes, 4...31 (BRIEFSYNC_BCRYPT_COST).") var bcryptCost: Int?
     @Option(
         help: """
+            Registrations accepted from one client address per 15 minutes; default 10, 1000 with --demo \
+            (BRIEFSYNC_REGISTRATION_LIMIT).
+            """
+    )
+    var registrationLimit: Int?
+    @Option(
+        help: """
             How long a looked-up session is believed, e.g. 5s; a logout through another instance takes \
             effect here within it; 0s looks up every request (BRIEFSYNC_SESSION_CACHE).
             """
@@ -214,6 +221,16 @@ struct Serve: AsyncParsableCommand {
             { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
         ) {
             configuration.bcryptCost = cost
+        }
+        if demo {
+            configuration.loginLimits.registrationsPerAddress = 1_000  // why: demos register from one address
+        }
+        if let limit = try parsed(
+            value(registrationLimit.map(String.init), "REGISTRATION_LIMIT"),
+            "registration-limit",
+            { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        ) {
+            configuration.loginLimits.registrationsPerAddress = limit
         }
         return configuration
     }

@@ -383,7 +383,8 @@ struct PollFixture {
             limiter: LoginRateLimiter(),
             metrics: ServerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             applier: PushApplier(),
-            publisherKeyHash: SessionTokens.hash(Self.publisherKey)
+            publisherKeyHash: SessionTokens.hash(Self.publisherKey),
+            decoyPasswordHash: "$2b$04$" + String(repeating: "a", count: 53)
         )
         let session = Self.session
         _ = try await environment.sessions.session(tokenHash: session.tokenHash) { session }

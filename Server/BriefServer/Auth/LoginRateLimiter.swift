@@ -1,56 +1,115 @@
 import NIOConcurrencyHelpers
 
-/// Counts failed logins per username and per client address in a sliding window, and says how
-/// long to wait once either has too many.
+/// Counts attempts that cost the server or guess a secret, per key in a sliding window: logins
+/// per username and per client address, registrations per address, failed publisher keys per
+/// address. It says how long to wait once a key has too many.
+///
+/// A login is *reserved* before bcrypt runs and *settled* after: a reservation counts as a
+/// failure until it succeeds, so guesses sent at once cannot all get past a check made before
+/// any of them failed.
 ///
 /// It lives in one process: behind a load balancer with several instances, each instance counts
 /// on its own, so the effective limit is the per-instance limit times the instances.
 public final class LoginRateLimiter: Sendable {
     /// The limits.
     public struct Limits: Sendable {
-        /// Failures per username within the window.
+        /// Failed (or unsettled) logins per username within the window.
         public var perUsername: Int = 5
-        /// Failures per client address within the window.
+        /// Failed (or unsettled) logins per client address within the window.
         public var perAddress: Int = 20
+        /// Registrations per client address within the window, whether they succeed or not.
+        public var registrationsPerAddress: Int = 10
+        /// Wrong publisher keys per client address within the window.
+        public var publisherFailuresPerAddress: Int = 10
         /// The window, in milliseconds.
         public var window: Int64 = 15 * 60 * 1000
 
         public init() {}
     }
 
+    /// A login under way: counted as failed until ``LoginRateLimiter/settle(_:succeeded:)``.
+    struct Attempt: Sendable {
+        fileprivate let keys: [String]
+        fileprivate let at: Int64
+    }
+
     private let limits: Limits
-    private let failures = NIOLockedValueBox([String: [Int64]]())
+    private let attempts = NIOLockedValueBox([String: [Int64]]())
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
-    /// Seconds to wait before another attempt, or `nil` when one may be made now.
-    func retryAfter(username: String, address: String?, now: Int64) -> Int? {
-        failures.withLockedValue { failures in
-            let keys = Self.keys(username: username, address: address)
-            var wait: Int64 = 0
-            for (key, limit) in zip(keys, [limits.perUsername, limits.perAddress]) {
-                let recent = (failures[key] ?? []).filter { $0 > now - limits.window }
-                failures[key] = recent.isEmpty ? nil : recent
-                if recent.count >= limit, let oldest = recent.first {
-                    wait = max(wait, oldest + limits.window - now)
+    /// Reserves a login attempt, or says how many seconds to wait.
+    func reserveLogin(username: String, address: String?, now: Int64) -> Result<Attempt, Wait> {
+        reserve(
+            [("user:\(username.lowercased())", limits.perUsername), ("login-addr:\(address ?? "unknown")", limits.perAddress)],
+            now: now
+        )
+    }
+
+    /// Ends a login attempt: a success no longer counts; a failure stays counted for the window.
+    func settle(_ attempt: Attempt, succeeded: Bool) {
+        guard succeeded else {
+            return
+        }
+        attempts.withLockedValue { attempts in
+            for key in attempt.keys {
+                if let index = attempts[key]?.firstIndex(of: attempt.at) {
+                    attempts[key]?.remove(at: index)
                 }
             }
-            return wait > 0 ? Int((wait + 999) / 1000) : nil
         }
     }
 
-    /// Records a failed attempt.
-    func recordFailure(username: String, address: String?, now: Int64) {
-        failures.withLockedValue { failures in
-            for key in Self.keys(username: username, address: address) {
-                failures[key, default: []].append(now)
+    /// Counts a registration from `address`, or says how many seconds to wait.
+    func reserveRegistration(address: String?, now: Int64) -> Result<Attempt, Wait> {
+        reserve([("register-addr:\(address ?? "unknown")", limits.registrationsPerAddress)], now: now)
+    }
+
+    /// Seconds to wait before `address` may present a publisher key again, or `nil`.
+    func publisherWait(address: String?, now: Int64) -> Int? {
+        attempts.withLockedValue { attempts in
+            wait(for: [("publisher-addr:\(address ?? "unknown")", limits.publisherFailuresPerAddress)], in: &attempts, now: now)
+        }
+    }
+
+    /// Records a wrong publisher key from `address`.
+    func recordPublisherFailure(address: String?, now: Int64) {
+        attempts.withLockedValue { attempts in
+            attempts["publisher-addr:\(address ?? "unknown")", default: []].append(now)
+        }
+    }
+
+    /// How long to wait, in whole seconds.
+    struct Wait: Error, Sendable {
+        let seconds: Int
+    }
+
+    // MARK: Helpers
+
+    private func reserve(_ keys: [(String, Int)], now: Int64) -> Result<Attempt, Wait> {
+        attempts.withLockedValue { attempts in
+            if let seconds = wait(for: keys, in: &attempts, now: now) {
+                return .failure(Wait(seconds: seconds))
+            }
+            for (key, _) in keys {
+                attempts[key, default: []].append(now)
+            }
+            return .success(Attempt(keys: keys.map(\.0), at: now))
+        }
+    }
+
+    /// Drops attempts older than the window and returns the wait when any key is at its limit.
+    private func wait(for keys: [(String, Int)], in attempts: inout [String: [Int64]], now: Int64) -> Int? {
+        var wait: Int64 = 0
+        for (key, limit) in keys {
+            let recent = (attempts[key] ?? []).filter { $0 > now - limits.window }
+            attempts[key] = recent.isEmpty ? nil : recent
+            if recent.count >= limit, let oldest = recent.first {
+                wait = max(wait, oldest + limits.window - now)
             }
         }
-    }
-
-    private static func keys(username: String, address: String?) -> [String] {
-        ["user:\(username.lowercased())", "addr:\(address ?? "unknown")"]
+        return wait > 0 ? Int((wait + 999) / 1000) : nil
     }
 }

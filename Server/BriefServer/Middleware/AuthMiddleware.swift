@@ -52,11 +52,16 @@ struct PublisherMiddleware: RouterMiddleware {
         guard let token = request.bearerToken else {
             throw APIError.unauthorized("Publishing needs Authorization: Bearer <publisher key>.")
         }
+        let now = environment.clock.now()
+        if let wait = environment.limiter.publisherWait(address: context.clientAddress, now: now) {
+            throw APIError.rateLimited(retryAfter: wait, "Too many wrong publisher keys. Try again in \(wait) seconds.")
+        }
         let hash = SessionTokens.hash(token)
         guard SessionTokens.constantTimeEquals(hash, key) else {
             if try await environment.store.session(tokenHash: hash) != nil {
                 throw APIError(.forbidden, .forbidden, "A device session cannot publish.")
             }
+            environment.limiter.recordPublisherFailure(address: context.clientAddress, now: now)
             throw APIError.unauthorized("The publisher key is wrong.")
         }
         return try await next(request, context)

@@ -14,6 +14,15 @@ struct AccountRoutes {
     func register(_ request: Request, context: BriefRequestContext) async throws -> Response {
         var request = request
         let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
+        if case .failure(let wait) = environment.limiter.reserveRegistration(
+            address: context.clientAddress,
+            now: environment.clock.now()
+        ) {
+            throw APIError.rateLimited(
+                retryAfter: wait.seconds,
+                "Too many registrations from this address. Try again in \(wait.seconds) seconds."
+            )
+        }
         let cost = environment.configuration.bcryptCost
         let hash = try await NIOThreadPool.singleton.runIfActive {
             Bcrypt.hash(credentials.password, cost: cost)  // why a pool thread: bcrypt is slow on purpose
@@ -37,21 +46,34 @@ struct AccountRoutes {
         var request = request
         let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
         let now = environment.clock.now()
-        if let wait = environment.limiter.retryAfter(
-            username: credentials.username,
-            address: context.clientAddress,
-            now: now
-        ) {
-            throw APIError.rateLimited(retryAfter: wait, "Too many failed logins. Try again in \(wait) seconds.")
+        // why reserved before bcrypt: guesses sent at once must not all pass a check that none
+        // of them has failed yet
+        let attempt: LoginRateLimiter.Attempt
+        switch environment.limiter.reserveLogin(username: credentials.username, address: context.clientAddress, now: now)
+        {
+        case .success(let reserved): attempt = reserved
+        case .failure(let wait):
+            throw APIError.rateLimited(
+                retryAfter: wait.seconds,
+                "Too many failed logins. Try again in \(wait.seconds) seconds."
+            )
         }
-        let user = try await environment.store.user(named: credentials.username)
-        // why verify even without a user: the answer takes as long whether or not the name exists
-        let storedHash = user?.passwordHash ?? Self.decoyHash
-        let matches = try await NIOThreadPool.singleton.runIfActive {
-            Bcrypt.verify(credentials.password, hash: storedHash)
+        let user: UserRecord?
+        let matches: Bool
+        do {
+            user = try await environment.store.user(named: credentials.username)
+            // why verify even without a user: the answer takes as long whether or not the name
+            // exists (the decoy hash has the configured cost)
+            let storedHash = user?.passwordHash ?? environment.decoyPasswordHash
+            matches = try await NIOThreadPool.singleton.runIfActive {
+                Bcrypt.verify(credentials.password, hash: storedHash)
+            }
+        } catch {
+            environment.limiter.settle(attempt, succeeded: true)  // not a guess that failed: the server did
+            throw error
         }
+        environment.limiter.settle(attempt, succeeded: user != nil && matches)
         guard let user, matches else {
-            environment.limiter.recordFailure(username: credentials.username, address: context.clientAddress, now: now)
             context.logger.info("Refused login", metadata: ["user.name": "\(credentials.username)"])
             throw APIError.unauthorized("Wrong username or password.")
         }
@@ -95,9 +117,6 @@ struct AccountRoutes {
             throw APIError.validation(error)
         }
     }
-
-    /// A bcrypt hash of a random password, for timing-equal failures on unknown usernames.
-    private static let decoyHash = Bcrypt.hash(UUID().uuidString, cost: 4)
 }
 
 /// Encodes a wire value as the JSON response body.

@@ -16,4 +16,7 @@ struct ServerEnvironment: Sendable {
     let applier: PushApplier
     /// SHA-256 of the publisher key, compared with every bearer token's.
     let publisherKeyHash: [UInt8]?
+    /// A bcrypt hash of a random password at the configured cost, checked for unknown usernames
+    /// so that their answer takes as long as a wrong password's.
+    let decoyPasswordHash: String
 }
