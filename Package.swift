@@ -101,14 +101,15 @@ let package = Package(
         .executableTarget(
             name: "brief-device",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Client/brief-device",
             swiftSettings: swiftSettings
         ),
-        // The SQL migrations, embedded in code so a copied binary carries them.
+        // The SQL migrations, embedded in code so a copied binary carries them, and the private
+        // creation of the files both stores and brief-device's session keep.
         .target(
             name: "BriefSchema",
             path: "Schema",

@@ -60,8 +60,10 @@ public struct DeviceStore: Sendable {
 
     /// Opens (creating if needed) the store file at `path`.
     ///
-    /// A new file gets pages of 16 KiB; an existing one keeps the pages it was made with.
+    /// A new file gets pages of 16 KiB; an existing one keeps the pages it was made with. It is
+    /// created readable by its owner only (0600): it holds the reading history and queued edits.
     public static func open(path: String, deviceID: DeviceID? = nil) throws -> DeviceStore {
+        try PrivateFile.create(atPath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase(choosePageSize)

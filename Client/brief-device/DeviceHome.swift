@@ -2,6 +2,7 @@ import BriefClient
 import BriefHTTP
 import BriefHTTPNIO
 import BriefModel
+import BriefSchema
 import BriefStore
 import Foundation
 import Logging
@@ -80,12 +81,15 @@ struct DeviceHome {
     }
 
     func save(_ session: Session) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(session).write(to: sessionURL, options: .atomic)
-        // why: the file holds a bearer token
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: sessionURL.path)
+        // why private from its creation: the file holds a bearer token
+        try PrivateFile.write(try encoder.encode(session), atomicallyTo: sessionURL.path)
     }
 
     func forgetSession() {

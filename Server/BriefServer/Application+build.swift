@@ -114,8 +114,6 @@ public func openStore(_ database: ServerConfiguration.Database) throws -> any De
     case .sqliteInMemory:
         return try SQLiteDeltaStore(DatabaseQueue())
     case .sqlite(let path):
-        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return try SQLiteDeltaStore.open(path: path)
     case .postgres:
         throw StoreOpeningError(message: "a PostgreSQL store is opened with openStore(_:logger:), which connects")

@@ -5,7 +5,7 @@ struct BriefServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brief-server",
         abstract: "The BriefSync sync service.",
-        subcommands: [Serve.self, CheckBrief.self],
+        subcommands: [Serve.self, NewKey.self, CheckBrief.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -62,6 +62,8 @@ struct Serve: AsyncParsableCommand {
     var sessionCache: String?
     @Flag(help: "Publish the example briefs of Schema/examples and create the account demo / briefsync-demo.")
     var demo = false
+    @Flag(help: "Let --demo listen on an address other than loopback (its key and password are public).")
+    var allowRemoteDemo = false
 
     func run() async throws {
         let configuration: ServerConfiguration
@@ -153,12 +155,23 @@ struct Serve: AsyncParsableCommand {
             configuration.database = .postgres(settings)
         }
         if let key = value(publisherKey, "PUBLISHER_KEY") {
-            guard key.count >= 16 else {
-                throw SettingError(message: "--publisher-key must be at least 16 characters")
+            if key == Demo.publisherKey && !demo {
+                throw SettingError(message: "--publisher-key is the demo's key, which everyone knows: use it only with --demo")
+            }
+            if key != Demo.publisherKey, let problem = PublisherKey.problem(with: key) {
+                throw SettingError(message: "--publisher-key \(problem)")
             }
             configuration.publisherKey = key
         } else if demo {
             configuration.publisherKey = Demo.publisherKey
+        }
+        if demo && !allowRemoteDemo && !Self.isLoopback(configuration.host) {
+            throw SettingError(
+                message: """
+                    --demo publishes with a key everyone knows and has a known password: it listens only on \
+                    127.0.0.1, ::1 or localhost, not \(configuration.host) (--allow-remote-demo overrides)
+                    """
+            )
         }
         if let secret = value(tokenSecret, "TOKEN_SECRET") {
             guard secret.utf8.count >= 32 else {
@@ -233,6 +246,26 @@ struct Serve: AsyncParsableCommand {
             configuration.loginLimits.registrationsPerAddress = limit
         }
         return configuration
+    }
+}
+
+extension Serve {
+    /// Whether `host` reaches only this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
+}
+
+/// `brief-server new-key`: prints a fresh publisher key.
+struct NewKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new-key",
+        abstract: "Print a new random publisher key (32 bytes, base64url) for --publisher-key."
+    )
+
+    func run() {
+        print(PublisherKey.generate())
     }
 }
 

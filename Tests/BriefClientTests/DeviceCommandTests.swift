@@ -150,6 +150,25 @@ import Testing
         }
     }
 
+    @Test func aNewHomeItsStoreAndItsSessionAreTheOwnersOnly() async throws {
+        try await LiveServer.run { url in
+            let parent = try TemporaryHome()
+            let home = parent.url.appendingPathComponent("new-home")
+            let register = try await BriefDeviceProcess.run(
+                ["--home", home.path, "register", "--server", url, "--user", "anna"],
+                environment: ["BRIEFSYNC_PASSWORD": "correct horse battery"]
+            )
+            #expect(register.code == 0, "\(register.stderr)")
+            func mode(_ name: String) throws -> Int? {
+                let path = name.isEmpty ? home.path : home.appendingPathComponent(name).path
+                return (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+            }
+            #expect(try mode("") == 0o700)
+            #expect(try mode("device.sqlite") == 0o600)
+            #expect(try mode("session.json") == 0o600)
+        }
+    }
+
     @Test func errorsSayWhatToDoWithExitCodes() async throws {
         let home = try TemporaryHome()
         // Not logged in

@@ -9,6 +9,10 @@ import Testing
         (["--token-secret", "short"], "--token-secret must be at least 32 bytes"),
         (["--port", "70000"], "--port \"70000\" is not usable"),
         (["--page-size", "50", "--max-page-size", "10"], "--page-size 50 is above --max-page-size 10"),
+        (["--publisher-key", "aaaaaaaaaaaaaaaa"], "--publisher-key must be at least 32 bytes"),
+        (["--publisher-key", String(repeating: "a1", count: 20)], "--publisher-key has fewer than 12 different"),
+        (["--publisher-key", "demo-publisher-key-not-for-production"], "the demo's key, which everyone knows"),
+        (["--demo", "--host", "0.0.0.0"], "--demo publishes with a key everyone knows"),
     ])
     func unusableSettingsStopTheServerWithOneLine(_ flags: [String], _ message: String) async throws {
         let run = try await BriefDeviceProcess.run(
@@ -28,5 +32,20 @@ import Testing
         )
         #expect(run.code == 2, "\(run.stderr)")
         #expect(run.stderr.contains("--session-cache \"5 seconds\" is not usable"), "\(run.stderr)")
+    }
+
+    @Test func newKeyPrintsAKeyThatServeAccepts() async throws {
+        let server = BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+        let first = try await BriefDeviceProcess.run(["new-key"], executable: server)
+        let second = try await BriefDeviceProcess.run(["new-key"], executable: server)
+        let key = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(first.code == 0 && key.utf8.count == 43)
+        #expect(key != second.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        // serve takes it (and then stops at the next unusable setting, before opening anything)
+        let serve = try await BriefDeviceProcess.run(
+            ["serve", "--database", "sqlite::memory:", "--publisher-key", key, "--tombstone-retention", "soon"],
+            executable: server
+        )
+        #expect(serve.code == 2 && serve.stderr.contains("--tombstone-retention") && !serve.stderr.contains("publisher"))
     }
 }

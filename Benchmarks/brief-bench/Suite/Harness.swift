@@ -15,7 +15,7 @@ import PostgresNIO
 /// What every benchmark of the suite shares: child processes (brief-server, nginx, wrk), fresh
 /// databases, ports, memory readings and statistics.
 enum Bench {
-    static let publisherKey = "bench-publisher-key-0123456789"
+    static let publisherKey = "bench-publisher-key-0123456789-abcdef"
     static let logger = Logger(label: "bench")
 
     /// The folder of this executable, where `swift build` puts brief-server too.

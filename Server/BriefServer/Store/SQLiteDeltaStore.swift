@@ -30,7 +30,20 @@ public struct SQLiteDeltaStore: DeltaStore {
     }
 
     /// Opens (creating if needed) the database file at `path` in WAL mode.
+    ///
+    /// A new file is created readable by its owner only (0600), in a folder created 0700 when
+    /// missing: it holds password hashes, sessions and every user's reading. SQLite gives its
+    /// `-wal` and `-shm` files the database file's permissions.
     public static func open(path: String) throws -> SQLiteDeltaStore {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(
+                at: folder,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        }
+        try PrivateFile.create(atPath: path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -173,3 +186,4 @@ public struct SQLiteDeltaStore: DeltaStore {
         return position
     }
 }
+

@@ -1,0 +1,41 @@
+import BriefToken
+
+/// The rules a publisher key must meet, and fresh keys that meet them.
+///
+/// Anyone who guesses the key can publish and retract for every reader, so a key must be long
+/// and not made of a few characters or a short pattern repeated (`aaaa…`, `abcabc…`). Wrong keys
+/// are also rate-limited per client address (``LoginRateLimiter``).
+public enum PublisherKey {
+    /// The fewest bytes a key may have.
+    public static let minimumLength = 32
+    /// The fewest distinct characters a key may have.
+    public static let minimumDistinctCharacters = 12
+
+    /// Why `key` is refused, or `nil` when it may be used.
+    public static func problem(with key: String) -> String? {
+        if key.utf8.count < minimumLength {
+            return "must be at least \(minimumLength) bytes (brief-server new-key makes one)"
+        }
+        if Set(key).count < minimumDistinctCharacters {
+            return "has fewer than \(minimumDistinctCharacters) different characters: too easy to guess"
+        }
+        let characters = Array(key)
+        for period in 1...(characters.count / 2)
+        where characters.indices.allSatisfy({ characters[$0] == characters[$0 % period] }) {
+            return "repeats a pattern of \(period) characters: too easy to guess"
+        }
+        return nil
+    }
+
+    /// A new key: 32 random bytes, base64url (43 characters), drawn again in the (astronomically
+    /// rare) case that it breaks a rule above.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let key = Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+            if problem(with: key) == nil {
+                return key
+            }
+        }
+    }
+}
