@@ -478,6 +478,22 @@ final class BackgroundProcess: @unchecked Sendable {
             }
         }
         try process.run()
+        // why listed: if this test run crashes, scripts/test stops what it left running by this id
+        if let listing {
+            try? executable.path.write(toFile: listing, atomically: true, encoding: .utf8)
+        }
+    }
+
+    deinit {
+        // one still running stays listed, for scripts/test to stop
+        if !process.isRunning {
+            unlist()
+        }
+    }
+
+    /// The file naming this process in `$BRIEFSYNC_TEST_PIDS` (see `scripts/test-services`).
+    private var listing: String? {
+        ProcessInfo.processInfo.environment["BRIEFSYNC_TEST_PIDS"].map { "\($0)/\(process.processIdentifier)" }
     }
 
     var output: String { collected.text }
@@ -508,6 +524,7 @@ final class BackgroundProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        unlist()
         // The last output may still be in the pipe when the process has just ended.
         try await Task.sleep(for: .milliseconds(200))
         return process.terminationStatus
@@ -516,6 +533,14 @@ final class BackgroundProcess: @unchecked Sendable {
     func kill() {
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        unlist()
+    }
+
+    private func unlist() {
+        if let listing {
+            try? FileManager.default.removeItem(atPath: listing)
         }
     }
 
