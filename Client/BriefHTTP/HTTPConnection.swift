@@ -8,11 +8,17 @@ import Foundation
 
 /// Requests to a BriefSync server, with the protocol header, the session token, and every failure
 /// turned into a ``TransportError`` that names the host.
+///
+/// It refuses plain `http://` to a host that is not loopback unless `allowInsecureHTTP` (the
+/// session token would cross the network in clear), refuses redirects (see ``URLSessionRequester``),
+/// answers larger than ``HTTPLimits/maxResponseBytes``, and takes `Retry-After` up to
+/// ``HTTPLimits/maxRetryAfter``.
 struct HTTPConnection: Sendable {
     let baseURL: URL
     let token: String?
     let requester: any HTTPRequester
     let timeout: TimeInterval
+    var allowInsecureHTTP = false
 
     func send<T: Decodable>(
         _ method: String,
@@ -49,6 +55,9 @@ struct HTTPConnection: Sendable {
         guard let url = components?.url else {
             throw TransportError(.malformedResponse, message: "\(baseURL) is not a usable server address.")
         }
+        if let refusal = HTTPLimits.insecureRefusal(baseURL, allowed: allowInsecureHTTP) {
+            throw refusal
+        }
         var request = URLRequest(url: url, timeoutInterval: timeout + extraTimeout)
         request.httpMethod = method
         request.setValue(String(WireProtocol.version), forHTTPHeaderField: WireProtocol.header)
@@ -61,10 +70,21 @@ struct HTTPConnection: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, http) = try await requester.data(for: request)
+        guard data.count <= HTTPLimits.maxResponseBytes else {
+            throw TransportError(.malformedResponse, message: "\(host) sent an answer larger than this app reads.")
+        }
+        if (300..<400).contains(http.statusCode) {
+            let target = http.value(forHTTPHeaderField: "Location") ?? "elsewhere"
+            throw TransportError(
+                .status(http.statusCode),
+                message: "\(host) redirects to \(target). BriefSync follows no redirect, so that the session goes "
+                    + "only to the server named; use the address the server means."
+            )
+        }
         guard (200..<300).contains(http.statusCode) else {
             let problem = try? WireCoding.decoder(unknownFields: .ignore).decode(ErrorResponseV1.self, from: data)
             let retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init).map {
-                Duration.seconds($0)
+                Duration.seconds(min(max($0, 0), HTTPLimits.maxRetryAfterSeconds))
             }
             let message = problem?.error.message ?? "\(host) answered HTTP \(http.statusCode)."
             throw TransportError(.status(http.statusCode), message: message, response: problem, retryAfter: retryAfter)
@@ -73,4 +93,30 @@ struct HTTPConnection: Sendable {
     }
 
     var host: String { baseURL.host ?? baseURL.absoluteString }
+}
+
+/// What the client accepts of a server.
+public enum HTTPLimits {
+    /// The largest answer read, in bytes (a page of changes is at most a few MiB).
+    public static let maxResponseBytes = 64 << 20
+    /// The longest `Retry-After` obeyed, in seconds; a longer one is taken as this.
+    public static let maxRetryAfterSeconds = 3_600
+
+    /// Why a request to `server` is refused for plain HTTP, or `nil` (https, a loopback host, or allowed).
+    static func insecureRefusal(_ server: URL, allowed: Bool) -> TransportError? {
+        guard server.scheme?.lowercased() == "http", !allowed, !isLoopback(server.host ?? "") else {
+            return nil
+        }
+        return TransportError(
+            .untrustedServer,
+            message: "\(server.absoluteString) is plain HTTP to another machine: the session would cross the network "
+                + "unencrypted. Use https://, or allow it explicitly (brief-device: --allow-insecure-http)."
+        )
+    }
+
+    /// Whether `host` names this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
+    }
 }

@@ -21,12 +21,24 @@ public protocol HTTPRequester: Sendable {
 }
 
 /// Requests over a URLSession; the calling task's cancellation cancels the request.
+///
+/// Redirects are not followed: BriefSync's API never redirects, and following one could carry
+/// the session token to another origin or over plain HTTP. A 3xx answer comes back as it is, and
+/// the transports report it. ``defaultSession`` refuses them; a session of the app's own must
+/// refuse them too (its delegate's `willPerformHTTPRedirection` answering `nil`).
 public struct URLSessionRequester: HTTPRequester {
     public let session: URLSession
 
-    public init(session: URLSession = .shared) {
+    public init(session: URLSession = URLSessionRequester.defaultSession) {
         self.session = session
     }
+
+    /// A session like `URLSession.shared` whose delegate refuses every redirect.
+    public static let defaultSession = URLSession(
+        configuration: .default,
+        delegate: RedirectRefusal(),
+        delegateQueue: nil
+    )
 
     public func data(for request: URLRequest) async throws -> (Data, HTTPURLResponse) {
         let host = request.url?.host ?? "the server"
@@ -122,5 +134,18 @@ private final class PendingRequest: @unchecked Sendable {
             return self.task
         }
         task?.cancel()
+    }
+}
+
+/// Refuses every redirect, so that the 3xx answer itself reaches the transport.
+final class RedirectRefusal: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

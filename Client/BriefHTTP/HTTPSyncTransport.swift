@@ -7,27 +7,48 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// The production ``SyncTransport``: HTTPS (or HTTP on loopback) to a BriefSync server.
+/// The production ``SyncTransport``: HTTPS (or HTTP on loopback, or where the app allows it) to a
+/// BriefSync server; see `HTTPConnection` for what it refuses.
 public struct HTTPSyncTransport: SyncTransport {
     private let connection: HTTPConnection
 
     /// - Parameters:
     ///   - baseURL: The server, such as `https://briefs.example.com`.
     ///   - sessionToken: The token from logging in.
-    ///   - session: The URLSession to use.
+    ///   - session: The URLSession to use; it must refuse redirects (``URLSessionRequester``).
     ///   - timeout: Seconds to wait for an answer, beyond any long-poll hold.
-    public init(baseURL: URL, sessionToken: String, session: URLSession = .shared, timeout: TimeInterval = 30) {
+    ///   - allowInsecureHTTP: Allow `http://` to a host that is not loopback (never in production).
+    public init(
+        baseURL: URL,
+        sessionToken: String,
+        session: URLSession = URLSessionRequester.defaultSession,
+        timeout: TimeInterval = 30,
+        allowInsecureHTTP: Bool = false
+    ) {
         self.init(
             baseURL: baseURL,
             sessionToken: sessionToken,
             requester: URLSessionRequester(session: session),
-            timeout: timeout
+            timeout: timeout,
+            allowInsecureHTTP: allowInsecureHTTP
         )
     }
 
     /// The same, over another HTTP stack (e.g. `BriefHTTPNIO`'s, which can trust a private CA on Linux).
-    public init(baseURL: URL, sessionToken: String, requester: any HTTPRequester, timeout: TimeInterval = 30) {
-        connection = HTTPConnection(baseURL: baseURL, token: sessionToken, requester: requester, timeout: timeout)
+    public init(
+        baseURL: URL,
+        sessionToken: String,
+        requester: any HTTPRequester,
+        timeout: TimeInterval = 30,
+        allowInsecureHTTP: Bool = false
+    ) {
+        connection = HTTPConnection(
+            baseURL: baseURL,
+            token: sessionToken,
+            requester: requester,
+            timeout: timeout,
+            allowInsecureHTTP: allowInsecureHTTP
+        )
     }
 
     public func push(_ request: PushRequestV1) async throws -> PushResultV1 {
@@ -81,16 +102,29 @@ public struct BriefServiceClient: Sendable {
     private let baseURL: URL
     private let requester: any HTTPRequester
     private let timeout: TimeInterval
+    private let allowInsecureHTTP: Bool
 
-    public init(baseURL: URL, session: URLSession = .shared, timeout: TimeInterval = 30) {
-        self.init(baseURL: baseURL, requester: URLSessionRequester(session: session), timeout: timeout)
+    /// - Parameter allowInsecureHTTP: Allow `http://` to a host that is not loopback (never in production).
+    public init(
+        baseURL: URL,
+        session: URLSession = URLSessionRequester.defaultSession,
+        timeout: TimeInterval = 30,
+        allowInsecureHTTP: Bool = false
+    ) {
+        self.init(
+            baseURL: baseURL,
+            requester: URLSessionRequester(session: session),
+            timeout: timeout,
+            allowInsecureHTTP: allowInsecureHTTP
+        )
     }
 
     /// The same, over another HTTP stack.
-    public init(baseURL: URL, requester: any HTTPRequester, timeout: TimeInterval = 30) {
+    public init(baseURL: URL, requester: any HTTPRequester, timeout: TimeInterval = 30, allowInsecureHTTP: Bool = false) {
         self.baseURL = baseURL
         self.requester = requester
         self.timeout = timeout
+        self.allowInsecureHTTP = allowInsecureHTTP
     }
 
     /// Creates an account and logs this device in.
@@ -138,6 +172,12 @@ public struct BriefServiceClient: Sendable {
     }
 
     private func connection(_ token: String?) -> HTTPConnection {
-        HTTPConnection(baseURL: baseURL, token: token, requester: requester, timeout: timeout)
+        HTTPConnection(
+            baseURL: baseURL,
+            token: token,
+            requester: requester,
+            timeout: timeout,
+            allowInsecureHTTP: allowInsecureHTTP
+        )
     }
 }

@@ -40,6 +40,9 @@ public final class NIOHTTPRequester: HTTPRequester {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.httpVersion = .automatic
+        // why: a redirect could carry the session token to another origin or over plain HTTP;
+        // the 3xx answer comes back as it is and the transport reports it (as URLSessionRequester)
+        configuration.redirectConfiguration = .disallow
         // why: an untrusted certificate does not fix itself; retried, it is reported only when the
         // connect timeout runs out (10 s), and the sync engine has its own backoff anyway
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -69,7 +72,8 @@ public final class NIOHTTPRequester: HTTPRequester {
                 outgoing,
                 timeout: .milliseconds(Int64(request.timeoutInterval * 1000))
             )
-            let body = try await response.body.collect(upTo: 256 << 20)
+            // why a cap: a server (or anything posing as one) must not make the device buffer without end
+            let body = try await response.body.collect(upTo: HTTPLimits.maxResponseBytes)
             var fields: [String: String] = [:]
             for header in response.headers {
                 fields[header.name] = fields[header.name].map { "\($0), \(header.value)" } ?? header.value

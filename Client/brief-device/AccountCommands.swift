@@ -29,11 +29,17 @@ struct CredentialOptions: ParsableArguments {
         throw CLIError("give a password with --password, $BRIEFSYNC_PASSWORD or --password-stdin")
     }
 
-    func serverURL() throws -> URL {
+    func serverURL(allowingInsecureHTTP: Bool) throws -> URL {
         guard let url = URL(string: server), let scheme = url.scheme, ["http", "https"].contains(scheme),
-            url.host != nil
+            let host = url.host
         else {
             throw CLIError("--server \(server) is not an http:// or https:// address")
+        }
+        if scheme == "http" && !allowingInsecureHTTP && !HTTPLimits.isLoopback(host) {
+            throw CLIError(
+                "--server \(server) is plain HTTP to another machine: the password and session would cross the "
+                    + "network unencrypted. Use https://, or add --allow-insecure-http."
+            )
         }
         return url
     }
@@ -71,9 +77,13 @@ extension CredentialOptions {
     ) {
         let library = try await home.library()
         let deviceID = library.store.deviceID
-        let url = try serverURL()
+        let url = try serverURL(allowingInsecureHTTP: home.allowInsecureHTTP)
         let caFile = home.trustedCAFile(for: nil)
-        let client = BriefServiceClient(baseURL: url, requester: try HTTPStack.requester(trusting: caFile))
+        let client = BriefServiceClient(
+            baseURL: url,
+            requester: try HTTPStack.requester(trusting: caFile),
+            allowInsecureHTTP: home.allowInsecureHTTP
+        )
         let (password, name) = (try resolvedPassword(), ProcessInfo.processInfo.hostName)
         let session =
             registering
@@ -83,7 +93,8 @@ extension CredentialOptions {
             server: url.absoluteString,
             username: session.username,
             token: session.token,
-            caFile: home.caFile
+            caFile: home.caFile,
+            allowInsecureHTTP: home.allowInsecureHTTP ? true : nil
         )
         // why the store first: were the process to die between the two, the old session would
         // still name the account whose queue the store holds
@@ -121,15 +132,12 @@ struct Logout: DeviceCommand {
     func execute(_ home: DeviceHome) async throws {
         let session = try home.session()
         let outcome = try await home.library().signOut(discardingPending: discard)
-        if let url = URL(string: session.server) {
-            do {
-                try await BriefServiceClient(baseURL: url, requester: try home.requester(for: session))
-                    .logout(token: session.token)
-            } catch {
-                Terminal.error(
-                    "brief-device: the server was not told (\(explain(error).message)); the session is forgotten here"
-                )
-            }
+        do {
+            try await home.serviceClient(for: session).logout(token: session.token)
+        } catch {
+            Terminal.error(
+                "brief-device: the server was not told (\(explain(error).message)); the session is forgotten here"
+            )
         }
         home.forgetSession()
         if outcome.discardedMutations > 0 {

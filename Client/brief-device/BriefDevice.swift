@@ -40,6 +40,12 @@ struct GlobalOptions: ParsableArguments {
             """
     )
     var caFile: String?
+
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help: "Allow http:// to a server that is not on this machine (the session crosses the network unencrypted)."
+    )
+    var allowInsecureHTTP = false
 }
 
 /// A command that acts on one device home and reports failures in one line with an exit code.
@@ -52,7 +58,12 @@ extension DeviceCommand {
     func run() async throws {
         do {
             try await execute(
-                DeviceHome(path: device.global.home, keepDays: device.global.keepDays, caFile: device.global.caFile)
+                DeviceHome(
+                    path: device.global.home,
+                    keepDays: device.global.keepDays,
+                    caFile: device.global.caFile,
+                    allowInsecureHTTP: device.global.allowInsecureHTTP
+                )
             )
         } catch let exit as ExitCode {
             throw exit

@@ -18,6 +18,8 @@ struct DeviceHome {
         var token: String
         /// The private CA named at login, if any.
         var caFile: String?
+        /// Whether login was told to allow plain HTTP to another machine.
+        var allowInsecureHTTP: Bool?
 
         /// The account the session belongs to.
         var account: AccountID { AccountID(server: server, username: username) }
@@ -27,8 +29,11 @@ struct DeviceHome {
     let keepDays: Int?
     /// `--ca-file`, as given to this command.
     let caFile: String?
+    /// `--allow-insecure-http`, as given to this command.
+    let allowInsecureHTTP: Bool
 
-    init(path: String?, keepDays: Int? = nil, caFile: String? = nil) {
+    init(path: String?, keepDays: Int? = nil, caFile: String? = nil, allowInsecureHTTP: Bool = false) {
+        self.allowInsecureHTTP = allowInsecureHTTP
         self.keepDays = keepDays
         self.caFile = caFile.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath).path }
         let chosen =
@@ -108,7 +113,8 @@ struct DeviceHome {
             transport: HTTPSyncTransport(
                 baseURL: url,
                 sessionToken: session.token,
-                requester: try requester(for: session)
+                requester: try requester(for: session),
+                allowInsecureHTTP: allowsInsecureHTTP(for: session)
             )
         )
         return (library, session)
@@ -116,6 +122,23 @@ struct DeviceHome {
 }
 
 extension DeviceHome {
+    /// Whether plain HTTP to another machine is allowed: `--allow-insecure-http` now or at login.
+    func allowsInsecureHTTP(for session: Session?) -> Bool {
+        allowInsecureHTTP || session?.allowInsecureHTTP == true
+    }
+
+    /// The account calls of the saved session's server.
+    func serviceClient(for session: Session) throws -> BriefServiceClient {
+        guard let url = URL(string: session.server) else {
+            throw CLIError("the saved server address \(session.server) is not a URL: log in again", code: 3)
+        }
+        return BriefServiceClient(
+            baseURL: url,
+            requester: try requester(for: session),
+            allowInsecureHTTP: allowsInsecureHTTP(for: session)
+        )
+    }
+
     /// The CA to trust besides the system's: `--ca-file`, else the one named at login, else `SSL_CERT_FILE`.
     func trustedCAFile(for session: Session?) -> String? {
         caFile ?? session?.caFile ?? HTTPStack.environmentCAFile

@@ -35,6 +35,11 @@ struct Simulate: AsyncParsableCommand {
         help: "A PEM file of a private CA to trust besides the system's (default: $SSL_CERT_FILE)."
     )
     var caFile: String?
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help: "Allow an http:// --server that is not on this machine."
+    )
+    var allowInsecureHTTP = false
 
     func validate() throws {
         guard devices >= 1, users >= 1, users <= devices, ops >= 0 else {
@@ -54,7 +59,8 @@ struct Simulate: AsyncParsableCommand {
                 devices: devices,
                 users: users,
                 publisherKey: publisherKey,
-                requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile)
+                requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile),
+                allowInsecureHTTP: allowInsecureHTTP
             )
             try await run.perform(ops: ops)
             try await run.finish()
@@ -83,6 +89,7 @@ struct SimulationRun {
     let seed: UInt64
     let publisherKey: String?
     let requester: any HTTPRequester
+    let allowInsecureHTTP: Bool
     var generator: SeededRandomGenerator
     var devices: [Device] = []
     var log: [String: [MutationV1]] = [:]
@@ -95,14 +102,16 @@ struct SimulationRun {
         devices count: Int,
         users: Int,
         publisherKey: String?,
-        requester: any HTTPRequester
+        requester: any HTTPRequester,
+        allowInsecureHTTP: Bool
     ) async throws {
+        self.allowInsecureHTTP = allowInsecureHTTP
         self.server = server
         self.seed = seed
         self.publisherKey = publisherKey
         self.requester = requester
         generator = SeededRandomGenerator(seed: seed)
-        let client = BriefServiceClient(baseURL: server, requester: requester)
+        let client = BriefServiceClient(baseURL: server, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
         let password = "simulated-password-\(seed)"
         for index in 0..<count {
             let user = "sim-\(seed)-u\(index % users)"
@@ -120,7 +129,12 @@ struct SimulationRun {
             let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.libraryConfiguration)
             try await library.signIn(
                 AccountID(server: server.absoluteString, username: session.username),
-                transport: HTTPSyncTransport(baseURL: server, sessionToken: session.token, requester: requester)
+                transport: HTTPSyncTransport(
+                    baseURL: server,
+                    sessionToken: session.token,
+                    requester: requester,
+                    allowInsecureHTTP: allowInsecureHTTP
+                )
             )
             devices.append(Device(name: "d\(index)", user: user, token: session.token, library: library))
         }
@@ -227,7 +241,7 @@ struct SimulationRun {
 
     private mutating func changeFollowing(_ index: Int) async throws {
         let device = devices[index]
-        let client = BriefServiceClient(baseURL: server, requester: requester)
+        let client = BriefServiceClient(baseURL: server, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
         let topics = try await client.topics(token: device.token)
         guard let topic = topics.randomElement(using: &generator) else {
             return

@@ -50,10 +50,7 @@ struct Unsubscribe: DeviceCommand {
 }
 
 private func client(_ session: DeviceHome.Session, _ home: DeviceHome) throws -> BriefServiceClient {
-    guard let url = URL(string: session.server) else {
-        throw CLIError("the saved server address is not a URL: log in again", code: 3)
-    }
-    return BriefServiceClient(baseURL: url, requester: try home.requester(for: session))
+    try home.serviceClient(for: session)
 }
 
 private func setFollowing(_ topic: String, _ follow: Bool, _ home: DeviceHome) async throws -> TopicStatusV1 {
