@@ -120,7 +120,8 @@ public struct BriefServiceClient: Sendable {
     }
 
     /// The same, over another HTTP stack.
-    public init(baseURL: URL, requester: any HTTPRequester, timeout: TimeInterval = 30, allowInsecureHTTP: Bool = false) {
+    public init(baseURL: URL, requester: any HTTPRequester, timeout: TimeInterval = 30, allowInsecureHTTP: Bool = false)
+    {
         self.baseURL = baseURL
         self.requester = requester
         self.timeout = timeout
@@ -150,6 +151,34 @@ public struct BriefServiceClient: Sendable {
     /// Ends the session; its token stops working.
     public func logout(token: String) async throws {
         _ = try await connection(token).sendRaw("DELETE", "v1/sessions/current")
+    }
+
+    /// The account's live sessions, most recently used first (never their tokens).
+    public func sessions(token: String) async throws -> [SessionInfoV1] {
+        try await connection(token).send("GET", "v1/sessions", as: SessionListV1.self).sessions
+    }
+
+    /// Revokes one of the account's sessions by its id.
+    public func revokeSession(_ id: String, token: String) async throws {
+        _ = try await connection(token).sendRaw("DELETE", "v1/sessions/\(id)")
+    }
+
+    /// Changes the password; every other session of the account is revoked.
+    public func changePassword(from current: String, to new: String, token: String) async throws {
+        _ = try await connection(token).sendRaw(
+            "PUT",
+            "v1/accounts/current/password",
+            body: try WireCoding.encoder().encode(PasswordChangeV1(currentPassword: current, newPassword: new))
+        )
+    }
+
+    /// Deletes the account with everything the server holds of it; every session stops working.
+    public func deleteAccount(password: String, token: String) async throws {
+        _ = try await connection(token).sendRaw(
+            "DELETE",
+            "v1/accounts/current",
+            body: try WireCoding.encoder().encode(AccountDeletionV1(password: password))
+        )
     }
 
     /// Every topic, and whether the user follows it.

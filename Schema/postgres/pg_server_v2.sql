@@ -15,3 +15,10 @@ CREATE TABLE push_cursors (
 INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
     SELECT user_id, device_id, '', last_applied_id, '\x'::bytea FROM device_cursors;
 DROP TABLE device_cursors;
+
+-- Sessions get an identifier to list and revoke them by (never the token), and the time of
+-- their last use (kept to the hour), from which their idle lifetime runs.
+ALTER TABLE sessions ADD COLUMN id TEXT;
+ALTER TABLE sessions ADD COLUMN last_used_at BIGINT;
+UPDATE sessions SET id = 's-' || substr(md5(random()::text || encode(token_hash, 'hex')), 1, 16), last_used_at = created_at;
+CREATE UNIQUE INDEX sessions_by_id ON sessions (id);

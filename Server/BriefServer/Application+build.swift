@@ -185,9 +185,14 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
     let changes = ChangesRoutes(environment: environment)
     let readStates = ReadStateRoutes(environment: environment)
     let topics = TopicRoutes(environment: environment)
+    let sessions = SessionRoutes(environment: environment, accounts: accounts)
     router.group("v1")
         .add(middleware: SessionMiddleware(environment: environment))
         .delete("sessions/current", use: accounts.logout)
+        .get("sessions", use: sessions.list)
+        .delete("sessions/:id", use: sessions.revoke)
+        .put("accounts/current/password", use: sessions.changePassword)
+        .delete("accounts/current", use: sessions.deleteAccount)
         .get("changes", use: changes.get)
         .post("read-states", use: readStates.push)
         .get("topics", use: topics.list)
@@ -199,7 +204,9 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
 /// Every path and its methods, for telling 405 from 404.
 let routeTable = RouteTable(routes: [
     (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]),
-    (["v1", "accounts"], ["POST"]), (["v1", "sessions"], ["POST"]), (["v1", "sessions", "current"], ["DELETE"]),
+    (["v1", "accounts"], ["POST"]), (["v1", "accounts", "current"], ["DELETE"]),
+    (["v1", "accounts", "current", "password"], ["PUT"]), (["v1", "sessions"], ["POST", "GET"]),
+    (["v1", "sessions", "current"], ["DELETE"]), (["v1", "sessions", "{id}"], ["DELETE"]),
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
 ])

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
             "Secret of 32+ bytes that signs change tokens; default: one kept in the database (BRIEFSYNC_TOKEN_SECRET)."
     )
     var tokenSecret: String?
+    @Option(help: "How long a session lives unused; each use renews it, e.g. 90d (BRIEFSYNC_SESSION_LIFETIME).")
+    var sessionLifetime: String?
     @Option(help: "How long retractions are kept, e.g. 30d (BRIEFSYNC_TOMBSTONE_RETENTION).") var tombstoneRetention:
         String?
     @Option(help: "Largest request body, e.g. 1MiB (BRIEFSYNC_MAX_BODY).") var maxBody: String?
@@ -156,7 +158,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let key = value(publisherKey, "PUBLISHER_KEY") {
             if key == Demo.publisherKey && !demo {
-                throw SettingError(message: "--publisher-key is the demo's key, which everyone knows: use it only with --demo")
+                throw SettingError(
+                    message: "--publisher-key is the demo's key, which everyone knows: use it only with --demo"
+                )
             }
             if key != Demo.publisherKey, let problem = PublisherKey.problem(with: key) {
                 throw SettingError(message: "--publisher-key \(problem)")
@@ -185,6 +189,16 @@ struct Serve: AsyncParsableCommand {
             ConfigurationValue.duration
         ) {
             configuration.tombstoneRetention = retention
+        }
+        if let lifetime = try parsed(
+            value(sessionLifetime, "SESSION_LIFETIME"),
+            "session-lifetime",
+            ConfigurationValue.duration
+        ) {
+            guard lifetime >= 60 * 60 * 1000 else {
+                throw SettingError(message: "--session-lifetime must be at least an hour (uses are noted to the hour)")
+            }
+            configuration.sessionIdleLifetime = lifetime
         }
         if let size = try parsed(value(maxBody, "MAX_BODY"), "max-body", ConfigurationValue.size) {
             configuration.maxBodyBytes = size

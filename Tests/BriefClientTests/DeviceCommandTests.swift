@@ -161,11 +161,72 @@ import Testing
             #expect(register.code == 0, "\(register.stderr)")
             func mode(_ name: String) throws -> Int? {
                 let path = name.isEmpty ? home.path : home.appendingPathComponent(name).path
-                return (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+                return (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?
+                    .intValue
             }
             #expect(try mode("") == 0o700)
             #expect(try mode("device.sqlite") == 0o600)
             #expect(try mode("session.json") == 0o600)
+        }
+    }
+
+    @Test func sessionsAreListedRevokedAndTheAccountDeletedFromTheCommandLine() async throws {
+        try await LiveServer.run { url in
+            let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
+            func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {
+                try await BriefDeviceProcess.succeed(home, arguments, password: "correct horse battery")
+            }
+            _ = try await device(phone, "register", "--server", url, "--user", "anna")
+            _ = try await device(tablet, "login", "--server", url, "--user", "anna")
+            let listed = try await device(phone, "sessions", "--json")
+            guard case .array(let sessions)? = listed.json else {
+                Issue.record("sessions --json: \(listed.stdout)")
+                return
+            }
+            #expect(sessions.count == 2)
+            #expect(!listed.stdout.contains("bs1_"))  // never a token
+            let other = try #require(sessions.first { $0["current"] == false })
+            guard case .string(let id)? = other["id"] else {
+                Issue.record("no id in \(other)")
+                return
+            }
+            #expect(try await device(phone, "sessions").stdout.contains("← this device"))
+            _ = try await device(phone, "revoke", id)
+            let refused = try await BriefDeviceProcess.run(["--home", tablet.path, "sync"])
+            #expect(refused.code == 3)
+
+            // A new password logs the other devices out and is the one to log in with
+            _ = try await device(tablet, "login", "--server", url, "--user", "anna")
+            let changed = try await BriefDeviceProcess.run(
+                ["--home", phone.path, "passwd", "--password-stdin"],
+                stdin: "correct horse battery\na longer new passphrase\n"
+            )
+            #expect(changed.code == 0, "\(changed.stderr)")
+            #expect(try await BriefDeviceProcess.run(["--home", tablet.path, "sync"]).code == 3)
+            #expect(try await BriefDeviceProcess.run(["--home", phone.path, "sync"]).code == 0)
+
+            // Deleting the account needs --yes and the password, and logs this device out
+            _ = try await device(phone, "sync")
+            _ = try await device(phone, "read", "ai-tech-2026-06-26")
+            let unconfirmed = try await BriefDeviceProcess.run(
+                ["--home", phone.path, "delete-account"],
+                environment: ["BRIEFSYNC_PASSWORD": "a longer new passphrase"]
+            )
+            #expect(unconfirmed.code == 1 && unconfirmed.stderr.contains("--yes"))
+            let deleted = try await BriefDeviceProcess.run(
+                ["--home", phone.path, "delete-account", "--yes"],
+                environment: ["BRIEFSYNC_PASSWORD": "a longer new passphrase"]
+            )
+            #expect(deleted.code == 0, "\(deleted.stderr)")
+            #expect(deleted.stdout.contains("Deleted anna") && deleted.stdout.contains("1 queued change(s) discarded"))
+            #expect(
+                try await BriefDeviceProcess.run(["--home", phone.path, "status", "--json"]).json?["username"] == nil
+            )
+            let gone = try await BriefDeviceProcess.run(
+                ["--home", tablet.path, "login", "--server", url, "--user", "anna"],
+                environment: ["BRIEFSYNC_PASSWORD": "a longer new passphrase"]
+            )
+            #expect(gone.code == 3)
         }
     }
 

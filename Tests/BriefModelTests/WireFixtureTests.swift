@@ -18,6 +18,9 @@ import Yams
         "PublishResult": roundTrip(PublishResultV1.self),
         "TopicList": roundTrip(TopicListV1.self),
         "Health": roundTrip(HealthV1.self),
+        "SessionList": roundTrip(SessionListV1.self),
+        "PasswordChange": roundTrip(PasswordChangeV1.self),
+        "AccountDeletion": roundTrip(AccountDeletionV1.self),
     ]
 
     let openAPI: JSONValue

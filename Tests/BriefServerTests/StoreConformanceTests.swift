@@ -84,6 +84,7 @@ import Testing
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
             let session = SessionRecord(
                 tokenHash: Array(repeating: 7, count: 32),
+                id: "s-0000000000000007",
                 userID: anna.id,
                 username: "anna",
                 deviceID: Self.phone,
@@ -96,6 +97,90 @@ import Testing
             try await store.revokeSession(tokenHash: session.tokenHash, now: 9)
             try await store.revokeSession(tokenHash: session.tokenHash, now: 10)
             #expect(try await store.session(tokenHash: session.tokenHash) == nil)
+        }
+    }
+
+    static func session(_ byte: UInt8, of user: UserRecord, device: String = "phone", at time: Int64) -> SessionRecord {
+        SessionRecord(
+            tokenHash: Array(repeating: byte, count: 32),
+            id: "s-00000000000000\(String(byte, radix: 16).count == 1 ? "0" : "")\(String(byte, radix: 16))",
+            userID: user.id,
+            username: user.username,
+            deviceID: DeviceID(rawValue: device)!,
+            deviceName: "\(device) of \(user.username)",
+            createdAt: time
+        )
+    }
+
+    @Test(arguments: Kind.allCases) func sessionsAreListedTouchedAndRevokedByIdForTheirUserOnly(kind: Kind) async throws
+    {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            let (phone, tablet) = (
+                Self.session(1, of: anna, at: 10), Self.session(2, of: anna, device: "tablet", at: 20)
+            )
+            let bobs = Self.session(3, of: bob, at: 30)
+            for session in [phone, tablet, bobs] {
+                try await store.createSession(session)
+            }
+            #expect(try await store.sessions(of: anna.id).map(\.id) == [tablet.id, phone.id])
+            try await store.touchSession(tokenHash: phone.tokenHash, now: 50)
+            try await store.touchSession(tokenHash: phone.tokenHash, now: 40)  // never backwards
+            #expect(try await store.sessions(of: anna.id).map(\.id) == [phone.id, tablet.id])
+            #expect(try await store.session(tokenHash: phone.tokenHash)?.lastUsedAt == 50)
+            // Bob cannot revoke Anna's session by its id
+            #expect(try await store.revokeSession(id: phone.id, of: bob.id, now: 60) == nil)
+            #expect(try await store.revokeSession(id: phone.id, of: anna.id, now: 60) == phone.tokenHash)
+            #expect(try await store.revokeSession(id: phone.id, of: anna.id, now: 61) == nil)
+            #expect(try await store.sessions(of: anna.id).map(\.id) == [tablet.id])
+            #expect(try await store.session(tokenHash: phone.tokenHash) == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func aNewPasswordRevokesEveryOtherSession(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "old", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            let sessions = [
+                Self.session(1, of: anna, at: 1), Self.session(2, of: anna, at: 2), Self.session(3, of: anna, at: 3),
+            ]
+            for session in sessions + [Self.session(4, of: bob, at: 4)] {
+                try await store.createSession(session)
+            }
+            let revoked = try await store.changePassword(of: anna.id, to: "new", keeping: sessions[1].tokenHash, now: 9)
+            #expect(Set(revoked) == [sessions[0].tokenHash, sessions[2].tokenHash])
+            #expect(try await store.sessions(of: anna.id).map(\.id) == [sessions[1].id])
+            #expect(try await store.user(named: "anna")?.passwordHash == "new")
+            #expect(try await store.sessions(of: bob.id).count == 1)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func deletingAUserTakesEverythingOfTheirsAndNothingElse(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            _ = try await store.publish(try Self.brief("b-2", topic: "tech"), now: 1)
+            for user in [anna, bob] {
+                try await store.createSession(Self.session(user == anna ? 1 : 2, of: user, at: 1))
+                _ = try await store.push(Self.push([(1, "b-1", .save)]), for: user.id, applier: PushApplier(), now: 2)
+                _ = try await store.setFollowing(TopicID(rawValue: "tech")!, false, for: user.id)
+            }
+            #expect(try await store.deleteUser(anna.id) == [Array(repeating: 1, count: 32)])
+            #expect(try await store.user(named: "anna") == nil)
+            #expect(try await store.sessions(of: anna.id).isEmpty)
+            let (pages, _) = try await Self.drain(store, user: anna.id)
+            #expect(pages.allSatisfy { $0.readStates.isEmpty && $0.unfollowedTopics.isEmpty })
+            // Bob keeps everything of his
+            #expect(try await store.sessions(of: bob.id).count == 1)
+            let (bobs, _) = try await Self.drain(store, user: bob.id)
+            #expect(bobs.flatMap(\.readStates).map(\.isSaved) == [true])
+            #expect(bobs.flatMap(\.unfollowedTopics) == [TopicID(rawValue: "tech")!])
+            // and a new anna is a new account, with none of the old one's state
+            let again = try await store.createUser(username: "anna", passwordHash: "h", now: 3)
+            let (fresh, _) = try await Self.drain(store, user: again.id)
+            #expect(fresh.allSatisfy { $0.readStates.isEmpty })
         }
     }
 

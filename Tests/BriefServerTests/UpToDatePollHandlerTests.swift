@@ -353,11 +353,12 @@ struct PollFixture {
     static let user: UserID = 7
     static let session = SessionRecord(
         tokenHash: SessionTokens.hash(token),
+        id: "s-0000000000000007",
         userID: user,
         username: "anna",
         deviceID: DeviceID(rawValue: "phone")!,
         deviceName: nil,
-        createdAt: 0
+        createdAt: ManualWallClock().now()
     )
     static let kept = UpToDateCache.Answer(
         body: ByteBuffer(string: #"{"briefs":[],"hasMore":false,"nextToken":"kept-next-token"}"#),

@@ -8,6 +8,10 @@ import NIOConcurrencyHelpers
 /// the database by hand) is still accepted here until its entry expires: that delay is the price,
 /// set with `--session-cache` (default `5s`; `0s` looks every request up). Unknown tokens are
 /// never cached, so a new session works at once everywhere.
+///
+/// A revocation here takes effect at once even against a lookup already in flight: the token is
+/// marked revoked for a while (``revocationMemory``), and a lookup that returns after the mark is
+/// neither believed nor kept.
 final class SessionCache: Sendable {
     private struct Entry {
         let session: SessionRecord
@@ -15,6 +19,10 @@ final class SessionCache: Sendable {
     }
 
     private let entries = NIOLockedValueBox([[UInt8]: Entry]())
+    /// Tokens revoked here, with when: longer than any lookup can take.
+    private let revoked = NIOLockedValueBox([[UInt8]: Int64]())
+    /// How long a revocation is remembered, in milliseconds.
+    static let revocationMemory: Int64 = 5 * 60 * 1000
     private let lifetime: Int64
     private let capacity: Int
     private let clock: any WallClock
@@ -41,8 +49,11 @@ final class SessionCache: Sendable {
             return session
         }
         guard let session = try await load() else {
-            forget(tokenHash: tokenHash)
+            _ = entries.withLockedValue { $0.removeValue(forKey: tokenHash) }
             return nil
+        }
+        if revoked.withLockedValue({ $0[tokenHash] != nil }) {
+            return nil  // revoked here while the lookup was under way
         }
         let now = clock.now()
         entries.withLockedValue { entries in
@@ -60,15 +71,42 @@ final class SessionCache: Sendable {
     /// The session with this token hash if the cache holds it fresh; never looks it up. Polls
     /// answered on the event loop (``UpToDatePollHandler``) use it, since they cannot wait for
     /// the store.
-    func cached(tokenHash: [UInt8]) -> SessionRecord? {
-        guard lifetime > 0, let entry = entries.withLockedValue({ $0[tokenHash] }), entry.expires > clock.now() else {
+    ///
+    /// - Parameter usedWithin: When given, a session last used longer ago than this many
+    ///   milliseconds is not answered (its renewal or expiry is the routes' to decide).
+    func cached(tokenHash: [UInt8], usedWithin: Int64? = nil) -> SessionRecord? {
+        let now = clock.now()
+        guard lifetime > 0, let entry = entries.withLockedValue({ $0[tokenHash] }), entry.expires > now else {
+            return nil
+        }
+        if let usedWithin, now - entry.session.lastUsedAt >= usedWithin {
             return nil
         }
         return entry.session
     }
 
-    /// Drops a session (it was logged out here).
+    /// Drops a session revoked here (logged out, revoked, its password changed, its account
+    /// deleted): from now on it is not believed, even from a lookup that started before.
     func forget(tokenHash: [UInt8]) {
+        let now = clock.now()
+        revoked.withLockedValue { revoked in
+            if revoked.count >= capacity {
+                revoked = revoked.filter { $0.value > now - Self.revocationMemory }
+            }
+            revoked[tokenHash] = now
+        }
         _ = entries.withLockedValue { $0.removeValue(forKey: tokenHash) }
+    }
+
+    /// Notes a use of a cached session at `now`, so that its entry says when it was last used.
+    func noteUse(tokenHash: [UInt8], at now: Int64) {
+        entries.withLockedValue { entries in
+            if var entry = entries[tokenHash] {
+                var session = entry.session
+                session.lastUsedAt = now
+                entry = Entry(session: session, expires: entry.expires)
+                entries[tokenHash] = entry
+            }
+        }
     }
 }

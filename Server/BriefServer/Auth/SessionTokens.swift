@@ -15,6 +15,12 @@ enum SessionTokens {
         return (token, hash(token))
     }
 
+    /// A new session identifier, for listing and revoking: `s-` and 16 hex digits.
+    static func makeID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "s-" + String(UInt64.random(in: .min ... .max, using: &generator), radix: 16).leftPadded(to: 16)
+    }
+
     static func hash(_ token: String) -> [UInt8] {
         var hasher = SHA256()
         var token = token
@@ -25,5 +31,11 @@ enum SessionTokens {
     /// Compares two SHA-256 hashes of secrets in time that does not depend on where they differ.
     static func constantTimeEquals(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         x.count == y.count && zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        String(repeating: "0", count: max(0, length - count)) + self
     }
 }

@@ -62,6 +62,8 @@ public struct ServerConfiguration: Sendable {
     /// How long, in milliseconds, an instance believes a session it looked up; a session revoked
     /// through another instance is accepted here that long at most. 0 looks up every request.
     public var sessionCacheLifetime: Int64 = 5_000
+    /// How long, in milliseconds, a session lives without being used; each use renews it.
+    public var sessionIdleLifetime: Int64 = 90 * 24 * 60 * 60 * 1000
 
     /// The defaults above.
     public init() {}

@@ -19,13 +19,7 @@ struct SessionMiddleware: RouterMiddleware {
         if let key = environment.publisherKeyHash, SessionTokens.constantTimeEquals(hash, key) {
             throw APIError(.forbidden, .forbidden, "The publisher key cannot read or change anyone's read-state.")
         }
-        let store = environment.store
-        guard
-            let session = try await environment.sessions.session(
-                tokenHash: hash,
-                load: { try await store.session(tokenHash: hash) }
-            )
-        else {
+        guard let session = try await environment.liveSession(tokenHash: hash) else {
             throw APIError.unauthorized("The session is unknown, expired or logged out: log in again.")
         }
         var context = context

@@ -171,7 +171,13 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             accepted = parsed
             lastAccepted = parsed
         }
-        guard let session = polls.sessions.cached(tokenHash: accepted.tokenHash) else {
+        // why used recently: a session due for renewal (or expired) is the routes' to judge and renew
+        guard
+            let session = polls.sessions.cached(
+                tokenHash: accepted.tokenHash,
+                usedWithin: ServerEnvironment.touchInterval
+            )
+        else {
             return nil
         }
         return Poll(

@@ -45,36 +45,8 @@ struct AccountRoutes {
     func login(_ request: Request, context: BriefRequestContext) async throws -> Response {
         var request = request
         let credentials = try Self.credentials(try await request.decodeJSON(limit: 16 << 10))
-        let now = environment.clock.now()
-        // why reserved before bcrypt: guesses sent at once must not all pass a check that none
-        // of them has failed yet
-        let attempt: LoginRateLimiter.Attempt
-        switch environment.limiter.reserveLogin(username: credentials.username, address: context.clientAddress, now: now)
-        {
-        case .success(let reserved): attempt = reserved
-        case .failure(let wait):
-            throw APIError.rateLimited(
-                retryAfter: wait.seconds,
-                "Too many failed logins. Try again in \(wait.seconds) seconds."
-            )
-        }
-        let user: UserRecord?
-        let matches: Bool
-        do {
-            user = try await environment.store.user(named: credentials.username)
-            // why verify even without a user: the answer takes as long whether or not the name
-            // exists (the decoy hash has the configured cost)
-            let storedHash = user?.passwordHash ?? environment.decoyPasswordHash
-            matches = try await NIOThreadPool.singleton.runIfActive {
-                Bcrypt.verify(credentials.password, hash: storedHash)
-            }
-        } catch {
-            environment.limiter.settle(attempt, succeeded: true)  // not a guess that failed: the server did
-            throw error
-        }
-        environment.limiter.settle(attempt, succeeded: user != nil && matches)
-        guard let user, matches else {
-            context.logger.info("Refused login", metadata: ["user.name": "\(credentials.username)"])
+        guard let user = try await verifiedUser(credentials.username, password: credentials.password, context: context)
+        else {
             throw APIError.unauthorized("Wrong username or password.")
         }
         return try await startSession(for: user, credentials: credentials)
@@ -90,6 +62,44 @@ struct AccountRoutes {
 
     // MARK: Helpers
 
+    /// The user whose password this is, or `nil`; the attempt counts towards the login limits
+    /// (reserved before bcrypt, settled after) and is checked at full cost even for a name that
+    /// does not exist. - Throws: 429 when the limits are reached.
+    func verifiedUser(_ username: String, password: String, context: BriefRequestContext) async throws -> UserRecord? {
+        let now = environment.clock.now()
+        // why reserved before bcrypt: guesses sent at once must not all pass a check that none
+        // of them has failed yet
+        let attempt: LoginRateLimiter.Attempt
+        switch environment.limiter.reserveLogin(username: username, address: context.clientAddress, now: now) {
+        case .success(let reserved): attempt = reserved
+        case .failure(let wait):
+            throw APIError.rateLimited(
+                retryAfter: wait.seconds,
+                "Too many failed logins. Try again in \(wait.seconds) seconds."
+            )
+        }
+        let user: UserRecord?
+        let matches: Bool
+        do {
+            user = try await environment.store.user(named: username)
+            // why verify even without a user: the answer takes as long whether or not the name
+            // exists (the decoy hash has the configured cost)
+            let storedHash = user?.passwordHash ?? environment.decoyPasswordHash
+            matches = try await NIOThreadPool.singleton.runIfActive {
+                Bcrypt.verify(password, hash: storedHash)
+            }
+        } catch {
+            environment.limiter.settle(attempt, succeeded: true)  // not a guess that failed: the server did
+            throw error
+        }
+        environment.limiter.settle(attempt, succeeded: user != nil && matches)
+        guard let user, matches else {
+            context.logger.info("Refused password", metadata: ["user.name": "\(username)"])
+            return nil
+        }
+        return user
+    }
+
     private func startSession(for user: UserRecord, credentials: CredentialsV1) async throws -> Response {
         guard let device = credentials.deviceId else {
             throw APIError.validation(
@@ -100,6 +110,7 @@ struct AccountRoutes {
         try await environment.store.createSession(
             SessionRecord(
                 tokenHash: hash,
+                id: SessionTokens.makeID(),
                 userID: user.id,
                 username: user.username,
                 deviceID: device,

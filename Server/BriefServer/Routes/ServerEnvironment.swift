@@ -20,3 +20,31 @@ struct ServerEnvironment: Sendable {
     /// so that their answer takes as long as a wrong password's.
     let decoyPasswordHash: String
 }
+
+extension ServerEnvironment {
+    /// How often a session's last use is written: it is kept to the hour, not per request.
+    static let touchInterval: Int64 = 60 * 60 * 1000
+
+    /// The session a bearer token's hash names, when it is live: not revoked, and used within
+    /// the idle lifetime (`--session-lifetime`), which each use renews.
+    func liveSession(tokenHash: [UInt8]) async throws -> SessionRecord? {
+        let store = self.store
+        guard
+            let session = try await sessions.session(
+                tokenHash: tokenHash,
+                load: { try await store.session(tokenHash: tokenHash) }
+            )
+        else {
+            return nil
+        }
+        let now = clock.now()
+        guard now - session.lastUsedAt <= configuration.sessionIdleLifetime else {
+            return nil  // idle too long: as if logged out (the row stays until the account goes)
+        }
+        if now - session.lastUsedAt >= Self.touchInterval {
+            try await store.touchSession(tokenHash: tokenHash, now: now)
+            sessions.noteUse(tokenHash: tokenHash, at: now)
+        }
+        return session
+    }
+}

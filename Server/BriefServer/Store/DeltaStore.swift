@@ -10,7 +10,9 @@ import Foundation
 ///
 /// ## Topics
 /// - Accounts: ``createUser(username:passwordHash:now:)``, ``user(named:)``,
-///   ``createSession(_:)``, ``session(tokenHash:)``, ``revokeSession(tokenHash:now:)``
+///   ``changePassword(of:to:keeping:now:)``, ``deleteUser(_:)``
+/// - Sessions: ``createSession(_:)``, ``session(tokenHash:)``, ``sessions(of:)``,
+///   ``touchSession(tokenHash:now:)``, ``revokeSession(tokenHash:now:)``, ``revokeSession(id:of:now:)``
 /// - Publishing: ``publish(_:now:)``, ``retract(_:now:)``
 /// - Feed: ``changes(for:after:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
 /// - Read-state: ``push(_:for:applier:now:)``
@@ -23,10 +25,25 @@ public protocol DeltaStore: Sendable {
     func user(named username: String) async throws -> UserRecord?
     /// Stores a new device session.
     func createSession(_ session: SessionRecord) async throws
-    /// The live (not revoked) session with this token hash, if any.
+    /// The session with this token hash unless it was revoked, if any (idle expiry is the
+    /// caller's: ``SessionRecord/lastUsedAt``).
     func session(tokenHash: [UInt8]) async throws -> SessionRecord?
     /// Revokes a session; revoking twice is harmless.
     func revokeSession(tokenHash: [UInt8], now: Int64) async throws
+    /// The user's sessions not revoked, most recently used first.
+    func sessions(of user: UserID) async throws -> [SessionRecord]
+    /// Notes that a session was used at `now`: its idle lifetime runs from there.
+    func touchSession(tokenHash: [UInt8], now: Int64) async throws
+    /// Revokes the user's session `id`; its token hash, or `nil` when the user has no such
+    /// session not yet revoked (another user's id is `nil` too).
+    func revokeSession(id: String, of user: UserID, now: Int64) async throws -> [UInt8]?
+    /// Sets the user's password hash and revokes every other session of theirs, in one
+    /// transaction; the token hashes revoked.
+    func changePassword(of user: UserID, to passwordHash: String, keeping tokenHash: [UInt8], now: Int64)
+        async throws -> [[UInt8]]
+    /// Deletes the user with their read-states, follows, sessions and device cursors, in one
+    /// transaction; the token hashes of the sessions deleted.
+    func deleteUser(_ user: UserID) async throws -> [[UInt8]]
 
     /// Creates or corrects a brief. An identical document changes nothing (`changed` false); any
     /// other bumps the version and feeds the brief to devices again. A retracted brief comes back.
@@ -112,26 +129,34 @@ public struct UserRecord: Sendable, Hashable {
 /// A device session; the token itself is never stored, only its SHA-256.
 public struct SessionRecord: Sendable, Hashable {
     public var tokenHash: [UInt8]
+    /// The identifier users list and revoke it by (`s-` and 16 hex digits); never the token.
+    public var id: String
     public var userID: UserID
     public var username: String
     public var deviceID: DeviceID
     public var deviceName: String?
     public var createdAt: Int64
+    /// When it was last used, to the hour (``SessionLifetime``).
+    public var lastUsedAt: Int64
 
     public init(
         tokenHash: [UInt8],
+        id: String,
         userID: UserID,
         username: String,
         deviceID: DeviceID,
         deviceName: String?,
-        createdAt: Int64
+        createdAt: Int64,
+        lastUsedAt: Int64? = nil
     ) {
         self.tokenHash = tokenHash
+        self.id = id
         self.userID = userID
         self.username = username
         self.deviceID = deviceID
         self.deviceName = deviceName
         self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt ?? createdAt
     }
 }
 

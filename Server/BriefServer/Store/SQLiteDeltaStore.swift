@@ -86,56 +86,6 @@ public struct SQLiteDeltaStore: DeltaStore {
         }
     }
 
-    public func createSession(_ session: SessionRecord) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    Data(session.tokenHash), session.userID, session.deviceID.rawValue, session.deviceName,
-                    session.createdAt,
-                ]
-            )
-        }
-    }
-
-    public func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
-        try await writer.read { db in
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
-                        FROM sessions s JOIN users u ON u.id = s.user_id
-                        WHERE s.token_hash = ? AND s.revoked_at IS NULL
-                        """
-                ),
-                arguments: [Data(tokenHash)]
-            )
-            guard let row, let device = DeviceID(rawValue: row["device_id"]) else {
-                return nil
-            }
-            return SessionRecord(
-                tokenHash: tokenHash,
-                userID: row["user_id"],
-                username: row["username"],
-                deviceID: device,
-                deviceName: row["device_name"],
-                createdAt: row["created_at"]
-            )
-        }
-    }
-
-    public func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-                arguments: [now, Data(tokenHash)]
-            )
-        }
-    }
-
     // MARK: Secrets and health
 
     public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
@@ -186,4 +136,3 @@ public struct SQLiteDeltaStore: DeltaStore {
         return position
     }
 }
-

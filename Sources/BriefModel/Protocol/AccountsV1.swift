@@ -131,21 +131,7 @@ extension CredentialsV1 {
                 reader.report(root.appending("username"), problem)
             }
         }
-        var password: String?
-        switch object["password"] {
-        case .string(let text)?:
-            if text.count < passwordLength.lowerBound {
-                reader.report(root.appending("password"), "shorter than \(passwordLength.lowerBound) characters")
-            } else if text.count > passwordLength.upperBound {
-                reader.report(root.appending("password"), "longer than \(passwordLength.upperBound) characters")
-            } else {
-                password = text
-            }
-        case nil, .null?:
-            reader.report(root.appending("password"), "missing")
-        case let other?:
-            reader.report(root.appending("password"), "expected string, found \(other.typeName)")
-        }
+        let password = Self.password(object["password"], at: root.appending("password"), reader: &reader)
         var deviceID: DeviceID?
         if object["deviceId"] != nil || requireDevice {
             deviceID = MutationV1.identifier(
@@ -160,5 +146,26 @@ extension CredentialsV1 {
             throw DocumentValidationError(issues: reader.issues)
         }
         return CredentialsV1(username: username, password: password, deviceId: deviceID, deviceName: deviceName)
+    }
+}
+
+extension CredentialsV1 {
+    /// A password field: a string of ``passwordLength`` characters, or an issue at `path`.
+    static func password(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> String? {
+        switch value {
+        case .string(let text)?:
+            if text.count < passwordLength.lowerBound {
+                reader.report(path, "shorter than \(passwordLength.lowerBound) characters")
+            } else if text.count > passwordLength.upperBound {
+                reader.report(path, "longer than \(passwordLength.upperBound) characters")
+            } else {
+                return text
+            }
+        case nil, .null?:
+            reader.report(path, "missing")
+        case let other?:
+            reader.report(path, "expected string, found \(other.typeName)")
+        }
+        return nil
     }
 }

@@ -54,6 +54,19 @@ final class CountingStore: DeltaStore {
     func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
         try await base.revokeSession(tokenHash: tokenHash, now: now)
     }
+    func sessions(of user: UserID) async throws -> [SessionRecord] { try await base.sessions(of: user) }
+    func touchSession(tokenHash: [UInt8], now: Int64) async throws {
+        try await base.touchSession(tokenHash: tokenHash, now: now)
+    }
+    func revokeSession(id: String, of user: UserID, now: Int64) async throws -> [UInt8]? {
+        try await base.revokeSession(id: id, of: user, now: now)
+    }
+    func changePassword(of user: UserID, to passwordHash: String, keeping tokenHash: [UInt8], now: Int64)
+        async throws -> [[UInt8]]
+    {
+        try await base.changePassword(of: user, to: passwordHash, keeping: tokenHash, now: now)
+    }
+    func deleteUser(_ user: UserID) async throws -> [[UInt8]] { try await base.deleteUser(user) }
     func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1 { try await base.publish(brief, now: now) }
     func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? { try await base.retract(id, now: now) }
     func purgeTombstones(retractedBefore: Int64) async throws -> Int {

@@ -325,52 +325,6 @@ public final class PostgresDeltaStore: DeltaStore {
         }
     }
 
-    public func createSession(_ session: SessionRecord) async throws {
-        try await converting {
-            try await client.query(
-                """
-                INSERT INTO sessions (token_hash, user_id, device_id, device_name, created_at)
-                VALUES (\(ByteBuffer(bytes: session.tokenHash)), \(session.userID), \(session.deviceID.rawValue), \(session.deviceName),
-                        \(session.createdAt))
-                """,
-                logger: logger
-            )
-        }
-    }
-
-    public func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
-        // every authenticated request asks this: a prepared statement
-        let rows = try await converting {
-            try await client.execute(SessionByToken(tokenHash: tokenHash), logger: logger)
-                .reduce(into: [SessionByToken.Row]()) { $0.append($1) }
-        }
-        for row in rows {
-            guard let device = DeviceID(rawValue: row.2) else {
-                return nil
-            }
-            return SessionRecord(
-                tokenHash: tokenHash,
-                userID: row.0,
-                username: row.1,
-                deviceID: device,
-                deviceName: row.3,
-                createdAt: row.4
-            )
-        }
-        return nil
-    }
-
-    public func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
-        try await converting {
-            try await client.query(
-                """
-                UPDATE sessions SET revoked_at = \(now)
-                WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND revoked_at IS NULL
-                """,
-                logger: logger
-            )
-        }
-    }
 }
 
 /// One transaction that numbers feed changes (see ``PostgresDeltaStore``'s "Commit order").
@@ -449,27 +403,6 @@ final class FeedTransaction {
 }
 
 /// The session lookup every authenticated request makes, prepared once per connection.
-struct SessionByToken: PostgresPreparedStatement {
-    static let sql = """
-        SELECT s.user_id, u.username, s.device_id, s.device_name, s.created_at
-        FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL
-        """
-    typealias Row = (Int64, String, String, String?, Int64)
-
-    var tokenHash: [UInt8]
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(ByteBuffer(bytes: tokenHash))
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row {
-        try row.decode(Row.self)
-    }
-}
-
 /// A store failure that is not the caller's: a broken invariant, or what PostgreSQL answered.
 public struct PostgresStoreError: Error, CustomStringConvertible {
     public let description: String

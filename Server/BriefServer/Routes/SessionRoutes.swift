@@ -1,0 +1,112 @@
+import BriefModel
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOPosix
+
+/// The account's sessions and the account itself: list, revoke, change the password, delete.
+/// Each revocation takes effect at once on this instance and within the session cache's
+/// lifetime (`--session-cache`) on the others.
+struct SessionRoutes {
+    let environment: ServerEnvironment
+    let accounts: AccountRoutes
+
+    /// `GET /v1/sessions`: the account's live sessions, most recently used first; never a token.
+    func list(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let current = try context.requireSession()
+        let now = environment.clock.now()
+        let sessions = try await environment.store.sessions(of: current.userID)
+            .filter { now - $0.lastUsedAt <= environment.configuration.sessionIdleLifetime }
+            .map {
+                SessionInfoV1(
+                    id: $0.id,
+                    deviceId: $0.deviceID,
+                    deviceName: $0.deviceName,
+                    createdAt: $0.createdAt,
+                    lastUsedAt: $0.lastUsedAt,
+                    current: $0.tokenHash == current.tokenHash
+                )
+            }
+        return try jsonResponse(SessionListV1(sessions: sessions))
+    }
+
+    /// `DELETE /v1/sessions/{id}`: revokes one of the account's sessions (the current one too).
+    func revoke(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let current = try context.requireSession()
+        let id = try context.parameters.require("id")
+        guard
+            let hash = try await environment.store.revokeSession(
+                id: id,
+                of: current.userID,
+                now: environment.clock.now()
+            )
+        else {
+            throw APIError.notFound("This account has no session \(id) (it may be revoked already).")
+        }
+        environment.sessions.forget(tokenHash: hash)
+        context.logger.info("Revoked session", metadata: ["session.id": "\(id)"])
+        return Response(status: .noContent)
+    }
+
+    /// `PUT /v1/accounts/current/password`: with the password now, sets a new one and revokes
+    /// every other session of the account. Wrong passwords count towards the login limits.
+    func changePassword(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        var request = request
+        let current = try context.requireSession()
+        let change: PasswordChangeV1
+        do {
+            change = try PasswordChangeV1.validate(try await request.decodeJSON(limit: 16 << 10))
+        } catch let error as DocumentValidationError {
+            throw APIError.validation(error)
+        }
+        guard
+            let user = try await accounts.verifiedUser(
+                current.username,
+                password: change.currentPassword,
+                context: context
+            ), user.id == current.userID
+        else {
+            throw APIError(.forbidden, .forbidden, "The current password is wrong.")
+        }
+        let cost = environment.configuration.bcryptCost
+        let hash = try await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.hash(change.newPassword, cost: cost)  // why a pool thread: bcrypt is slow on purpose
+        }
+        let revoked = try await environment.store.changePassword(
+            of: user.id,
+            to: hash,
+            keeping: current.tokenHash,
+            now: environment.clock.now()
+        )
+        revoked.forEach { environment.sessions.forget(tokenHash: $0) }
+        context.logger.info("Changed password", metadata: ["sessions.revoked": "\(revoked.count)"])
+        return Response(status: .noContent)
+    }
+
+    /// `DELETE /v1/accounts/current`: with the password, deletes the account with its
+    /// read-states, follows, sessions and device cursors.
+    func deleteAccount(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        var request = request
+        let current = try context.requireSession()
+        let confirmation: AccountDeletionV1
+        do {
+            confirmation = try AccountDeletionV1.validate(try await request.decodeJSON(limit: 16 << 10))
+        } catch let error as DocumentValidationError {
+            throw APIError.validation(error)
+        }
+        guard
+            let user = try await accounts.verifiedUser(
+                current.username,
+                password: confirmation.password,
+                context: context
+            ), user.id == current.userID
+        else {
+            throw APIError(.forbidden, .forbidden, "The password is wrong; the account stays.")
+        }
+        let hashes = try await environment.store.deleteUser(user.id)
+        hashes.forEach { environment.sessions.forget(tokenHash: $0) }
+        environment.notifier.notify(user: user.id)  // why: its held long-polls end now
+        context.logger.info("Deleted account", metadata: ["user.name": "\(user.username)"])
+        return Response(status: .noContent)
+    }
+}
