@@ -41,7 +41,7 @@ public func buildApplication(
         store: store,
         clock: clock,
         tokens: try ChangeTokenCodec(secret: secret ?? []),
-        notifier: ChangeNotifier(relayed: store.isShared),
+        notifier: ChangeNotifier(relayed: store.isShared, maxHeldPerUser: configuration.maxLongPollsPerUser),
         sessions: SessionCache(lifetime: configuration.sessionCacheLifetime, clock: clock),
         upToDate: UpToDateCache(),
         limiter: LoginRateLimiter(limits: configuration.loginLimits),
@@ -57,7 +57,11 @@ public func buildApplication(
     let polls = UpToDatePolls(environment: environment, logger: logger, serverName: serverName)
     var app = Application(
         router: router,
-        server: .http1(answeringUpToDatePollsWith: polls),
+        server: .http1(
+            answeringUpToDatePollsWith: polls,
+            headTimeout: configuration.requestHeadTimeout,
+            maxBody: configuration.maxBodyBytes
+        ),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: serverName

@@ -56,6 +56,10 @@ struct Serve: AsyncParsableCommand {
     )
     var registrationLimit: Int?
     @Option(
+        help: "Long-polls one account may have waiting at once; more get 429 (BRIEFSYNC_MAX_LONG_POLLS_PER_USER)."
+    )
+    var maxLongPollsPerUser: Int?
+    @Option(
         help: """
             How long a looked-up session is believed, e.g. 5s; a logout through another instance takes \
             effect here within it; 0s looks up every request (BRIEFSYNC_SESSION_CACHE).
@@ -248,6 +252,13 @@ struct Serve: AsyncParsableCommand {
             { UInt8($0).flatMap { (4...31).contains($0) ? $0 : nil } }
         ) {
             configuration.bcryptCost = cost
+        }
+        if let cap = try parsed(
+            value(maxLongPollsPerUser.map(String.init), "MAX_LONG_POLLS_PER_USER"),
+            "max-long-polls-per-user",
+            { Int($0).flatMap { $0 > 0 ? $0 : nil } }
+        ) {
+            configuration.maxLongPollsPerUser = cap
         }
         if demo {
             configuration.loginLimits.registrationsPerAddress = 1_000  // why: demos register from one address

@@ -14,7 +14,12 @@ import Testing
     @Test func thePollHandlerSitsBeforeTheCodecAndReadsStartSmall() async throws {
         let fixture = try await PollFixture()
         let polls = UpToDatePolls(environment: fixture.environment, logger: Logger(label: "test"), serverName: nil)
-        let setup = BriefHTTP1Channel(base: HTTP1Channel(responder: { _, _, _ in }), polls: polls)
+        let setup = BriefHTTP1Channel(
+            base: HTTP1Channel(responder: { _, _, _ in }),
+            polls: polls,
+            headTimeout: .seconds(30),
+            maxBody: 1 << 20
+        )
         let channel = NIOAsyncTestingChannel()
         _ = try await channel.eventLoop.flatSubmit { setup.setup(channel: channel, logger: Logger(label: "test")) }
             .get()
@@ -22,9 +27,11 @@ import Testing
         // the pipeline as it is printed, head first
         let pipeline = channel.pipeline.debugDescription
         let handler = try #require(pipeline.range(of: "UpToDatePollHandler"))
+        let guardHandler = try #require(pipeline.range(of: "ConnectionGuardHandler"))
         let codec = try #require(pipeline.range(of: "HTTP1ToHTTPServerCodec"))
         let decoder = try #require(pipeline.range(of: "ByteToMessageHandler<HTTPDecoder"))
-        #expect(decoder.lowerBound < handler.lowerBound && handler.lowerBound < codec.lowerBound, "\(pipeline)")
+        #expect(decoder.lowerBound < guardHandler.lowerBound && guardHandler.lowerBound < handler.lowerBound)
+        #expect(handler.lowerBound < codec.lowerBound, "\(pipeline)")
 
         let allocator = try await channel.getOption(ChannelOptions.recvAllocator).get()
         let adaptive = try #require(allocator as? AdaptiveRecvByteBufferAllocator)

@@ -6,12 +6,12 @@ import Testing
     @Test func shutdownReleasesHeldRequestsAtOnce() async {
         let notifier = ChangeNotifier()
         let started = ContinuousClock.now
-        async let held: Void = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120))
+        async let held = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120))
         while notifier.heldCount == 0 {
             await Task.yield()
         }
         notifier.releaseAll()
-        await held
+        _ = await held
         #expect(ContinuousClock.now - started < .seconds(60))
         // and a wait after shutdown returns immediately
         await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120))
@@ -31,13 +31,13 @@ import Testing
     @Test func otherUsersChangesDoNotWake() async {
         let notifier = ChangeNotifier()
         let started = ContinuousClock.now
-        async let held: Void = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .milliseconds(300))
+        async let held = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .milliseconds(300))
         while notifier.heldCount == 0 {
             await Task.yield()
         }
         notifier.notify(user: 2)
         #expect(notifier.heldCount == 1)
-        await held
+        _ = await held
         #expect(ContinuousClock.now - started >= .milliseconds(250))
     }
 

@@ -62,6 +62,11 @@ public struct ServerConfiguration: Sendable {
     /// How long, in milliseconds, an instance believes a session it looked up; a session revoked
     /// through another instance is accepted here that long at most. 0 looks up every request.
     public var sessionCacheLifetime: Int64 = 5_000
+    /// The most long-polls one user may have held at once (each device needs one).
+    public var maxLongPollsPerUser = 16
+    /// How long a connection may take to send a request's head, counted from its opening or
+    /// from the end of its previous answer, before it is closed.
+    public var requestHeadTimeout = Duration.seconds(30)
     /// How long, in milliseconds, a session lives without being used; each use renews it.
     public var sessionIdleLifetime: Int64 = 90 * 24 * 60 * 60 * 1000
 

@@ -70,11 +70,25 @@ public final class ChangeNotifier: Service, Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let relayed: Bool
+    /// The most requests one user may have held at once; `nil`: no cap.
+    let maxHeldPerUser: Int?
 
-    /// - Parameter relayed: Whether other processes commit changes too (a shared PostgreSQL
-    ///   database), which this notifier then hears of only while the relay listens.
-    public init(relayed: Bool = false) {
+    /// - Parameters:
+    ///   - relayed: Whether other processes commit changes too (a shared PostgreSQL database),
+    ///     which this notifier then hears of only while the relay listens.
+    ///   - maxHeldPerUser: The most requests one user may have held at once; a wait beyond it
+    ///     returns ``WaitOutcome/refused`` at once, holding nothing.
+    public init(relayed: Bool = false, maxHeldPerUser: Int? = nil) {
         self.relayed = relayed
+        self.maxHeldPerUser = maxHeldPerUser
+    }
+
+    /// How a wait ended.
+    public enum WaitOutcome: Sendable, Hashable {
+        /// Something changed, the time ran out, the task was cancelled or the server shuts down.
+        case ended
+        /// The user already has ``maxHeldPerUser`` requests held: nothing was held.
+        case refused
     }
 
     /// Whether every change committed anywhere bumps a generation here right now: always in one
@@ -125,7 +139,8 @@ public final class ChangeNotifier: Service, Sendable {
     ///
     /// A held wait is a continuation in a table, nothing more: one sweeper task for all of them
     /// ends those past their deadline (within ``sweepInterval``), instead of a timer task per wait.
-    public func wait(for user: UserID, after seen: Generation, timeout: Duration) async {
+    @discardableResult
+    public func wait(for user: UserID, after seen: Generation, timeout: Duration) async -> WaitOutcome {
         // why a handler here too: the HTTP server shuts down first and waits for its requests, so
         // a held request must hear of the shutdown itself rather than wait for this service's turn
         await withGracefulShutdownHandler {
@@ -137,7 +152,8 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Parks a request without a task: `wake` is called once, from any thread, when the user's
     /// generation moves past `seen`, at the deadline (within ``sweepInterval``), or at shutdown.
-    /// Returns `nil`, and never calls `wake`, when one of those has already happened.
+    /// Returns `nil`, and never calls `wake`, when one of those has already happened or the user
+    /// is at ``maxHeldPerUser``.
     func park(
         user: UserID,
         after seen: Generation,
@@ -146,7 +162,7 @@ public final class ChangeNotifier: Service, Sendable {
     ) -> Parking? {
         let id = nextID()
         let held = hold(id, user: user, seen: seen, deadline: .now + timeout, wake: .callback(wake))
-        return held ? Parking(id: id) : nil
+        return held == .held ? Parking(id: id) : nil
     }
 
     /// Takes back a parked request without calling its `wake` (its connection closed, or it went
@@ -163,10 +179,16 @@ public final class ChangeNotifier: Service, Sendable {
         }
     }
 
+    private enum Hold {
+        case held, passed, refused
+    }
+
     /// Holds `wake` as waiter `id` until the user's generation moves past `seen`, the deadline or
-    /// shutdown, and starts the sweeper if none runs. Returns `false`, holding nothing, when the
+    /// shutdown, and starts the sweeper if none runs. Holds nothing, and says `passed`, when the
     /// generation has already moved, the server is shutting down, or `cancelled()` says so (read
-    /// under the same lock, so that a cancellation cannot slip in between).
+    /// under the same lock, so that a cancellation cannot slip in between); `refused` when the
+    /// user has ``maxHeldPerUser`` held already (counted under the lock: polls arriving at once
+    /// cannot all pass).
     private func hold(
         _ id: UInt64,
         user: UserID,
@@ -174,17 +196,20 @@ public final class ChangeNotifier: Service, Sendable {
         deadline: ContinuousClock.Instant,
         wake: Wake,
         unless cancelled: () -> Bool = { false }
-    ) -> Bool {
-        let (held, startSweeper) = state.withLockedValue { state -> (Bool, Bool) in
+    ) -> Hold {
+        let (held, startSweeper) = state.withLockedValue { state -> (Hold, Bool) in
             let current = Generation(global: state.global, user: state.users[user, default: 0])
             guard !state.shuttingDown, current == seen, !cancelled() else {
-                return (false, false)
+                return (.passed, false)
+            }
+            if let cap = maxHeldPerUser, state.waiters.values.lazy.filter({ $0.user == user }).count >= cap {
+                return (.refused, false)
             }
             state.waiters[id] = Waiter(user: user, seen: seen, deadline: deadline, wake: wake)
             state.earliestDeadline = state.waiters.count == 1 ? deadline : min(state.earliestDeadline, deadline)
             let start = !state.sweeping
             state.sweeping = true
-            return (true, start)
+            return (.held, start)
         }
         if startSweeper {
             Task { await self.sweep() }
@@ -209,8 +234,11 @@ public final class ChangeNotifier: Service, Sendable {
         woken.forEach { $0() }
     }
 
-    private func waitForChange(user: UserID, seen: Generation, deadline: ContinuousClock.Instant) async {
+    private func waitForChange(user: UserID, seen: Generation, deadline: ContinuousClock.Instant) async
+        -> WaitOutcome
+    {
         let id = nextID()
+        let refused = NIOLockedValueBox(false)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let held = hold(
@@ -221,7 +249,8 @@ public final class ChangeNotifier: Service, Sendable {
                     wake: .task(continuation),
                     unless: { Task.isCancelled }
                 )
-                if !held {
+                if held != .held {
+                    refused.withLockedValue { $0 = held == .refused }
                     continuation.resume()
                 }
             }
@@ -229,6 +258,7 @@ public final class ChangeNotifier: Service, Sendable {
             let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
             waiter?.wake()
         }
+        return refused.withLockedValue { $0 } ? .refused : .ended
     }
 
     /// Ends the waits past their deadline, every ``sweepInterval``, until none is held.

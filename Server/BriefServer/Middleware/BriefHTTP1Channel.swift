@@ -15,6 +15,8 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
 
     let base: HTTP1Channel
     let polls: UpToDatePolls
+    let headTimeout: TimeAmount
+    let maxBody: Int
 
     var responder: Responder { base.responder }
 
@@ -30,6 +32,10 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
             )
             let pipeline = channel.pipeline.syncOperations
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(
+                ConnectionGuardHandler(headTimeout: headTimeout, maxBody: maxBody),
+                position: .before(codec)
+            )
             try pipeline.addHandler(polls.makeHandler(), position: .before(codec))
             return value
         }
@@ -42,9 +48,25 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1 as `.http1()` serves it, with up-to-date polls answered by `polls` first.
-    static func http1(answeringUpToDatePollsWith polls: UpToDatePolls) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            BriefHTTP1Channel(base: HTTP1Channel(responder: responder), polls: polls)
+    ///
+    /// - Parameters:
+    ///   - headTimeout: How long a connection may take to send a request's head.
+    ///   - maxBody: The largest body any route takes (see ``ConnectionGuardHandler``).
+    static func http1(
+        answeringUpToDatePollsWith polls: UpToDatePolls,
+        headTimeout: Duration,
+        maxBody: Int
+    ) -> HTTPServerBuilder {
+        let timeout = TimeAmount.nanoseconds(
+            headTimeout.components.seconds * 1_000_000_000 + headTimeout.components.attoseconds / 1_000_000_000
+        )
+        return HTTPServerBuilder { responder in
+            BriefHTTP1Channel(
+                base: HTTP1Channel(responder: responder),
+                polls: polls,
+                headTimeout: timeout,
+                maxBody: maxBody
+            )
         }
     }
 }

@@ -35,7 +35,7 @@ struct ChangesRoutes {
             guard query.wait > 0 else {
                 return Self.response(kept, to: request)
             }
-            await hold(user, after: generation, seconds: query.wait)
+            try await hold(user, after: generation, seconds: query.wait)
             generation = notifier.generation(for: user)
             cacheable = notifier.answersCanBeCached
             token = try token ?? decodeToken(query.since, user: user)
@@ -58,7 +58,7 @@ struct ChangesRoutes {
             answer = empty
         }
         if batch.isEmpty, query.wait > 0 {
-            await hold(user, after: generation, seconds: query.wait)
+            try await hold(user, after: generation, seconds: query.wait)
             batch = try await changes(for: user, after: position, limit: query.limit)
             answer = nil
         }
@@ -103,11 +103,19 @@ struct ChangesRoutes {
     }
 
     /// Holds a long-poll until something changes for the user or the wait runs out.
-    private func hold(_ user: UserID, after generation: ChangeNotifier.Generation, seconds: Int) async {
+    /// - Throws: `rate_limited` (429) when the user has as many long-polls held as allowed
+    ///   (`--max-long-polls-per-user`).
+    private func hold(_ user: UserID, after generation: ChangeNotifier.Generation, seconds: Int) async throws {
         let notifier = environment.notifier
         environment.metrics.longPollsHeld(notifier.heldCount + 1)
-        await notifier.wait(for: user, after: generation, timeout: .seconds(seconds))
+        let outcome = await notifier.wait(for: user, after: generation, timeout: .seconds(seconds))
         environment.metrics.longPollsHeld(notifier.heldCount)
+        if outcome == .refused {
+            throw APIError.rateLimited(
+                retryAfter: 5,
+                "This account already has \(notifier.maxHeldPerUser ?? 0) long-polls waiting; one device needs only one."
+            )
+        }
     }
 
     /// The scope a token is bound to: the user it was issued to.

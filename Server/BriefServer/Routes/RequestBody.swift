@@ -21,6 +21,14 @@ extension Request {
         guard buffer.readableBytes > 0 else {
             throw APIError(.badRequest, .malformedRequest, "The request needs a JSON body.")
         }
+        // why before decoding: the decoder recurses once per level, and no document of ours nests deeper
+        if JSONNesting.exceeds(JSONNesting.limit, in: buffer.readableBytesView) {
+            throw APIError(
+                .badRequest,
+                .malformedRequest,
+                "The body nests deeper than \(JSONNesting.limit) levels; no BriefSync document does."
+            )
+        }
         do {
             return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
         } catch {

@@ -1,0 +1,41 @@
+/// How deeply JSON text nests arrays and objects, read from its bytes without parsing it, so that
+/// a document nested deeper than any of the protocol's is refused before a recursive decoder
+/// works through it.
+public enum JSONNesting {
+    /// Deeper than any BriefSync document (a brief nests about 6 levels).
+    public static let limit = 64
+
+    /// Whether `bytes` open more than `limit` arrays or objects at once. Brackets inside strings
+    /// (with their escapes) do not count; the text need not be valid JSON.
+    public static func exceeds(_ limit: Int, in bytes: some Sequence<UInt8>) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit {
+                    return true
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+            default:
+                break
+            }
+        }
+        return false
+    }
+}
