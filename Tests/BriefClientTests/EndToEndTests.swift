@@ -55,6 +55,15 @@ import Testing
             executable: URL(fileURLWithPath: "/usr/bin/curl")
         )
         #expect(redirect.stdout.hasPrefix("301 https://"), "\(redirect.stdout)")
+        // to the server's own name, whatever Host the client sent
+        let forged = try await BriefDeviceProcess.run(
+            [
+                "-s", "-o", "/dev/null", "-w", "%{redirect_url}", "-H", "Host: evil.example",
+                "http://127.0.0.1:\(deployment.httpPort)/v1/changes",
+            ],
+            executable: URL(fileURLWithPath: "/usr/bin/curl")
+        )
+        #expect(forged.stdout.hasPrefix("https://localhost/"), "\(forged.stdout)")
 
         // HTTPS offers HTTP/2.
         let alpn = try await BriefDeviceProcess.run(
@@ -174,6 +183,32 @@ import Testing
         let woken = try await held
         #expect(woken.status == 200)
         #expect(ContinuousClock.now - started < .seconds(20), "woken by the commit, not by the 30 s hold")
+
+        // The edge: HSTS, no version, no metrics from outside (each instance still serves them)
+        let topics = try await send("GET", "\(https)/v1/topics", with: publisher, token: token)
+        #expect(topics.headers["strict-transport-security"]?.contains("max-age=31536000") == true)
+        #expect(topics.headers["server"] == "nginx", "no version: \(topics.headers["server"] ?? "")")
+        #expect(try await send("GET", "\(https)/metrics", with: publisher).status == 404)
+        let scraper = try NIOHTTPRequester(additionalCAFile: nil)
+        let scraped = try await send("GET", "http://127.0.0.1:\(deployment.instancePorts[0])/metrics", with: scraper)
+        try await scraper.shutdown()
+        #expect(scraped.status == 200)
+
+        // Logins from one address beyond the burst are refused by nginx before any instance
+        // runs bcrypt for them (nginx's answer, not an instance's JSON)
+        var refusedByNginx = 0
+        for index in 0..<15 {
+            let attempt = try await send(
+                "POST",
+                "\(https)/v1/sessions",
+                with: publisher,
+                body: Data(#"{"username":"flood\#(index)","password":"not the password","deviceId":"d"}"#.utf8)
+            )
+            if attempt.status == 429, attempt.json == nil {
+                refusedByNginx += 1
+            }
+        }
+        #expect(refusedByNginx >= 3, "nginx refused \(refusedByNginx) of 15 logins")
     }
 
     struct Row: Decodable, Hashable {
