@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "BriefSchema",
             path: "Schema",
-            exclude: ["openapi.yaml", "brief.schema.json", "examples"],
+            exclude: ["openapi.yaml", "brief.schema.json", "examples", "schemathesis.toml"],
             sources: ["Swift"],
             resources: [
                 .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/server_v2.sql"),
