@@ -86,6 +86,12 @@ public final class BriefLibrary: Sendable {
         try await store.search(text, limit: limit)
     }
 
+    /// Why a brief's reading state is what it shows: see ``DeviceStore/explain(_:)`` and
+    /// `ReadState.explanation()` for each field's winning stamp and rule.
+    public func explain(_ id: BriefID) async throws -> ReadStateExplanation {
+        try await store.explain(id)
+    }
+
     /// A list that yields again whenever it changes.
     public func observeBriefs(_ query: BriefQuery = BriefQuery()) -> AsyncThrowingStream<[BriefSummary], any Error> {
         store.observeBriefs(query)

@@ -186,7 +186,7 @@ public actor SyncEngine {
                 report.dropped += moot.count
                 continue
             }
-            let acknowledgement = try await store.acknowledge(result, of: batch)
+            let acknowledgement = try await store.acknowledge(result, of: batch, now: now())
             report.pushed += acknowledgement.acknowledged
             report.renewedIncarnation = report.renewedIncarnation || acknowledgement.renewedIncarnation
         }

@@ -157,8 +157,8 @@ extension DeviceStore {
         )
         try db.execute(
             sql: """
-                INSERT OR REPLACE INTO sealed_read_states (account, brief_id, confirmed, visible)
-                SELECT ?, brief_id, confirmed, visible FROM read_states
+                INSERT OR REPLACE INTO sealed_read_states (account, brief_id, confirmed, visible, confirmed_at)
+                SELECT ?, brief_id, confirmed, visible, confirmed_at FROM read_states
                 """,
             arguments: [account.rawValue]
         )
@@ -182,19 +182,20 @@ extension DeviceStore {
         let resumed = db.changesCount
         let states = try Row.fetchAll(
             db,
-            sql: "SELECT brief_id, confirmed, visible FROM sealed_read_states WHERE account = ?",
+            sql: "SELECT brief_id, confirmed, visible, confirmed_at FROM sealed_read_states WHERE account = ?",
             arguments: [account.rawValue]
         )
         for row in states {
             let visible = try decode(ReadState.self, row["visible"])
             try db.execute(
                 sql: """
-                    INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, last_opened_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO read_states
+                        (brief_id, confirmed, visible, is_read, is_saved, progress, last_opened_at, confirmed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     row["brief_id"] as String, row["confirmed"] as String?, row["visible"] as String, visible.isRead,
-                    visible.isSaved, visible.progressValue, visible.lastOpenedAt,
+                    visible.isSaved, visible.progressValue, visible.lastOpenedAt, row["confirmed_at"] as Int64?,
                 ]
             )
         }

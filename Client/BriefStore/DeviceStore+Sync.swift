@@ -42,7 +42,9 @@ extension DeviceStore {
     /// incarnation, so that its later pushes are applied instead of taken for that copy's.
     /// When another account signed in meanwhile, the acknowledged mutations leave that account's
     /// sealed queue and the states are left for its next sync, so that nothing crosses accounts.
-    public func acknowledge(_ result: PushResultV1, of batch: PushBatch) async throws -> Acknowledgement {
+    ///
+    /// - Parameter now: The device's wall time, noted as when the server last confirmed the states.
+    public func acknowledge(_ result: PushResultV1, of batch: PushBatch, now: Int64) async throws -> Acknowledgement {
         try await writer.write { db in
             let sent = batch.request.mutations.map(\.id).filter { $0 <= result.lastAppliedId }
             let ids = try Self.encode(sent)
@@ -76,7 +78,7 @@ extension DeviceStore {
             acknowledgement.acknowledged = db.changesCount
             var recorder = try Self.recorder(db)
             for state in result.states {
-                try Self.mergeConfirmed(state, db)
+                try Self.mergeConfirmed(state, db, now: now)
                 recorder.observe(state)
             }
             try Self.save(recorder, db)
@@ -196,7 +198,7 @@ extension DeviceStore {
             }
             var recorder = try Self.recorder(db)
             for state in page.readStates {
-                try Self.mergeConfirmed(state, db)
+                try Self.mergeConfirmed(state, db, now: now)
                 recorder.observe(state)
                 outcome.readStates += 1
             }
@@ -282,7 +284,7 @@ extension DeviceStore {
 
     // MARK: Helpers
 
-    static func mergeConfirmed(_ incoming: ReadState, _ db: Database) throws {
+    static func mergeConfirmed(_ incoming: ReadState, _ db: Database, now: Int64) throws {
         let current = try String.fetchOne(
             db,
             sql: "SELECT confirmed FROM read_states WHERE brief_id = ?",
@@ -291,11 +293,11 @@ extension DeviceStore {
         let merged = current.map { $0.merged(with: incoming) } ?? incoming
         try db.execute(
             sql: """
-                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress)
-                VALUES (?, ?, ?, 0, 0, 0)
-                ON CONFLICT (brief_id) DO UPDATE SET confirmed = excluded.confirmed
+                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, confirmed_at)
+                VALUES (?, ?, ?, 0, 0, 0, ?)
+                ON CONFLICT (brief_id) DO UPDATE SET confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at
                 """,
-            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged)]
+            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged), now]
         )
         try refreshVisible(db, incoming.briefID)
     }

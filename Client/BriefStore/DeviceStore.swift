@@ -362,3 +362,29 @@ extension DeviceStore {
         writer
     }
 }
+
+extension DeviceStore {
+    /// What decides one brief's reading state here: the server's confirmed state, the pending
+    /// mutations on top, and when the server last confirmed it (`brief-device explain`).
+    public func explain(_ id: BriefID) async throws -> ReadStateExplanation {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT confirmed, confirmed_at FROM read_states WHERE brief_id = ?",
+                arguments: [id.rawValue]
+            )
+            let pending = try String.fetchAll(
+                db,
+                sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id",
+                arguments: [id.rawValue]
+            ).map { try Self.decode(MutationV1.self, $0) }
+            return ReadStateExplanation(
+                briefID: id,
+                visible: try Self.visibleState(db, id),
+                confirmed: try (row?["confirmed"] as String?).map { try Self.decode(ReadState.self, $0) },
+                pending: pending,
+                confirmedAt: row?["confirmed_at"]
+            )
+        }
+    }
+}

@@ -139,3 +139,18 @@ public struct Acknowledgement: Sendable, Hashable {
     /// Whether the answer showed another copy of this store and the store took a new incarnation.
     public var renewedIncarnation: Bool
 }
+
+/// Why one brief's reading state is what the reader sees (``DeviceStore/explain(_:)``).
+public struct ReadStateExplanation: Sendable, Hashable {
+    /// The brief.
+    public var briefID: BriefID
+    /// What the reader sees: the confirmed state with the pending mutations applied on top.
+    public var visible: ReadState
+    /// The server's merged state as this device last received it; `nil` before any.
+    public var confirmed: ReadState?
+    /// This account's mutations of the brief not yet acknowledged, oldest first: each overrides
+    /// the confirmed state wherever its stamp wins.
+    public var pending: [MutationV1]
+    /// When the server's state was last merged here (device clock, ms since 1970); `nil`: never.
+    public var confirmedAt: Int64?
+}

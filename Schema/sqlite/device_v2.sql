@@ -15,6 +15,9 @@ ALTER TABLE sync_state ADD COLUMN incarnation TEXT;
 -- The highest mutation id this store ever sent: a cursor above it can only be a copy's.
 ALTER TABLE sync_state ADD COLUMN sent_through INTEGER NOT NULL DEFAULT 0;
 
+-- When the server's state of a brief was last merged into read_states.confirmed (explain).
+ALTER TABLE read_states ADD COLUMN confirmed_at INTEGER;
+
 -- Every account that signed in on this store, for status and for signing in again.
 CREATE TABLE accounts (
     account      TEXT PRIMARY KEY,   -- AccountID: lowercased username, "@", server
@@ -40,6 +43,7 @@ CREATE TABLE sealed_read_states (
     brief_id       TEXT NOT NULL,
     confirmed      TEXT,
     visible        TEXT NOT NULL,
+    confirmed_at   INTEGER,
     PRIMARY KEY (account, brief_id)
 );
 

@@ -286,7 +286,7 @@ extension Serve {
 struct NewKey: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "new-key",
-        abstract: "Print a new random publisher key (32 bytes, base64url) for --publisher-key."
+        abstract: "Print a new random publisher key (bpk1_ and 32 random bytes, base64url) for --publisher-key."
     )
 
     func run() {

@@ -230,6 +230,53 @@ import Testing
         }
     }
 
+    @Test func explainSaysWhichStampWonAndWhatIsStillPending() async throws {
+        try await LiveServer.run { url in
+            let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
+            func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {
+                try await BriefDeviceProcess.succeed(home, arguments, password: "correct horse battery")
+            }
+            let brief = "ai-tech-2026-06-26"
+            _ = try await device(phone, "register", "--server", url, "--user", "anna")
+            _ = try await device(tablet, "login", "--server", url, "--user", "anna")
+            _ = try await device(phone, "sync")
+            _ = try await device(tablet, "sync")
+            _ = try await device(tablet, "read", brief)
+            _ = try await device(tablet, "sync")
+            _ = try await device(phone, "sync")
+            // The tablet's read is confirmed on the phone; the phone then unreads it offline
+            _ = try await device(phone, "unread", brief)
+            let explained = try await device(phone, "explain", brief, "--json")
+            guard case .array(let fields)? = explained.json?["fields"] else {
+                Issue.record("explain --json: \(explained.stdout)")
+                return
+            }
+            let read = try #require(fields.first { $0["field"] == "read" })
+            #expect(read["value"] == false && read["confirmedValue"] == true)
+            let phoneID = try await device(phone, "status", "--json").json?["deviceId"]
+            #expect(phoneID != nil && read["stamp"]?["device"] == phoneID)  // the phone's own unread won
+            guard case .string(let rule)? = read["rule"] else {
+                Issue.record("no rule in \(read)")
+                return
+            }
+            #expect(rule.hasPrefix("mark unread is newer"))
+            guard case .array(let pending)? = read["pending"] else {
+                Issue.record("no pending in \(read)")
+                return
+            }
+            #expect(pending.count == 1 && pending.first?["action"] == "unread")
+            #expect(explained.json?["confirmedAt"] != nil && explained.json?["pendingMutations"] == 1)
+            let text = try await device(phone, "explain", brief)
+            #expect(text.stdout.contains("pending #") && text.stdout.contains("the server's: yes"))
+            // After a sync nothing is pending, and the server agrees
+            _ = try await device(phone, "sync")
+            let synced = try await device(phone, "explain", brief, "--json")
+            #expect(synced.json?["pendingMutations"] == 0)
+            let unknown = try await BriefDeviceProcess.run(["--home", phone.path, "explain", "no-such-brief"])
+            #expect(unknown.code == 1)
+        }
+    }
+
     @Test func errorsSayWhatToDoWithExitCodes() async throws {
         let home = try TemporaryHome()
         // Not logged in

@@ -22,7 +22,7 @@ import Testing
         let keys = (0..<50).map { _ in PublisherKey.generate() }
         #expect(Set(keys).count == 50)
         for key in keys {
-            #expect(key.utf8.count == 43 && PublisherKey.problem(with: key) == nil)
+            #expect(key.utf8.count == 48 && key.hasPrefix("bpk1_") && PublisherKey.problem(with: key) == nil)
         }
     }
 }

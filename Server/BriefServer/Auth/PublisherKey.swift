@@ -27,12 +27,14 @@ public enum PublisherKey {
         return nil
     }
 
-    /// A new key: 32 random bytes, base64url (43 characters), drawn again in the (astronomically
-    /// rare) case that it breaks a rule above.
+    /// A new key: `bpk1_` and 32 random bytes in base64url (48 characters), drawn again in the
+    /// (astronomically rare) case that it breaks a rule above. The prefix tells it from a session
+    /// token, and keeps a command line from reading a key that starts with `-` as an option.
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         while true {
-            let key = Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+            let key =
+                "bpk1_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
             if problem(with: key) == nil {
                 return key
             }
