@@ -194,6 +194,16 @@ import Testing
         try await scraper.shutdown()
         #expect(scraped.status == 200)
 
+        // A body above the limit is refused by nginx, in the protocol's shape
+        let large = try await send(
+            "PUT",
+            "\(https)/v1/briefs/e-9",
+            with: publisher,
+            token: Self.publisherKey,
+            body: Data(repeating: UInt8(ascii: " "), count: 2 << 20)
+        )
+        #expect(large.status == 413 && large.json?["error"]?["code"] == "payload_too_large")
+
         // Logins from one address beyond the burst are refused by nginx before any instance
         // runs bcrypt for them, in the protocol's error shape (its message is nginx's own)
         var refusedByNginx = 0
