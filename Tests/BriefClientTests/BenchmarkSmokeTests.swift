@@ -13,14 +13,14 @@ import Testing
         case poll, delta, push, longpoll
     }
 
-    @Test(arguments: Benchmark.allCases)
+    @Test(
+        .enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"),
+        .enabled(if: TestServices.wrk, "needs wrk (BRIEFSYNC_TEST_WRK; scripts/test installs it)"),
+        arguments: Benchmark.allCases
+    )
     func eachBenchmarkRunsAtATinySize(_ benchmark: Benchmark) async throws {
-        guard
-            let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function),
-            let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function)
-        else {
-            return
-        }
+        let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function)
+        let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function)
         var stores: [[String]] = [[]]
         if let postgres = ProcessInfo.processInfo.environment["BRIEFSYNC_TEST_POSTGRES"] {
             stores.append(["--postgres", postgres])
@@ -39,14 +39,14 @@ import Testing
     }
 
     /// Figure 7: two instances on PostgreSQL behind nginx, with the proxy's own ceiling beside them.
-    @Test func pollThroughTheProxyRunsAtATinySize() async throws {
-        guard
-            let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function),
-            let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function),
-            let postgres = try TestPostgres.required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: #function)
-        else {
-            return
-        }
+    @Test(
+        .enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"),
+        .enabled(if: TestServices.wrk, "needs wrk (BRIEFSYNC_TEST_WRK; scripts/test installs it)"),
+        .enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)")
+    ) func pollThroughTheProxyRunsAtATinySize() async throws {
+        let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function)
+        let wrk = try TestPostgres.required("wrk", variable: "BRIEFSYNC_TEST_WRK", test: #function)
+        let postgres = try TestPostgres.required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: #function)
         let run = try await BenchProcess.run(
             ["poll", "--tiny", "--seconds", "1", "--repeats", "1", "--postgres", postgres, "--instances", "2"],
             environment: ["BRIEFSYNC_BENCH_NGINX": nginx, "BRIEFSYNC_BENCH_WRK": wrk]
@@ -56,10 +56,9 @@ import Testing
         #expect(run.stdout.contains("| 7. up-to-date poll against the proxy's ceiling"), "\(run.stdout)")
     }
 
-    @Test func syncReferencesRunAtATinySize() async throws {
-        guard let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function) else {
-            return
-        }
+    @Test(.enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"))
+    func syncReferencesRunAtATinySize() async throws {
+        let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function)
         let run = try await BenchProcess.run(
             ["sync-references", "--briefs", "5", "--repeats", "1"],
             environment: ["BRIEFSYNC_BENCH_NGINX": nginx]

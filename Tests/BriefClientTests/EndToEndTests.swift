@@ -23,10 +23,11 @@ import Testing
 @Suite struct EndToEndTests {
     static let publisherKey = "end-to-end-publisher-key-0123456789"
 
-    @Test func twoDevicesConvergeThroughNginxAndTwoInstancesOnPostgres() async throws {
-        guard let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function) else {
-            return
-        }
+    @Test(
+        .enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"),
+        .enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)")
+    ) func twoDevicesConvergeThroughNginxAndTwoInstancesOnPostgres() async throws {
+        let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function)
         try await TestPostgres.withDatabase { settings in
             let deployment = try await Deployment.start(database: settings.description, nginx: nginx)
             do {

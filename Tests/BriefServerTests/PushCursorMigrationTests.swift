@@ -59,7 +59,8 @@ import Testing
         try await Self.expectTheCursorKept(store, user: 1)
     }
 
-    @Test func postgres() async throws {
+    @Test(.enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"))
+    func postgres() async throws {
         try await TestPostgres.withDatabase { settings in
             try await TestPostgres.execute(
                 "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",

@@ -9,33 +9,31 @@ import PostgresNIO
 
 /// The throwaway PostgreSQL that `scripts/test` starts (`BRIEFSYNC_TEST_POSTGRES`, an admin URL).
 ///
-/// Each test gets a database of its own, so tests run in parallel. Without the variable a test
-/// that needs PostgreSQL is skipped with a loud message on a developer's machine, and fails under
-/// `CI=true`, where it must never be skipped.
+/// Each test gets a database of its own, so tests run in parallel. A test that needs PostgreSQL
+/// says so with `.enabled(if: TestServices.postgres)`: skipped, and reported so, on a machine
+/// without it; run, and failing, under `CI=true`, where it must never be skipped.
 public enum TestPostgres {
     public struct Unavailable: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// The admin settings, or nil (after saying so) when this machine has no test PostgreSQL.
-    public static func adminSettings(for test: String = #function) throws -> PostgresSettings? {
-        try required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: test).map {
-            guard let settings = PostgresSettings(url: $0) else {
-                throw Unavailable(description: "BRIEFSYNC_TEST_POSTGRES is not a postgres:// URL: \($0)")
-            }
-            return settings
+    /// The admin settings. - Throws: ``Unavailable`` when this machine has no test PostgreSQL.
+    public static func adminSettings(for test: String = #function) throws -> PostgresSettings {
+        let url = try required("PostgreSQL", variable: "BRIEFSYNC_TEST_POSTGRES", test: test)
+        guard let settings = PostgresSettings(url: url) else {
+            throw Unavailable(description: "BRIEFSYNC_TEST_POSTGRES is not a postgres:// URL: \(url)")
         }
+        return settings
     }
 
-    /// Runs `body` with the settings of a new, empty database, dropped afterwards; does nothing
-    /// (loudly) when there is no test PostgreSQL outside CI.
+    /// Runs `body` with the settings of a new, empty database, dropped afterwards.
+    /// - Throws: ``Unavailable`` when there is no test PostgreSQL: a test that needs it declares
+    ///   so with `.enabled(if: TestServices.postgres)`, and is reported as skipped instead.
     public static func withDatabase(
         test: String = #function,
         _ body: (PostgresSettings) async throws -> Void
     ) async throws {
-        guard let admin = try adminSettings(for: test) else {
-            return
-        }
+        let admin = try adminSettings(for: test)
         let name = "briefsync_test_\(UInt64.random(in: 0...UInt64.max))"
         try await execute("CREATE DATABASE \(name)", on: admin)
         var settings = admin
@@ -50,21 +48,17 @@ public enum TestPostgres {
         try await execute("DROP DATABASE \(name) WITH (FORCE)", on: admin)
     }
 
-    /// A value from the environment that a test needs; see the type's documentation.
-    public static func required(_ what: String, variable: String, test: String) throws -> String? {
+    /// A value from the environment that a test needs.
+    /// - Throws: ``Unavailable`` when it is not set: never a silent pass. Tests say what they need
+    ///   with `.enabled(if:)` and ``TestServices``, which skips them visibly outside CI.
+    public static func required(_ what: String, variable: String, test: String) throws -> String {
         if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty {
             return value
         }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            throw Unavailable(description: "\(test) needs \(what) (\(variable)), and CI=true never skips it")
-        }
-        FileHandle.standardError.write(
-            Data(
-                "\n*** SKIPPED \(test): no \(what) here (\(variable) is unset). scripts/test starts one. ***\n\n"
-                    .utf8
-            )
+        throw Unavailable(
+            description: "\(test) needs \(what) (\(variable)); scripts/test provides it"
+                + (ProcessInfo.processInfo.environment["CI"] == "true" ? ", and CI=true never skips it" : "")
         )
-        return nil
     }
 
     /// Runs one statement on its own connection (`CREATE DATABASE`, bulk inserts).
