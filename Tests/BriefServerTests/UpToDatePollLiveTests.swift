@@ -172,43 +172,21 @@ enum RawHTTP {
     }
 
     private static func blockingExchange(port: Int, _ requests: String, answers count: Int) throws -> [Answer] {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else {
-            throw Failure(description: "socket: \(errno)")
-        }
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            throw Failure(description: "connect: \(errno)")
-        }
-        let bytes = Array(requests.utf8)
-        guard send(socket, bytes, bytes.count, 0) == bytes.count else {
-            throw Failure(description: "send: \(errno)")
-        }
+        let socket = try RawSocket(port: port, timeout: 30)
+        try socket.send(requests)
         var received: [UInt8] = []
         var answers: [Answer] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
         while answers.count < count {
             if let (answer, used) = parse(received) {
                 answers.append(answer)
                 received.removeFirst(used)
                 continue
             }
-            let read = recv(socket, &chunk, chunk.count, 0)
-            guard read > 0 else {
+            let chunk = socket.receive()
+            guard !chunk.isEmpty else {
                 break
             }
-            received += chunk[0..<read]
+            received += chunk
         }
         return answers
     }

@@ -51,23 +51,13 @@ struct SessionRoutes {
     /// `PUT /v1/accounts/current/password`: with the password now, sets a new one and revokes
     /// every other session of the account. Wrong passwords count towards the login limits.
     func changePassword(_ request: Request, context: BriefRequestContext) async throws -> Response {
-        var request = request
-        let current = try context.requireSession()
-        let change: PasswordChangeV1
-        do {
-            change = try PasswordChangeV1.validate(try await request.decodeJSON(limit: 16 << 10))
-        } catch let error as DocumentValidationError {
-            throw APIError.validation(error)
-        }
-        guard
-            let user = try await accounts.verifiedUser(
-                current.username,
-                password: change.currentPassword,
-                context: context
-            ), user.id == current.userID
-        else {
-            throw APIError(.forbidden, .forbidden, "The current password is wrong.")
-        }
+        let (current, change, user) = try await confirmed(
+            request,
+            context: context,
+            PasswordChangeV1.validate,
+            password: \.currentPassword,
+            refusal: "The current password is wrong."
+        )
         let cost = environment.configuration.bcryptCost
         let hash = try await NIOThreadPool.singleton.runIfActive {
             Bcrypt.hash(change.newPassword, cost: cost)  // why a pool thread: bcrypt is slow on purpose
@@ -86,27 +76,50 @@ struct SessionRoutes {
     /// `DELETE /v1/accounts/current`: with the password, deletes the account with its
     /// read-states, follows, sessions and device cursors.
     func deleteAccount(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let (_, _, user) = try await confirmed(
+            request,
+            context: context,
+            AccountDeletionV1.validate,
+            password: \.password,
+            refusal: "The password is wrong; the account stays."
+        )
+        let hashes = try await environment.store.deleteUser(user.id)
+        hashes.forEach { environment.sessions.forget(tokenHash: $0) }
+        environment.notifier.notify(user: user.id)  // why: its held long-polls end now
+        context.logger.info("Deleted account", metadata: ["user.name": "\(user.username)"])
+        return Response(status: .noContent)
+    }
+
+    // MARK: Helpers
+
+    /// The session, the validated body, and its user once the body's password is the account's
+    /// (checked as a login is, and counted towards its limits). - Throws: 422 for a body that is
+    /// not valid, 403 for a wrong password.
+    private func confirmed<Body>(
+        _ request: Request,
+        context: BriefRequestContext,
+        _ validate: (JSONValue) throws(DocumentValidationError) -> Body,
+        password: KeyPath<Body, String>,
+        refusal: String
+    ) async throws -> (SessionRecord, Body, UserRecord) {
         var request = request
         let current = try context.requireSession()
-        let confirmation: AccountDeletionV1
+        let body: Body
         do {
-            confirmation = try AccountDeletionV1.validate(try await request.decodeJSON(limit: 16 << 10))
+            body = try validate(try await request.decodeJSON(limit: 16 << 10))
         } catch let error as DocumentValidationError {
             throw APIError.validation(error)
         }
         guard
             let user = try await accounts.verifiedUser(
                 current.username,
-                password: confirmation.password,
+                password: body[keyPath: password],
                 context: context
-            ), user.id == current.userID
+            ),
+            user.id == current.userID
         else {
-            throw APIError(.forbidden, .forbidden, "The password is wrong; the account stays.")
+            throw APIError(.forbidden, .forbidden, refusal)
         }
-        let hashes = try await environment.store.deleteUser(user.id)
-        hashes.forEach { environment.sessions.forget(tokenHash: $0) }
-        environment.notifier.notify(user: user.id)  // why: its held long-polls end now
-        context.logger.info("Deleted account", metadata: ["user.name": "\(user.username)"])
-        return Response(status: .noContent)
+        return (current, body, user)
     }
 }
