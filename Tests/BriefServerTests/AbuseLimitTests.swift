@@ -29,7 +29,9 @@ import Testing
         try await server.test { client in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<30 {
-                    group.addTask { try await client.login("user\(index)", device: "d", password: "wrong password!").status }
+                    group.addTask {
+                        try await client.login("user\(index)", device: "d", password: "wrong password!").status
+                    }
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
             }
@@ -74,14 +76,39 @@ import Testing
         let server = try TestServer { $0.loginLimits.publisherFailuresPerAddress = 3 }
         try await server.test { client in
             for _ in 0..<3 {
-                #expect(try await client.send(.delete, "/v1/briefs/b-1", token: "a-guessed-publisher-key").status == .unauthorized)
+                #expect(
+                    try await client.send(.delete, "/v1/briefs/b-1", token: "a-guessed-publisher-key").status
+                        == .unauthorized
+                )
             }
             // The fourth guess is not checked, and neither is the right key from that address until the window ends
             let limited = try await client.send(.delete, "/v1/briefs/b-1", token: "another-guessed-key")
             #expect(limited.status == .tooManyRequests && limited.error?.code == .rateLimited)
-            #expect(try await client.send(.delete, "/v1/briefs/b-1", token: TestServer.publisherKey).status == .tooManyRequests)
+            #expect(
+                try await client.send(.delete, "/v1/briefs/b-1", token: TestServer.publisherKey).status
+                    == .tooManyRequests
+            )
             server.clock.advance(by: 15 * 60 * 1000 + 1)
-            #expect(try await client.send(.delete, "/v1/briefs/b-1", token: TestServer.publisherKey).status == .notFound)
+            #expect(
+                try await client.send(.delete, "/v1/briefs/b-1", token: TestServer.publisherKey).status == .notFound
+            )
+        }
+    }
+
+    @Test func wrongPublisherKeysSentAtOnceAreCheckedNoMoreThanTheLimit() async throws {
+        let server = try TestServer { $0.loginLimits.publisherFailuresPerAddress = 3 }
+        try await server.test { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        try await client.send(.delete, "/v1/briefs/b-1", token: "a-guessed-publisher-key-\(index)")
+                            .status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count == 3)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 17)
         }
     }
 

@@ -27,7 +27,8 @@ public final class LoginRateLimiter: Sendable {
         public init() {}
     }
 
-    /// A login under way: counted as failed until ``LoginRateLimiter/settle(_:succeeded:)``.
+    /// A login (or publisher-key check) under way: counted as failed until
+    /// ``LoginRateLimiter/settle(_:succeeded:)``.
     struct Attempt: Sendable {
         fileprivate let keys: [String]
         fileprivate let at: Int64
@@ -43,12 +44,15 @@ public final class LoginRateLimiter: Sendable {
     /// Reserves a login attempt, or says how many seconds to wait.
     func reserveLogin(username: String, address: String?, now: Int64) -> Result<Attempt, Wait> {
         reserve(
-            [("user:\(username.lowercased())", limits.perUsername), ("login-addr:\(address ?? "unknown")", limits.perAddress)],
+            [
+                ("user:\(username.lowercased())", limits.perUsername),
+                ("login-addr:\(address ?? "unknown")", limits.perAddress),
+            ],
             now: now
         )
     }
 
-    /// Ends a login attempt: a success no longer counts; a failure stays counted for the window.
+    /// Ends an attempt: a success no longer counts; a failure stays counted for the window.
     func settle(_ attempt: Attempt, succeeded: Bool) {
         guard succeeded else {
             return
@@ -67,18 +71,10 @@ public final class LoginRateLimiter: Sendable {
         reserve([("register-addr:\(address ?? "unknown")", limits.registrationsPerAddress)], now: now)
     }
 
-    /// Seconds to wait before `address` may present a publisher key again, or `nil`.
-    func publisherWait(address: String?, now: Int64) -> Int? {
-        attempts.withLockedValue { attempts in
-            wait(for: [("publisher-addr:\(address ?? "unknown")", limits.publisherFailuresPerAddress)], in: &attempts, now: now)
-        }
-    }
-
-    /// Records a wrong publisher key from `address`.
-    func recordPublisherFailure(address: String?, now: Int64) {
-        attempts.withLockedValue { attempts in
-            attempts["publisher-addr:\(address ?? "unknown")", default: []].append(now)
-        }
+    /// Reserves a check of a publisher key from `address`, or says how many seconds to wait;
+    /// settle it as a login is (a wrong key stays counted).
+    func reservePublisherCheck(address: String?, now: Int64) -> Result<Attempt, Wait> {
+        reserve([("publisher-addr:\(address ?? "unknown")", limits.publisherFailuresPerAddress)], now: now)
     }
 
     /// How long to wait, in whole seconds.

@@ -46,18 +46,34 @@ struct PublisherMiddleware: RouterMiddleware {
         guard let token = request.bearerToken else {
             throw APIError.unauthorized("Publishing needs Authorization: Bearer <publisher key>.")
         }
-        let now = environment.clock.now()
-        if let wait = environment.limiter.publisherWait(address: context.clientAddress, now: now) {
-            throw APIError.rateLimited(retryAfter: wait, "Too many wrong publisher keys. Try again in \(wait) seconds.")
+        // why reserved before checking, as a login is: wrong keys sent at once must not all pass
+        // a count that none of them has joined yet
+        let attempt: LoginRateLimiter.Attempt
+        switch environment.limiter.reservePublisherCheck(address: context.clientAddress, now: environment.clock.now()) {
+        case .success(let reserved): attempt = reserved
+        case .failure(let wait):
+            throw APIError.rateLimited(
+                retryAfter: wait.seconds,
+                "Too many wrong publisher keys. Try again in \(wait.seconds) seconds."
+            )
         }
         let hash = SessionTokens.hash(token)
         guard SessionTokens.constantTimeEquals(hash, key) else {
-            if try await environment.store.session(tokenHash: hash) != nil {
+            let isSession: Bool
+            do {
+                isSession = try await environment.store.session(tokenHash: hash) != nil
+            } catch {
+                environment.limiter.settle(attempt, succeeded: true)  // not a guess that failed: the store did
+                throw error
+            }
+            // a device session is not a guess at the key; anything else is
+            environment.limiter.settle(attempt, succeeded: isSession)
+            if isSession {
                 throw APIError(.forbidden, .forbidden, "A device session cannot publish.")
             }
-            environment.limiter.recordPublisherFailure(address: context.clientAddress, now: now)
             throw APIError.unauthorized("The publisher key is wrong.")
         }
+        environment.limiter.settle(attempt, succeeded: true)
         return try await next(request, context)
     }
 }
