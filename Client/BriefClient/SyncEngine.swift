@@ -170,17 +170,14 @@ public actor SyncEngine {
                 // Only a mutation whose brief is gone can never apply: drop those, keep the rest
                 // and go on, so that one moot mutation cannot block the outbox forever. Any other
                 // refusal keeps everything queued and is reported.
-                let moot = Self.mootIndices(error.response).compactMap {
-                    batch.request.mutations.indices.contains($0) ? batch.request.mutations[$0].id : nil
-                }
+                let moot = Self.mootIssues(error.response).filter { batch.request.mutations.indices.contains($0.index) }
                 guard !moot.isEmpty else {
                     throw error
                 }
-                let reasons = (error.response?.error.details ?? []).filter { $0.code == ValidationIssue.unknownBrief }
                 try await store.dropMutations(
-                    moot,
+                    moot.map { batch.request.mutations[$0.index].id },
                     of: batch,
-                    reason: reasons.map(\.description).joined(separator: "; "),
+                    reason: moot.map(\.issue.description).joined(separator: "; "),
                     now: now()
                 )
                 report.dropped += moot.count
@@ -192,15 +189,17 @@ public actor SyncEngine {
         }
     }
 
-    /// The indices of the mutations refused because their brief does not exist.
-    private static func mootIndices(_ response: ErrorResponseV1?) -> [Int] {
+    /// The issues of the mutations refused because their brief does not exist, with each
+    /// mutation's index in the push.
+    private static func mootIssues(_ response: ErrorResponseV1?) -> [(index: Int, issue: ValidationIssue)] {
         (response?.error.details ?? []).compactMap { issue in
             guard issue.code == ValidationIssue.unknownBrief, issue.path.hasPrefix("mutations["),
-                let end = issue.path.firstIndex(of: "]")
+                let end = issue.path.firstIndex(of: "]"),
+                let index = Int(issue.path[issue.path.index(issue.path.startIndex, offsetBy: 10)..<end])
             else {
                 return nil
             }
-            return Int(issue.path[issue.path.index(issue.path.startIndex, offsetBy: 10)..<end])
+            return (index, issue)
         }
     }
 

@@ -12,7 +12,7 @@ import Foundation
 /// It refuses plain `http://` to a host that is not loopback unless `allowInsecureHTTP` (the
 /// session token would cross the network in clear), refuses redirects (see ``URLSessionRequester``),
 /// answers larger than ``HTTPLimits/maxResponseBytes``, and takes `Retry-After` up to
-/// ``HTTPLimits/maxRetryAfter``.
+/// ``HTTPLimits/maxRetryAfterSeconds``.
 struct HTTPConnection: Sendable {
     let baseURL: URL
     let token: String?
@@ -104,7 +104,7 @@ public enum HTTPLimits {
 
     /// Why a request to `server` is refused for plain HTTP, or `nil` (https, a loopback host, or allowed).
     static func insecureRefusal(_ server: URL, allowed: Bool) -> TransportError? {
-        guard server.scheme?.lowercased() == "http", !allowed, !isLoopback(server.host ?? "") else {
+        guard server.scheme?.lowercased() == "http", !allowed, !LoopbackHost.contains(server.host ?? "") else {
             return nil
         }
         return TransportError(
@@ -114,9 +114,4 @@ public enum HTTPLimits {
         )
     }
 
-    /// Whether `host` names this machine.
-    public static func isLoopback(_ host: String) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
-    }
 }

@@ -180,24 +180,22 @@ extension DeviceStore {
             arguments: [account.rawValue]
         )
         let resumed = db.changesCount
-        let states = try Row.fetchAll(
-            db,
-            sql: "SELECT brief_id, confirmed, visible, confirmed_at FROM sealed_read_states WHERE account = ?",
+        // why visible is recomputed, not copied: it is the confirmed state with the outbox, just
+        // restored, on top; refreshVisible writes it and its flat columns as every edit does
+        try db.execute(
+            sql: """
+                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, confirmed_at)
+                SELECT brief_id, confirmed, visible, 0, 0, 0, confirmed_at FROM sealed_read_states WHERE account = ?
+                """,
             arguments: [account.rawValue]
         )
-        for row in states {
-            let visible = try decode(ReadState.self, row["visible"])
-            try db.execute(
-                sql: """
-                    INSERT INTO read_states
-                        (brief_id, confirmed, visible, is_read, is_saved, progress, last_opened_at, confirmed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    row["brief_id"] as String, row["confirmed"] as String?, row["visible"] as String, visible.isRead,
-                    visible.isSaved, visible.progressValue, visible.lastOpenedAt, row["confirmed_at"] as Int64?,
-                ]
-            )
+        let briefs = try String.fetchAll(
+            db,
+            sql: "SELECT brief_id FROM sealed_read_states WHERE account = ?",
+            arguments: [account.rawValue]
+        )
+        for id in briefs.compactMap(BriefID.init(rawValue:)) {
+            try refreshVisible(db, id)
         }
         try db.execute(sql: "DELETE FROM sealed_outbox WHERE account = ?", arguments: [account.rawValue])
         try db.execute(sql: "DELETE FROM sealed_read_states WHERE account = ?", arguments: [account.rawValue])

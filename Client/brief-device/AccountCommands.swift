@@ -35,7 +35,7 @@ struct CredentialOptions: ParsableArguments {
         else {
             throw CLIError("--server \(server) is not an http:// or https:// address")
         }
-        if scheme == "http" && !allowingInsecureHTTP && !HTTPLimits.isLoopback(host) {
+        if scheme == "http" && !allowingInsecureHTTP && !LoopbackHost.contains(host) {
             throw CLIError(
                 "--server \(server) is plain HTTP to another machine: the password and session would cross the "
                     + "network unencrypted. Use https://, or add --allow-insecure-http."

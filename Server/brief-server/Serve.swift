@@ -173,7 +173,7 @@ struct Serve: AsyncParsableCommand {
         } else if demo {
             configuration.publisherKey = Demo.publisherKey
         }
-        if demo && !allowRemoteDemo && !Self.isLoopback(configuration.host) {
+        if demo && !allowRemoteDemo && !LoopbackHost.contains(configuration.host) {
             throw SettingError(
                 message: """
                     --demo publishes with a key everyone knows and has a known password: it listens only on \
@@ -271,14 +271,6 @@ struct Serve: AsyncParsableCommand {
             configuration.loginLimits.registrationsPerAddress = limit
         }
         return configuration
-    }
-}
-
-extension Serve {
-    /// Whether `host` reaches only this machine.
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 }
 

@@ -1,6 +1,7 @@
 import BriefClient
 import BriefHTTP
 import BriefHTTPNIO
+import BriefModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -94,8 +95,10 @@ import Testing
         } catch let error as TransportError {
             #expect(error.kind != .untrustedServer)
         }
-        #expect(HTTPLimits.isLoopback("127.0.0.1") && HTTPLimits.isLoopback("[::1]") && HTTPLimits.isLoopback("localhost"))
-        #expect(!HTTPLimits.isLoopback("192.0.2.10") && !HTTPLimits.isLoopback("localhost.example.com"))
+        #expect(
+            LoopbackHost.contains("127.0.0.1") && LoopbackHost.contains("[::1]") && LoopbackHost.contains("localhost")
+        )
+        #expect(!LoopbackHost.contains("192.0.2.10") && !LoopbackHost.contains("localhost.example.com"))
     }
 
     @Test func briefDeviceRefusesPlainHTTPToAnotherMachine() async throws {
@@ -105,6 +108,8 @@ import Testing
             environment: ["BRIEFSYNC_PASSWORD": "correct horse battery"]
         )
         #expect(login.code == 1)
-        #expect(login.stderr.contains("plain HTTP to another machine") && login.stderr.contains("--allow-insecure-http"))
+        #expect(
+            login.stderr.contains("plain HTTP to another machine") && login.stderr.contains("--allow-insecure-http")
+        )
     }
 }

@@ -56,30 +56,40 @@ import Testing
     @Test func aLongPollLongerThanTheHeadTimeoutIsNotCut() async throws {
         let server = try TestServer { $0.requestHeadTimeout = .seconds(2) }
         try await server.test(.live) { client in
-            let token = try await client.register("anna")
-            let head = try await client.changes(token).decode(ChangesPageV1.self).nextToken
-            // on a connection of its own, sent whole at once: the head timeout is for heads only
-            let socket = try RawSocket(port: try #require(client.client.port))
-            let started = ContinuousClock.now
-            try socket.send(
-                "GET /v1/changes?since=\(head)&wait=4 HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer \(token)\r\n\r\n"
+            // every request on a connection of its own, sent whole: a loaded machine's pause
+            // between two requests on one connection would meet the 2 s head timeout instead
+            let port = try #require(client.client.port)
+            let registered = try RawSocket.exchange(
+                port: port,
+                "POST /v1/accounts HTTP/1.1",
+                body: #"{"username":"anna","password":"\#(TestServer.password)","deviceId":"phone"}"#
             )
-            let (answer, _) = try socket.readUntilClosed(within: .seconds(15))
-            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
+            let token = try WireCoding.decoder().decode(SessionV1.self, from: Data(registered.body.utf8)).token
+            let first = try RawSocket.exchange(port: port, "GET /v1/changes HTTP/1.1\r\nAuthorization: Bearer \(token)")
+            let head = try WireCoding.decoder(unknownFields: .ignore)
+                .decode(ChangesPageV1.self, from: Data(first.body.utf8)).nextToken
+            let started = ContinuousClock.now
+            let poll = try RawSocket.exchange(
+                port: port,
+                "GET /v1/changes?since=\(head)&wait=4 HTTP/1.1\r\nAuthorization: Bearer \(token)"
+            )
+            #expect(poll.status == "HTTP/1.1 200 OK", "\(poll.status)")
             #expect(ContinuousClock.now - started >= .seconds(3))
         }
     }
 
     @Test(arguments: [false, true])
     func anOversizedBodyIsAnsweredAndItsConnectionClosedWithoutReadingTheRest(chunked: Bool) async throws {
-        try await TestServer().test(.live) { client in
+        // why --max-body below this route's own 16 KiB: the body passes the server's limit before
+        // the route stops reading at its own (then the route answers, see the closing note)
+        try await TestServer { $0.maxBodyBytes = 4 << 10 }.test(.live) { client in
             let socket = try RawSocket(port: try #require(client.client.port))
             let framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(5 << 20)"
             try socket.send(
                 "POST /v1/sessions HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n\(framing)\r\n\r\n"
             )
-            // a part of a 5 MiB body (the server takes 1 MiB at most), then read: no more is sent
-            let piece = String(repeating: "a", count: (chunked ? 1_100 : 64) << 10)
+            // a part of a 5 MiB body (the server takes 4 KiB at most here), then read: no more is sent
+            let piece = String(repeating: "a", count: (chunked ? 8 : 64) << 10)
             try socket.send(chunked ? "\(String(piece.utf8.count, radix: 16))\r\n\(piece)\r\n" : piece)
             let (answer, closed) = try socket.readUntilClosed(within: .seconds(10))
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")

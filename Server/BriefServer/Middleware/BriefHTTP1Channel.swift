@@ -57,9 +57,7 @@ extension HTTPServerBuilder {
         headTimeout: Duration,
         maxBody: Int
     ) -> HTTPServerBuilder {
-        let timeout = TimeAmount.nanoseconds(
-            headTimeout.components.seconds * 1_000_000_000 + headTimeout.components.attoseconds / 1_000_000_000
-        )
+        let timeout = TimeAmount(headTimeout)
         return HTTPServerBuilder { responder in
             BriefHTTP1Channel(
                 base: HTTP1Channel(responder: responder),

@@ -106,11 +106,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func refuse(_ context: ChannelHandlerContext, version: HTTPVersion) {
         refused = true
         timer?.cancel()
-        let error = ErrorResponseV1(
-            code: .payloadTooLarge,
-            message: "The body is larger than the \(maxBody) bytes this server accepts."
-        )
-        let body = (try? WireCoding.encoder().encode(error)) ?? Data()
+        // the routes' own answer for a body too large, written here on the event loop
+        let body = (try? WireCoding.encoder().encode(APIError.payloadTooLarge(limit: maxBody).body)) ?? Data()
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         headers.add(name: "Content-Length", value: String(body.count))

@@ -25,6 +25,11 @@ extension ServerEnvironment {
     /// How often a session's last use is written: it is kept to the hour, not per request.
     static let touchInterval: Int64 = 60 * 60 * 1000
 
+    /// Whether `session` has gone unused longer than the idle lifetime (`--session-lifetime`).
+    func isIdleTooLong(_ session: SessionRecord, now: Int64) -> Bool {
+        now - session.lastUsedAt > configuration.sessionIdleLifetime
+    }
+
     /// The session a bearer token's hash names, when it is live: not revoked, and used within
     /// the idle lifetime (`--session-lifetime`), which each use renews.
     func liveSession(tokenHash: [UInt8]) async throws -> SessionRecord? {
@@ -38,8 +43,8 @@ extension ServerEnvironment {
             return nil
         }
         let now = clock.now()
-        guard now - session.lastUsedAt <= configuration.sessionIdleLifetime else {
-            return nil  // idle too long: as if logged out (the row stays until the account goes)
+        guard !isIdleTooLong(session, now: now) else {
+            return nil  // as if logged out (the row stays until the account goes)
         }
         if now - session.lastUsedAt >= Self.touchInterval {
             try await store.touchSession(tokenHash: tokenHash, now: now)

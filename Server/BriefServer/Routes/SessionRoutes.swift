@@ -16,7 +16,7 @@ struct SessionRoutes {
         let current = try context.requireSession()
         let now = environment.clock.now()
         let sessions = try await environment.store.sessions(of: current.userID)
-            .filter { now - $0.lastUsedAt <= environment.configuration.sessionIdleLifetime }
+            .filter { !environment.isIdleTooLong($0, now: now) }
             .map {
                 SessionInfoV1(
                     id: $0.id,

@@ -9,6 +9,29 @@ public enum JSONNesting {
     /// (with their escapes) do not count; the text need not be valid JSON.
     public static func exceeds(_ limit: Int, in bytes: some Sequence<UInt8>) -> Bool {
         var depth = 0
+        var exceeded = false
+        JSONText.forEachByteOutsideStrings(of: bytes) { byte in
+            switch byte {
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                exceeded = depth > limit
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+            default:
+                break
+            }
+            return !exceeded
+        }
+        return exceeded
+    }
+}
+
+/// Reading JSON text byte by byte, for the checks that need its structure but not its values.
+enum JSONText {
+    /// Calls `visit` with each byte of `bytes` outside string literals (their quotes included,
+    /// escapes honoured), until `visit` returns `false`.
+    @inline(__always)
+    static func forEachByteOutsideStrings(of bytes: some Sequence<UInt8>, _ visit: (UInt8) -> Bool) {
         var inString = false
         var escaped = false
         for byte in bytes {
@@ -20,22 +43,11 @@ public enum JSONNesting {
                 } else if byte == UInt8(ascii: "\"") {
                     inString = false
                 }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""):
+            } else if byte == UInt8(ascii: "\"") {
                 inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > limit {
-                    return true
-                }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth -= 1
-            default:
-                break
+            } else if !visit(byte) {
+                return
             }
         }
-        return false
     }
 }

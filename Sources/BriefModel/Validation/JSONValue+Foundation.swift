@@ -83,22 +83,11 @@ extension JSONValue {
     private static func memberCount(of data: Data) -> Int {
         data.withUnsafeBytes { bytes in
             var count = 0
-            var inString = false
-            var escaped = false
-            for byte in bytes {
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if byte == UInt8(ascii: "\\") {
-                        escaped = true
-                    } else if byte == UInt8(ascii: "\"") {
-                        inString = false
-                    }
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = true
-                } else if byte == UInt8(ascii: ":") {
+            JSONText.forEachByteOutsideStrings(of: bytes) { byte in
+                if byte == UInt8(ascii: ":") {
                     count += 1
                 }
+                return true
             }
             return count
         }

@@ -24,7 +24,7 @@ final class RawSocket {
         }
         guard connected == 0 else {
             close(descriptor)
-            throw CLIError("connect: \(errno)")
+            throw SocketFailure("connect: \(errno)")
         }
     }
 
@@ -35,7 +35,7 @@ final class RawSocket {
     func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         guard Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
-            throw CLIError("send: \(errno)")
+            throw SocketFailure("send: \(errno)")
         }
     }
 
@@ -71,9 +71,24 @@ final class RawSocket {
         }
         return (String(decoding: received, as: UTF8.self), false)
     }
+
+    /// One request on a connection of its own, with `Connection: close`: the answer's body, as
+    /// text, once the server has closed. The request is sent whole at once, so no head timeout
+    /// can fall between the opening and the request.
+    static func exchange(port: Int, _ head: String, body: String = "") throws -> (status: String, body: String) {
+        let socket = try RawSocket(port: port, timeout: 20)
+        let length = body.isEmpty ? "" : "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+        try socket.send("\(head)\r\nHost: b\r\nConnection: close\r\n\(length)\r\n\(body)")
+        let (answer, _) = try socket.readUntilClosed(within: .seconds(20))
+        let parts = answer.components(separatedBy: "\r\n\r\n")
+        let status = parts.first?.components(separatedBy: "\r\n").first ?? ""
+        return (status, parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
 }
 
-struct CLIError: Error, CustomStringConvertible {
+struct SocketFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+
 }
