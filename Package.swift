@@ -40,6 +40,8 @@ let package = Package(
         // there trusts only the system's store)
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
+        // gzip of each brief edition, once, when it is published (served as stored)
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         // Structured logging, metrics and their Prometheus exposition, graceful shutdown
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
@@ -117,8 +119,10 @@ let package = Package(
             sources: ["Swift"],
             resources: [
                 .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/server_v2.sql"),
+                .embedInCode("sqlite/server_v3.sql"),
                 .embedInCode("sqlite/device_v1.sql"), .embedInCode("sqlite/device_v2.sql"),
                 .embedInCode("postgres/pg_server_v1.sql"), .embedInCode("postgres/pg_server_v2.sql"),
+                .embedInCode("postgres/pg_server_v3.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -132,6 +136,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -67,9 +67,7 @@ extension DeviceStore {
                 )
                 outcome.received += 1
             }
-            for retraction in page.retractions {
-                outcome.retracted += try Self.retract(retraction.id, db)
-            }
+            // read-states before retractions: a brief saved in this page stays when it is retracted
             var recorder = try Self.recorder(db)
             for state in page.readStates {
                 try Self.mergeConfirmed(state, db, now: now)
@@ -77,6 +75,9 @@ extension DeviceStore {
                 outcome.readStates += 1
             }
             try Self.save(recorder, db)
+            for retraction in page.retractions {
+                outcome.retracted += try Self.retract(retraction.id, db)
+            }
             for topic in page.unfollowedTopics {
                 outcome.dropped += try Self.dropTopic(topic, db)
             }

@@ -5,12 +5,14 @@ public enum SchemaSQL {
     public static let sqlite: [(id: String, sql: String)] = [
         ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self)),
         ("server_v2", String(decoding: PackageResources.server_v2_sql, as: UTF8.self)),
+        ("server_v3", String(decoding: PackageResources.server_v3_sql, as: UTF8.self)),
     ]
 
     /// PostgreSQL migrations of the server in order. Statements end with `;` at the end of a line.
     public static let postgres: [(id: String, sql: String)] = [
         ("server_v1", String(decoding: PackageResources.pg_server_v1_sql, as: UTF8.self)),
         ("server_v2", String(decoding: PackageResources.pg_server_v2_sql, as: UTF8.self)),
+        ("server_v3", String(decoding: PackageResources.pg_server_v3_sql, as: UTF8.self)),
     ]
 
     /// The device store's SQLite migrations in order.

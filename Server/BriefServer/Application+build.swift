@@ -186,6 +186,11 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         .put(":id", use: publishing.put)
         .delete(":id", use: publishing.delete)
 
+    let content = ContentRoutes(environment: environment)
+    if environment.configuration.contentAccess == .public {
+        router.get("v1/content/:digest", use: content.get)
+    }
+
     let changes = ChangesRoutes(environment: environment)
     let readStates = ReadStateRoutes(environment: environment)
     let topics = TopicRoutes(environment: environment)
@@ -202,6 +207,11 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         .get("topics", use: topics.list)
         .put("topics/:id/follow", use: topics.follow)
         .delete("topics/:id/follow", use: topics.unfollow)
+    if environment.configuration.contentAccess == .session {
+        router.group("v1")
+            .add(middleware: SessionMiddleware(environment: environment))
+            .get("content/:digest", use: content.get)
+    }
     return router
 }
 
@@ -213,6 +223,7 @@ let routeTable = RouteTable(routes: [
     (["v1", "sessions", "current"], ["DELETE"]), (["v1", "sessions", "{id}"], ["DELETE"]),
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
+    (["v1", "content", "{digest}"], ["GET"]),
 ])
 
 /// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so

@@ -61,6 +61,13 @@ struct Serve: AsyncParsableCommand {
     var maxLongPollsPerUser: Int?
     @Option(
         help: """
+            Who may fetch brief editions from GET /v1/content/{digest}: public (anyone; CDNs may cache \
+            them) or session (signed-in devices only) (BRIEFSYNC_CONTENT_ACCESS).
+            """
+    )
+    var contentAccess: String?
+    @Option(
+        help: """
             How long a looked-up session is believed, e.g. 5s; a logout through another instance takes \
             effect here within it; 0s looks up every request (BRIEFSYNC_SESSION_CACHE).
             """
@@ -259,6 +266,9 @@ struct Serve: AsyncParsableCommand {
             { Int($0).flatMap { $0 > 0 ? $0 : nil } }
         ) {
             configuration.maxLongPollsPerUser = cap
+        }
+        if let access = try parsed(value(contentAccess, "CONTENT_ACCESS"), "content-access", ContentAccess.init) {
+            configuration.contentAccess = access
         }
         if demo {
             configuration.loginLimits.registrationsPerAddress = 1_000  // why: demos register from one address

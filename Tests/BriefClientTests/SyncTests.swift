@@ -65,11 +65,12 @@ import Testing
             }
             let (phone, _) = try await server.device("phone") { $0.sync.pageSize = 2 }
             let database = try phone.store.databaseForTesting()
-            // Given the device's database fails to write brief b-3 (a crash mid-page, as far as the store can tell)
+            // Given the device's database fails to write brief b-1 (a crash mid-page, as far as the
+            // store can tell); a fresh device gets the newest first: b-4 b-3 | b-2 b-1 | b-0
             try await database.write { db in
                 try db.execute(
                     sql: """
-                        CREATE TRIGGER fail_b3 BEFORE INSERT ON briefs WHEN NEW.id = 'b-3'
+                        CREATE TRIGGER fail_b1 BEFORE INSERT ON briefs WHEN NEW.id = 'b-1'
                         BEGIN SELECT RAISE(ABORT, 'simulated crash'); END
                         """
                 )
@@ -78,10 +79,10 @@ import Testing
 
             // Then the pages before it are stored with their token, and nothing of the failed page
             let held = try await phone.briefs().map(\.id.rawValue).sorted()
-            #expect(held == ["b-0", "b-1"])
+            #expect(held == ["b-3", "b-4"])
 
             // When the device comes back, it resumes from the last token and gets everything
-            try await database.write { db in try db.execute(sql: "DROP TRIGGER fail_b3") }
+            try await database.write { db in try db.execute(sql: "DROP TRIGGER fail_b1") }
             try await phone.sync()
             #expect(try await phone.briefs().map(\.id.rawValue).sorted() == ["b-0", "b-1", "b-2", "b-3", "b-4"])
         }

@@ -167,23 +167,92 @@ import Testing
         let cache = UpToDateCache(capacity: 2)
         let generation = ChangeNotifier.Generation(global: 3, user: 1)
         let answer = UpToDateCache.Answer(body: .init(), etag: "\"e\"", nextToken: "next")
-        cache.remember(answer, for: 7, epoch: 9, since: 10, next: 20, generation: generation)
+        cache.remember(
+            answer,
+            for: 7,
+            epoch: 9,
+            since: FeedCursor(content: 10, state: 5),
+            next: FeedCursor(content: 20, state: 6),
+            generation: generation
+        )
 
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, position: 10), generation: generation) != nil)
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, position: 20), generation: generation) != nil)
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, position: 9), generation: generation) == nil)
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, position: 21), generation: generation) == nil)
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 8, position: 15), generation: generation) == nil)
-        #expect(cache.answer(for: 8, token: ChangeToken(epoch: 9, position: 15), generation: generation) == nil)
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 10, state: 5)),
+                generation: generation
+            ) != nil
+        )
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 20, state: 5)),
+                generation: generation
+            ) != nil
+        )
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 9, state: 5)),
+                generation: generation
+            ) == nil
+        )
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 21, state: 5)),
+                generation: generation
+            ) == nil
+        )
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 8, cursor: FeedCursor(content: 15, state: 5)),
+                generation: generation
+            ) == nil
+        )
+        #expect(
+            cache.answer(
+                for: 8,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 15, state: 5)),
+                generation: generation
+            ) == nil
+        )
+        let states = [4, 5, 6, 7].map { ChangeToken(epoch: 9, cursor: FeedCursor(content: 15, state: $0)) }
+        #expect(
+            states.map { cache.answer(for: 7, token: $0, generation: generation) != nil } == [false, true, true, false]
+        )
+        let catchingUp = FeedCursor(content: 15, state: 5, catchUp: CatchUp(topic: nil, through: 15, window: nil))
+        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, cursor: catchingUp), generation: generation) == nil)
         let moved = ChangeNotifier.Generation(global: 4, user: 1)
-        #expect(cache.answer(for: 7, token: ChangeToken(epoch: 9, position: 15), generation: moved) == nil)
+        #expect(
+            cache.answer(
+                for: 7,
+                token: ChangeToken(epoch: 9, cursor: FeedCursor(content: 15, state: 5)),
+                generation: moved
+            ) == nil
+        )
         #expect(cache.answer(for: 7, tokenText: "next", generation: generation) != nil)
         #expect(cache.answer(for: 7, tokenText: "other", generation: generation) == nil)
         #expect(cache.answer(for: 7, tokenText: "next", generation: moved) == nil)
 
         // full: starts over rather than growing
-        cache.remember(answer, for: 8, epoch: 9, since: 10, next: 20, generation: generation)
-        cache.remember(answer, for: 9, epoch: 9, since: 10, next: 20, generation: generation)
+        cache.remember(
+            answer,
+            for: 8,
+            epoch: 9,
+            since: FeedCursor(content: 10, state: 5),
+            next: FeedCursor(content: 20, state: 6),
+            generation: generation
+        )
+        cache.remember(
+            answer,
+            for: 9,
+            epoch: 9,
+            since: FeedCursor(content: 10, state: 5),
+            next: FeedCursor(content: 20, state: 6),
+            generation: generation
+        )
         #expect(cache.answer(for: 7, tokenText: "next", generation: generation) == nil)
         #expect(cache.answer(for: 9, tokenText: "next", generation: generation) != nil)
     }

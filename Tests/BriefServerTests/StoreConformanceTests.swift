@@ -44,8 +44,13 @@ import Testing
         }
     }
 
-    static func brief(_ id: String, topic: String = "climate", title: String = "A title") throws -> Brief {
-        let json = try TestServer.brief(id, topic: topic, title: title)
+    static func brief(
+        _ id: String,
+        topic: String = "climate",
+        title: String = "A title",
+        date: String = "2026-06-26"
+    ) throws -> Brief {
+        let json = try TestServer.brief(id, topic: topic, title: title).setting("date", .string(date))
         return try WireCoding.decoder().decode(Brief.self, from: try JSONEncoder().encode(json))
     }
 
@@ -70,18 +75,35 @@ import Testing
         )
     }
 
-    /// Every page of a user's feed after `position`, in order.
-    static func drain(_ store: any DeltaStore, user: UserID, after position: UInt64 = 0, limit: Int = 100)
-        async throws -> (pages: [ChangeBatch], next: UInt64)
-    {
+    /// Every page of a user's feed after `cursor` (`nil`: a device holding nothing), in order.
+    static func drain(
+        _ store: any DeltaStore,
+        user: UserID,
+        after cursor: FeedCursor? = nil,
+        window: CalendarDate? = nil,
+        limit: Int = 100
+    ) async throws -> (pages: [ChangeBatch], next: FeedCursor) {
         var pages: [ChangeBatch] = []
-        var position = position
+        var cursor = cursor
         repeat {
-            let page = try await store.changes(for: user, after: position, limit: limit, maxBytes: 1 << 22)
+            let page = try await store.changes(
+                for: user,
+                after: cursor,
+                window: window,
+                limit: limit,
+                maxBytes: 1 << 22
+            )
+            if let cursor {
+                #expect(page.next.content >= cursor.content && page.next.state >= cursor.state, "never moves back")
+            }
             pages.append(page)
-            position = page.nextPosition
+            cursor = page.next
         } while pages.last!.hasMore
-        return (pages, position)
+        return (pages, cursor!)
+    }
+
+    static func ids(_ pages: [ChangeBatch]) -> [String] {
+        pages.flatMap(\.briefs).map(\.brief.id.rawValue)
     }
 
     @Test(arguments: Kind.available) func usernamesAreUniqueIgnoringCase(kind: Kind) async throws {
@@ -193,7 +215,9 @@ import Testing
             #expect(try await store.sessions(of: bob.id).count == 1)
             let (bobs, _) = try await Self.drain(store, user: bob.id)
             #expect(bobs.flatMap(\.readStates).map(\.isSaved) == [true])
-            #expect(bobs.flatMap(\.unfollowedTopics) == [TopicID(rawValue: "tech")!])
+            // a fresh feed holds only the topics followed: tech's brief is not in it
+            #expect(Self.ids(bobs) == ["b-1"])
+            #expect(try await store.topics(for: bob.id).map(\.followed) == [true, false])
             // and a new anna is a new account, with none of the old one's state
             let again = try await store.createUser(username: "anna", passwordHash: "h", now: 3)
             let (fresh, _) = try await Self.drain(store, user: again.id)
@@ -204,11 +228,16 @@ import Testing
     @Test(arguments: Kind.available) func publishingBumpsVersionsOnlyForRealChanges(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let first = try await store.publish(try Self.brief("b-1"), now: 1)
-            #expect(first == PublishResultV1(id: first.id, version: 1, changed: true))
+            #expect(first.version == 1 && first.changed && first.digest?.utf8.count == 64)
             let same = try await store.publish(try Self.brief("b-1"), now: 2)
-            #expect(same.version == 1 && !same.changed)
+            #expect(same.version == 1 && !same.changed && same.digest == first.digest)
             let corrected = try await store.publish(try Self.brief("b-1", title: "Corrected"), now: 3)
-            #expect(corrected.version == 2 && corrected.changed)
+            #expect(corrected.version == 2 && corrected.changed && corrected.digest != first.digest)
+            // every edition stays on the content plane under its digest
+            for edition in [first, corrected] {
+                let digest = try #require(edition.digest.flatMap { ContentDigest.parse(Substring($0)) })
+                #expect(try await store.content(digest: digest) != nil)
+            }
             let retracted = try await store.retract(BriefID(rawValue: "b-1")!, now: 4)
             #expect(retracted?.version == 3 && retracted?.changed == true)
             #expect(try await store.retract(BriefID(rawValue: "b-1")!, now: 5)?.changed == false)
@@ -219,28 +248,73 @@ import Testing
         }
     }
 
-    @Test(arguments: Kind.available) func theFeedPagesInOrderAndEndsAtTheHead(kind: Kind) async throws {
+    @Test(arguments: Kind.available) func aFreshDeviceGetsItsWindowNewestFirstThenTheLogInOrder(kind: Kind) async throws
+    {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
-            for index in 1...7 {
-                _ = try await store.publish(try Self.brief("b-\(index)"), now: Int64(index))
+            // published oldest first, one a day; b-3 published twice on one day (a correction)
+            for day in 1...7 {
+                _ = try await store.publish(try Self.brief("b-\(day)", date: "2026-07-0\(day)"), now: Int64(day))
             }
+            _ = try await store.publish(try Self.brief("b-3", title: "Corrected", date: "2026-07-03"), now: 8)
             _ = try await store.push(Self.push([(1, "b-2", .markRead)]), for: anna.id, applier: PushApplier(), now: 10)
             let (pages, head) = try await Self.drain(store, user: anna.id, limit: 3)
             #expect(pages.map(\.briefs.count) == [3, 3, 1])
-            #expect(pages.flatMap(\.briefs).map(\.brief.id.rawValue) == (1...7).map { "b-\($0)" })
-            #expect(pages.last?.readStates.map(\.briefID.rawValue) == ["b-2"])
+            #expect(Self.ids(pages) == (1...7).reversed().map { "b-\($0)" }, "newest first, by the brief's date")
+            // the read-state comes with its brief, and the state sequence is not replayed from its start
+            #expect(pages.flatMap(\.readStates).map(\.briefID.rawValue) == ["b-2"])
             #expect(pages.dropLast().allSatisfy(\.hasMore) && !pages.last!.hasMore)
+            #expect(head.catchUp == nil)
 
-            // Up to date: an empty page that keeps the position.
-            let empty = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
-            #expect(empty.isEmpty && empty.nextPosition == head && !empty.hasMore)
+            // Up to date: an empty page that keeps the cursor.
+            let empty = try await store.changes(for: anna.id, after: head, window: nil, limit: 100, maxBytes: 1 << 20)
+            #expect(empty.isEmpty && empty.next == head && !empty.hasMore)
 
-            // A correction moves the brief to the end, once.
-            _ = try await store.publish(try Self.brief("b-1", title: "New"), now: 20)
-            let delta = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
-            #expect(delta.briefs.map { "\($0.brief.id.rawValue)@\($0.version)" } == ["b-1@2"])
-            #expect(delta.nextPosition > head)
+            // After the catch-up, the content log in order: a correction, then a new brief.
+            _ = try await store.publish(try Self.brief("b-1", title: "New", date: "2026-07-01"), now: 20)
+            _ = try await store.publish(try Self.brief("b-8", date: "2026-07-08"), now: 21)
+            let (delta, next) = try await Self.drain(store, user: anna.id, after: head)
+            #expect(delta.flatMap(\.briefs).map { "\($0.brief.id.rawValue)@\($0.version)" } == ["b-1@2", "b-8@1"])
+            #expect(next.content > head.content && next.state == head.state)
+        }
+    }
+
+    @Test(arguments: Kind.available) func aWindowLeavesOutOlderBriefsButNotSavedOnes(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            for day in 1...9 {
+                _ = try await store.publish(try Self.brief("b-\(day)", date: "2026-07-0\(day)"), now: Int64(day))
+            }
+            let marks = Self.push([(1, "b-2", .save), (2, "b-4", .save), (3, "b-4", .unsave), (4, "b-8", .save)])
+            _ = try await store.push(marks, for: anna.id, applier: PushApplier(), now: 10)
+            let window = CalendarDate(iso: "2026-07-06")
+            let (pages, head) = try await Self.drain(store, user: anna.id, window: window, limit: 2)
+            // the window newest first, then saved briefs dated before it; b-4 is no longer saved
+            #expect(Self.ids(pages) == ["b-9", "b-8", "b-7", "b-6", "b-2"])
+            #expect(Set(pages.flatMap(\.readStates).map(\.briefID.rawValue)) == ["b-8", "b-2"])
+            #expect(head.catchUp == nil && head.content == 9)
+        }
+    }
+
+    @Test(arguments: Kind.available) func pushesAndFollowsNumberOnlyTheirUsersSequence(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            let (_, annaHead) = try await Self.drain(store, user: anna.id)
+            let (_, bobHead) = try await Self.drain(store, user: bob.id)
+            _ = try await store.push(
+                Self.push([(1, "b-1", .markRead), (2, "b-1", .save)]),
+                for: anna.id,
+                applier: PushApplier(),
+                now: 10
+            )
+            _ = try await store.setFollowing(TopicID(rawValue: "climate")!, false, for: anna.id)
+            let (annas, annaNext) = try await Self.drain(store, user: anna.id, after: annaHead)
+            #expect(annaNext.content == annaHead.content && annaNext.state == annaHead.state + 2)
+            #expect(annas.flatMap(\.readStates).count == 1 && annas.flatMap(\.unfollowedTopics).count == 1)
+            let (bobs, bobNext) = try await Self.drain(store, user: bob.id, after: bobHead)
+            #expect(bobs.allSatisfy(\.isEmpty) && bobNext == bobHead, "another user's writes are not on bob's sequence")
         }
     }
 
@@ -250,7 +324,7 @@ import Testing
             for index in 1...3 {
                 _ = try await store.publish(try Self.brief("b-\(index)"), now: Int64(index))
             }
-            let page = try await store.changes(for: anna.id, after: 0, limit: 100, maxBytes: 1)
+            let page = try await store.changes(for: anna.id, after: nil, window: nil, limit: 100, maxBytes: 1)
             #expect(page.briefs.count == 1 && page.hasMore)
         }
     }
@@ -262,11 +336,28 @@ import Testing
             _ = try await store.publish(try Self.brief("b-2"), now: 1)
             let (_, head) = try await Self.drain(store, user: anna.id)
             _ = try await store.retract(BriefID(rawValue: "b-1")!, now: 2)
-            let delta = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            let delta = try await store.changes(for: anna.id, after: head, window: nil, limit: 100, maxBytes: 1 << 20)
             #expect(delta.retractions.map(\.id.rawValue) == ["b-1"] && delta.briefs.isEmpty)
             // a device starting from nothing gets no tombstones
-            let fresh = try await store.changes(for: anna.id, after: 0, limit: 100, maxBytes: 1 << 20)
-            #expect(fresh.retractions.isEmpty && fresh.briefs.map(\.brief.id.rawValue) == ["b-2"])
+            let fresh = try await Self.drain(store, user: anna.id).pages
+            #expect(fresh.allSatisfy(\.retractions.isEmpty) && Self.ids(fresh) == ["b-2"])
+        }
+    }
+
+    @Test(arguments: Kind.available) func startingOverKeepsASavedBriefThatWasRetracted(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1", date: "2026-07-01"), now: 1)
+            _ = try await store.publish(try Self.brief("b-2", date: "2026-07-09"), now: 1)
+            _ = try await store.push(Self.push([(1, "b-1", .save)]), for: anna.id, applier: PushApplier(), now: 2)
+            _ = try await store.retract(BriefID(rawValue: "b-1")!, now: 3)
+            // with every date, and with a window that leaves the brief's date out
+            for window in [nil, CalendarDate(iso: "2026-07-05")] {
+                let (pages, _) = try await Self.drain(store, user: anna.id, window: window)
+                #expect(Self.ids(pages) == ["b-2"])
+                #expect(pages.flatMap(\.retractions).map(\.id.rawValue) == ["b-1"], "a tombstone with its state")
+                #expect(pages.flatMap(\.readStates).map { "\($0.briefID.rawValue):\($0.isSaved)" } == ["b-1:true"])
+            }
         }
     }
 
@@ -294,7 +385,9 @@ import Testing
             let retry = try await store.push(batch, for: anna.id, applier: PushApplier(), now: 11)
             #expect(retry.appliedCount == 0 && retry.states == first.states)
             // a retry changes nothing, so it feeds nothing
-            #expect(try await store.changes(for: anna.id, after: head, limit: 10, maxBytes: 1 << 20).isEmpty)
+            #expect(
+                try await store.changes(for: anna.id, after: head, window: nil, limit: 10, maxBytes: 1 << 20).isEmpty
+            )
 
             await #expect(throws: StoreError.unknownBriefs([.init(index: 1, briefID: BriefID(rawValue: "b-x")!)])) {
                 try await store.push(
@@ -356,11 +449,11 @@ import Testing
         }
     }
 
-    @Test(arguments: Kind.available) func followingAgainBackfillsUnfollowingTellsDevices(kind: Kind) async throws {
+    @Test(arguments: Kind.available) func followingAgainCatchesUpUnfollowingTellsDevices(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
             _ = try await store.publish(try Self.brief("c-1", topic: "climate"), now: 1)
-            _ = try await store.publish(try Self.brief("t-1", topic: "tech"), now: 1)
+            _ = try await store.publish(try Self.brief("t-1", topic: "tech", date: "2026-07-01"), now: 1)
             let topics = try await store.topics(for: anna.id)
             #expect(
                 topics.map { "\($0.id.rawValue):\($0.followed):\($0.briefCount)" } == ["climate:true:1", "tech:true:1"]
@@ -369,16 +462,37 @@ import Testing
 
             let tech = TopicID(rawValue: "tech")!
             #expect(try await store.setFollowing(tech, false, for: anna.id)?.followed == false)
-            let dropped = try await store.changes(for: anna.id, after: head, limit: 100, maxBytes: 1 << 20)
+            let dropped = try await store.changes(for: anna.id, after: head, window: nil, limit: 100, maxBytes: 1 << 20)
             #expect(dropped.unfollowedTopics == [tech])
-            _ = try await store.publish(try Self.brief("t-2", topic: "tech"), now: 2)
-            let (quiet, afterUnfollow) = try await Self.drain(store, user: anna.id, after: dropped.nextPosition)
+            _ = try await store.publish(try Self.brief("t-2", topic: "tech", date: "2026-07-02"), now: 2)
+            _ = try await store.publish(try Self.brief("t-3", topic: "tech", date: "2026-07-03"), now: 2)
+            let (quiet, afterUnfollow) = try await Self.drain(store, user: anna.id, after: dropped.next)
             #expect(quiet.allSatisfy { $0.isEmpty })
 
             _ = try await store.setFollowing(tech, true, for: anna.id)
-            let back = try await Self.drain(store, user: anna.id, after: afterUnfollow).pages.flatMap(\.briefs)
-            #expect(Set(back.map(\.brief.id.rawValue)) == ["t-1", "t-2"])
+            _ = try await store.publish(try Self.brief("t-4", topic: "tech", date: "2026-07-04"), now: 3)
+            let (back, _) = try await Self.drain(store, user: anna.id, after: afterUnfollow, limit: 2)
+            #expect(back.flatMap(\.followedTopics) == [tech])
+            // the topic's briefs behind the cursor newest first, then the log onwards
+            #expect(Self.ids(back) == ["t-3", "t-2", "t-1", "t-4"])
             #expect(try await store.setFollowing(TopicID(rawValue: "nope")!, true, for: anna.id) == nil)
+        }
+    }
+
+    @Test(arguments: Kind.available) func followingATopicCostsTheSameWhateverItsHistory(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            for index in 1...50 {
+                _ = try await store.publish(try Self.brief("t-\(index)", topic: "tech"), now: 1)
+            }
+            let tech = TopicID(rawValue: "tech")!
+            let (_, before) = try await Self.drain(store, user: anna.id)
+            _ = try await store.setFollowing(tech, false, for: anna.id)
+            _ = try await store.setFollowing(tech, true, for: anna.id)
+            // one position on anna's sequence per follow change, not one per brief of the topic
+            let (pages, after) = try await Self.drain(store, user: anna.id, after: before)
+            #expect(after.state == before.state + 2)
+            #expect(Set(Self.ids(pages)).count == 50)
         }
     }
 

@@ -393,8 +393,8 @@ struct PollFixture {
             Self.kept,
             for: Self.user,
             epoch: 1,
-            since: 0,
-            next: 10,
+            since: FeedCursor(content: 0, state: 0),
+            next: FeedCursor(content: 10, state: 0),
             generation: environment.notifier.generation(for: Self.user)
         )
     }

@@ -109,16 +109,22 @@ struct DeltaBenchmark: AsyncParsableCommand {
                     db,
                     sql: "SELECT MIN(id) FROM users WHERE username LIKE 'history-%'"
                 )!
-                let head = try Int64.fetchOne(db, sql: "SELECT position FROM feed_head")!
+                // each state on its user's own sequence: user i % 1000, position i / 1000 + 1
                 try db.execute(
                     sql: """
                         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
                         INSERT INTO read_states (user_id, brief_id, state, position)
-                        SELECT ? + (i % 1000), 'h-' || i, replace(?, '"h-0"', '"h-' || i || '"'), ? + i FROM n
+                        SELECT ? + (i % 1000), 'h-' || i, replace(?, '"h-0"', '"h-' || i || '"'), i / 1000 + 1 FROM n
                         """,
-                    arguments: [count, firstUser, template, head]
+                    arguments: [count, firstUser, template]
                 )
-                try db.execute(sql: "UPDATE feed_head SET position = position + ?", arguments: [count])
+                try db.execute(
+                    sql: """
+                        INSERT OR REPLACE INTO user_heads (user_id, position)
+                        SELECT id, ? / 1000 + 1 FROM users WHERE username LIKE 'history-%'
+                        """,
+                    arguments: [count]
+                )
             }
             try queue.close()
         case .postgres(let settings):
@@ -134,13 +140,19 @@ struct DeltaBenchmark: AsyncParsableCommand {
                 """
                 INSERT INTO read_states (user_id, brief_id, state, position)
                 SELECT (SELECT MIN(id) FROM users WHERE username LIKE 'history-%') + (i % 1000), 'h-' || i,
-                       replace(\(literal), '"h-0"', '"h-' || i || '"'),
-                       (SELECT position FROM feed_head) + i
+                       replace(\(literal), '"h-0"', '"h-' || i || '"'), i / 1000 + 1
                 FROM generate_series(1, \(count)) i
                 """,
                 on: settings
             )
-            try await BenchDatabase.execute("UPDATE feed_head SET position = position + \(count)", on: settings)
+            try await BenchDatabase.execute(
+                """
+                INSERT INTO user_heads (user_id, position)
+                SELECT id, \(count) / 1000 + 1 FROM users WHERE username LIKE 'history-%'
+                ON CONFLICT (user_id) DO UPDATE SET position = excluded.position
+                """,
+                on: settings
+            )
             try await BenchDatabase.execute("ANALYZE", on: settings)
         }
     }

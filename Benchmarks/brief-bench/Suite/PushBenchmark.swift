@@ -1,12 +1,14 @@
 import ArgumentParser
 import AsyncHTTPClient
 import BriefModel
+import BriefServer
 import Foundation
 import NIOCore
 import NIOHTTP1
 
 /// Figures 4 and 7: read-state mutations merged per second, pushed by many devices at once in
-/// batches of 1 and of 100.
+/// batches of 1 and of 100. On PostgreSQL, next to pgbench doing the durable write a push of one
+/// mutation needs, with as many clients, each its own user, on the same cluster.
 struct PushBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
@@ -58,6 +60,7 @@ struct PushBenchmark: AsyncParsableCommand {
             var rows: [ResultRow] = []
             do {
                 var nextID = [UInt64](repeating: 1, count: devices)
+                let reference = try await pgbenchReference(devices: devices)
                 for batch in [1, 100] {
                     var rates: [Double] = []
                     for _ in 0..<options.repeats {
@@ -72,13 +75,16 @@ struct PushBenchmark: AsyncParsableCommand {
                         rates.append(Double(merged) / elapsed)
                     }
                     let store = fixture.database.kind + (instances > 1 ? ", \(instances) instances behind nginx" : "")
+                    let sample = Sample(values: rates)
+                    let compared = batch == 1 ? reference : nil
                     rows.append(
                         ResultRow(
                             benchmark: "4. mutations merged/s, batches of \(batch), \(devices) devices",
                             store: store,
-                            figure: Sample(values: rates).description,
-                            reference: "–",
-                            ratio: "–"
+                            figure: sample.description,
+                            reference: compared.map { "pgbench, one user's head row and state per transaction: \($0)" }
+                                ?? "–",
+                            ratio: compared.map { format(sample.median / $0.median) } ?? "–"
                         )
                     )
                 }
@@ -93,6 +99,70 @@ struct PushBenchmark: AsyncParsableCommand {
             await fixture.stop()
             throw error
         }
+    }
+
+    /// pgbench's transactions per second with `devices` clients, each bumping its own user's head
+    /// row and upserting one state of about a read-state's size, then committing: the durable write
+    /// a push of one mutation makes (on a scratch database of the same cluster); `nil` on SQLite.
+    private func pgbenchReference(devices: Int) async throws -> Sample? {
+        guard let admin = options.postgres, instances == 1 else {
+            return nil
+        }
+        let folder = try Bench.folder("pgbench")
+        let database = try await BenchDatabase.fresh(postgresAdmin: admin, in: folder)
+        do {
+            let sample = try await pgbench(on: database, devices: devices, in: folder)
+            await database.drop()
+            return sample
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+
+    private func pgbench(on database: BenchDatabase, devices: Int, in folder: URL) async throws -> Sample? {
+        guard case .postgres(let settings) = database else {
+            return nil
+        }
+        for statement in [
+            "CREATE TABLE heads (user_id BIGINT PRIMARY KEY, position BIGINT NOT NULL)",
+            """
+            CREATE TABLE states (user_id BIGINT, brief_id TEXT, state TEXT NOT NULL, position BIGINT NOT NULL,
+                PRIMARY KEY (user_id, brief_id))
+            """,
+            "INSERT INTO heads SELECT g, 0 FROM generate_series(0, \(devices - 1)) AS g",
+        ] {
+            try await BenchDatabase.execute(statement, on: settings)
+        }
+        let script = folder.appendingPathComponent("push.sql")
+        try """
+        BEGIN;
+        UPDATE heads SET position = position + 1 WHERE user_id = :client_id;
+        INSERT INTO states VALUES (:client_id, 'b-' || (random() * 200)::int, repeat('x', 400), 1)
+            ON CONFLICT (user_id, brief_id) DO UPDATE SET state = excluded.state, position = excluded.position;
+        END;
+        """.write(to: script, atomically: true, encoding: .utf8)
+        var rates: [Double] = []
+        for _ in 0..<options.repeats {
+            let output = try Bench.run(
+                "/usr/bin/env",
+                [
+                    // why -t, not -T: pgbench times -T with SIGALRM, which a child of this
+                    // process does not get, so it would never stop; about 10,000 per second here
+                    "PGPASSWORD=\(settings.password ?? "")", "pgbench", "-n", "-M", "prepared", "-c", String(devices),
+                    "-j", "2", "-t", String(options.tiny ? 50 : options.seconds * 10_000 / devices), "-f", script.path,
+                    "-h", settings.host, "-p", String(settings.port), "-U", settings.username, settings.database,
+                ]
+            )
+            // "tps = 10234.5 (without initial connection time)"
+            guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+                let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+            else {
+                throw BenchError("pgbench printed no tps: \(output)")
+            }
+            rates.append(tps)
+        }
+        return Sample(values: rates)
     }
 
     /// Every device pushes batches for the configured time; returns mutations acknowledged and seconds.

@@ -64,6 +64,9 @@ public struct ServerConfiguration: Sendable {
     public var sessionCacheLifetime: Int64 = 5_000
     /// The most long-polls one user may have held at once (each device needs one).
     public var maxLongPollsPerUser = 16
+    /// Who may fetch editions from `GET /v1/content/{digest}`: anyone (so that a CDN or a shared
+    /// proxy cache may keep them), or holders of a session (briefs that are paid for).
+    public var contentAccess = ContentAccess.session
     /// How long a connection may take to send a request's head, counted from its opening or
     /// from the end of its previous answer, before it is closed.
     public var requestHeadTimeout = Duration.seconds(30)
@@ -172,4 +175,13 @@ public enum ConfigurationValue {
         }
         return path.isEmpty ? nil : .sqlite(path: path)
     }
+}
+
+/// Who may fetch editions from the content plane.
+public enum ContentAccess: String, Sendable, Hashable, CaseIterable {
+    /// Anyone: answers say `Cache-Control: public`, so shared caches keep them.
+    case `public`
+    /// Only requests with a session: answers say `private`; the shipped nginx still caches them,
+    /// after checking each request's session (`deploy/nginx`).
+    case session
 }

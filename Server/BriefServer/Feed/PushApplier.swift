@@ -28,6 +28,11 @@ public struct PushApplier: Sendable {
         public var appliedCount: Int
         /// The cursor to store, when it changed (something was applied).
         public var cursor: PushCursor?
+
+        /// The states a store must write: those that differ from what it holds, and say anything.
+        public func changedStates(from current: [BriefID: ReadState]) -> [ReadState] {
+            states.filter { $0 != current[$0.briefID] && $0 != ReadState(briefID: $0.briefID) }
+        }
     }
 
     /// Applies the mutations above the cursor to `current`.

@@ -48,8 +48,8 @@ final class UpToDateCache: Sendable {
 
     private struct Entry {
         let epoch: UInt32
-        let since: UInt64
-        let next: UInt64
+        let since: FeedCursor?
+        let next: FeedCursor
         let generation: ChangeNotifier.Generation
         let answer: Answer
     }
@@ -77,11 +77,21 @@ final class UpToDateCache: Sendable {
     /// The kept answer for a poll with `token`, if it still holds at `generation`.
     func answer(for user: UserID, token: ChangeToken, generation: ChangeNotifier.Generation) -> Answer? {
         guard let entry = entries.withLockedValue({ $0[user] }), entry.generation == generation,
-            entry.epoch == token.epoch, (entry.since...entry.next).contains(token.position)
+            entry.epoch == token.epoch, Self.lies(token.cursor, from: entry.since, to: entry.next)
         else {
             return nil
         }
         return entry.answer
+    }
+
+    /// Whether a cursor lies between an empty page's start and its end on both planes, with no
+    /// catch-up under way: its page would be as empty.
+    private static func lies(_ cursor: FeedCursor, from since: FeedCursor?, to next: FeedCursor) -> Bool {
+        guard let since, since.catchUp == nil, cursor.catchUp == nil, next.catchUp == nil else {
+            return false
+        }
+        return (since.content...next.content).contains(cursor.content)
+            && (since.state...next.state).contains(cursor.state)
     }
 
     /// Keeps the answer of an empty page: the feed after `since` held nothing for the user up to
@@ -90,8 +100,8 @@ final class UpToDateCache: Sendable {
         _ answer: Answer,
         for user: UserID,
         epoch: UInt32,
-        since: UInt64,
-        next: UInt64,
+        since: FeedCursor?,
+        next: FeedCursor,
         generation: ChangeNotifier.Generation
     ) {
         entries.withLockedValue { entries in

@@ -42,8 +42,8 @@ struct ChangesRoutes {
         }
 
         let feed = try await environment.store.feedState()
-        let position = try startPosition(token, feed: feed)
-        var batch = try await changes(for: user, after: position, limit: query.limit)
+        let cursor = try startCursor(token, feed: feed)
+        var batch = try await changes(for: user, after: cursor, query: query)
         var answer: UpToDateCache.Answer?
         if batch.isEmpty, !batch.hasMore, cacheable {
             let empty = try self.answer(batch, epoch: feed.epoch, user: user)
@@ -51,24 +51,23 @@ struct ChangesRoutes {
                 empty,
                 for: user,
                 epoch: feed.epoch,
-                since: position,
-                next: batch.nextPosition,
+                since: cursor,
+                next: batch.next,
                 generation: generation
             )
             answer = empty
         }
         if batch.isEmpty, query.wait > 0 {
             try await hold(user, after: generation, seconds: query.wait)
-            batch = try await changes(for: user, after: position, limit: query.limit)
+            batch = try await changes(for: user, after: cursor, query: query)
             answer = nil
         }
-        environment.metrics.changesServed(
-            batch.storedBriefs.count + batch.retractions.count + batch.readStates.count + batch.unfollowedTopics.count
-        )
+        environment.metrics.changesServed(batch.count)
         context.logger.debug(
             "Served changes",
             metadata: [
-                "sync.since": "\(position)", "sync.next": "\(batch.nextPosition)", "sync.more": "\(batch.hasMore)",
+                "sync.since": "\(cursor.map { "\($0.content)/\($0.state)" } ?? "start")",
+                "sync.next": "\(batch.next.content)/\(batch.next.state)", "sync.more": "\(batch.hasMore)",
             ]
         )
         return Self.response(try answer ?? self.answer(batch, epoch: feed.epoch, user: user), to: request)
@@ -77,7 +76,7 @@ struct ChangesRoutes {
     /// A page's body and ETag.
     private func answer(_ batch: ChangeBatch, epoch: UInt32, user: UserID) throws -> UpToDateCache.Answer {
         let nextToken = environment.tokens.encode(
-            ChangeToken(epoch: epoch, position: batch.nextPosition),
+            ChangeToken(epoch: epoch, cursor: batch.next),
             for: Self.scope(user)
         )
         let page = ChangesPageV1(
@@ -134,11 +133,12 @@ struct ChangesRoutes {
         return String(decoding: text, as: UTF8.self)
     }
 
-    private func changes(for user: UserID, after position: UInt64, limit: Int) async throws -> ChangeBatch {
+    private func changes(for user: UserID, after cursor: FeedCursor?, query: Query) async throws -> ChangeBatch {
         try await environment.store.changes(
             for: user,
-            after: position,
-            limit: limit,
+            after: cursor,
+            window: query.window,
+            limit: query.limit,
             maxBytes: environment.configuration.maxPageBytes
         )
     }
@@ -159,13 +159,13 @@ struct ChangesRoutes {
         }
     }
 
-    /// The position a token stands for, after checking it is of this feed and not older than the
-    /// tombstones kept.
-    private func startPosition(_ token: ChangeToken?, feed: FeedState) throws -> UInt64 {
+    /// The cursor a token stands for (`nil`: from nothing), after checking it is of this feed and
+    /// not older than the tombstones kept.
+    private func startCursor(_ token: ChangeToken?, feed: FeedState) throws -> FeedCursor? {
         guard let token else {
-            return 0
+            return nil
         }
-        guard token.epoch == feed.epoch, token.position >= feed.purgedThrough else {
+        guard token.epoch == feed.epoch, token.cursor.content >= feed.purgedThrough else {
             let days = environment.configuration.tombstoneRetention / 86_400_000
             throw APIError(
                 .gone,
@@ -174,7 +174,7 @@ struct ChangesRoutes {
                     + "Sync again from the beginning, without a token."
             )
         }
-        return token.position
+        return token.cursor
     }
 
     /// The query parameters, each checked.
@@ -182,11 +182,13 @@ struct ChangesRoutes {
         var since: String?
         var limit: Int
         var wait: Int
+        /// The first date the device keeps (`window=YYYY-MM-DD`), for a catch-up that starts now.
+        var window: CalendarDate?
 
         init(_ parameters: Parameters, configuration: ServerConfiguration) throws {
             var issues: [ValidationIssue] = []
             since = parameters.get("since")
-            if let since, since.isEmpty || since.utf8.count > 128 {
+            if let since, since.isEmpty || since.utf8.count > ChangeTokenCodec.maximumTextLength {
                 throw APIError(.badRequest, .invalidToken, "The change token is malformed. Sync again without a token.")
             }
             limit = configuration.defaultPageSize
@@ -213,6 +215,13 @@ struct ChangesRoutes {
                             reason: "must be a whole number of seconds from 0 to \(configuration.maxWaitSeconds)"
                         )
                     )
+                }
+            }
+            if let text = parameters.get("window") {
+                if let date = CalendarDate(iso: text) {
+                    window = date
+                } else {
+                    issues.append(ValidationIssue(path: "window", reason: "must be a date as YYYY-MM-DD"))
                 }
             }
             guard issues.isEmpty else {

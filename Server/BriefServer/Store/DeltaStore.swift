@@ -4,9 +4,11 @@ import Foundation
 /// Where the server keeps accounts, briefs, read-states and the changes feed.
 ///
 /// Every method is one transaction: it commits whole or not at all, so a request that fails writes
-/// nothing. Positions in the feed are handed out in commit order: a reader that has seen position
-/// `p` has seen every change at or below `p`, and never skips one (each store documents how it
-/// ensures this).
+/// nothing. The feed has two planes (``FeedCursor``): the content log, shared by every user, and
+/// each user's state sequence. Positions on each are handed out in commit order: a reader that
+/// has seen position `p` of one has seen every change at or below `p` there, and never skips one
+/// (each store documents how it ensures this). Publishing takes the content log's lock; a push or
+/// a follow takes only its user's.
 ///
 /// ## Topics
 /// - Accounts: ``createUser(username:passwordHash:now:)``, ``user(named:)``,
@@ -14,7 +16,8 @@ import Foundation
 /// - Sessions: ``createSession(_:)``, ``session(tokenHash:)``, ``sessions(of:)``,
 ///   ``touchSession(tokenHash:now:)``, ``revokeSession(tokenHash:now:)``, ``revokeSession(id:of:now:)``
 /// - Publishing: ``publish(_:now:)``, ``retract(_:now:)``
-/// - Feed: ``changes(for:after:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
+/// - Content: ``content(digest:)``, ``keepCompressed(_:digest:)``
+/// - Feed: ``changes(for:after:window:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
 /// - Read-state: ``push(_:for:applier:now:)``
 /// - Topics: ``topics(for:)``, ``setFollowing(_:_:for:)``
 /// - Several instances: ``listenForChanges(_:)``
@@ -50,10 +53,23 @@ public protocol DeltaStore: Sendable {
     func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1
     /// Retracts a brief, leaving a tombstone. `nil` when no such brief exists.
     func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1?
+    /// The edition whose canonical JSON has this SHA-256, if any was published (a corrected
+    /// brief's earlier editions stay until the tombstone purge finds no brief pointing to them).
+    func content(digest: [UInt8]) async throws -> StoredContent?
+    /// Keeps the gzip of an edition stored without one (published before gzips were kept).
+    func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws
 
-    /// The changes a user has not seen after `position`, in position order: at most `limit`
-    /// items, and stopping once about `maxBytes` of documents are gathered (at least one item).
-    func changes(for user: UserID, after position: UInt64, limit: Int, maxBytes: Int) async throws -> ChangeBatch
+    /// The changes a user has not seen after `cursor` (`nil`: a device holding nothing), as
+    /// ``FeedPager`` lays them out: at most `limit` items, and stopping once about `maxBytes` of
+    /// documents are gathered (at least one item). `window` is the first date the device keeps,
+    /// for a catch-up that starts in this page.
+    func changes(
+        for user: UserID,
+        after cursor: FeedCursor?,
+        window: CalendarDate?,
+        limit: Int,
+        maxBytes: Int
+    ) async throws -> ChangeBatch
     /// The feed's epoch and the highest position of a purged tombstone.
     func feedState() async throws -> FeedState
     /// Deletes tombstones of briefs retracted before the time given; returns how many.
@@ -164,7 +180,7 @@ public struct SessionRecord: Sendable, Hashable {
 public struct FeedState: Sendable, Hashable {
     /// Identifies this database; tokens from another carry another epoch.
     public var epoch: UInt32
-    /// Tombstones at or below this position may have been purged: a token below it is expired.
+    /// Tombstones at or below this content position may have been purged: a token below it is expired.
     public var purgedThrough: UInt64
 
     public init(epoch: UInt32, purgedThrough: UInt64) {
@@ -180,18 +196,26 @@ public struct ChangeBatch: Sendable, Hashable {
     public var retractions: [RetractionV1] = []
     public var readStates: [ReadState] = []
     public var unfollowedTopics: [TopicID] = []
-    /// The position to put in the next token: the last item's when more follow, the feed's head otherwise.
-    public var nextPosition: UInt64
+    /// Topics the user followed again (their briefs follow, newest first).
+    public var followedTopics: [TopicID] = []
+    /// The cursor to put in the next token: after the last item when more follow, at both heads otherwise.
+    public var next: FeedCursor
     public var hasMore: Bool
 
-    public init(nextPosition: UInt64, hasMore: Bool) {
-        self.nextPosition = nextPosition
+    public init(next: FeedCursor, hasMore: Bool) {
+        self.next = next
         self.hasMore = hasMore
     }
 
     /// Whether the page carries nothing.
     public var isEmpty: Bool {
         storedBriefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty
+            && followedTopics.isEmpty
+    }
+
+    /// How many items it carries.
+    public var count: Int {
+        storedBriefs.count + retractions.count + readStates.count + unfollowedTopics.count + followedTopics.count
     }
 
     /// The briefs, parsed (for tests and tools: the server splices ``storedBriefs`` instead).

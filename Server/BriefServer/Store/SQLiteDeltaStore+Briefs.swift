@@ -5,8 +5,8 @@ import GRDB
 
 extension SQLiteDeltaStore {
     public func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1 {
-        let document = String(decoding: try WireCoding.encoder().encode(brief), as: UTF8.self)
-        let digest = Data(SHA256.hash(data: Data(document.utf8)))
+        let edition = try Edition(brief)
+        let (document, digest) = (edition.document, Data(edition.digest))
         return try await write { db in
             try db.execute(
                 sql: "INSERT INTO topics (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
@@ -20,24 +20,55 @@ extension SQLiteDeltaStore {
             let previousVersion: Int = existing?["version"] ?? 0
             if let existing, existing["digest"] as Data == digest, existing["retracted_at"] as Int64? == nil {
                 // why: an identical re-publish must not feed every device the same brief again
-                return PublishResultV1(id: brief.id, version: previousVersion, changed: false)
+                return PublishResultV1(
+                    id: brief.id,
+                    version: previousVersion,
+                    changed: false,
+                    digest: edition.hexDigest
+                )
             }
+            try db.execute(
+                sql: """
+                    INSERT INTO contents (digest, document, gzip, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (digest) DO NOTHING
+                    """,
+                arguments: [digest, document, Data(edition.gzip), now]
+            )
             let version = previousVersion + 1
             try db.execute(
                 sql: """
-                    INSERT INTO briefs (id, topic_id, version, document, digest, published_at, retracted_at, position)
-                    VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+                    INSERT INTO briefs (
+                        id, topic_id, version, document, digest, published_at, retracted_at, position, brief_date)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         topic_id = excluded.topic_id, version = excluded.version, document = excluded.document,
                         digest = excluded.digest, published_at = excluded.published_at, retracted_at = NULL,
-                        position = excluded.position
+                        position = excluded.position, brief_date = excluded.brief_date
                     """,
                 arguments: [
                     brief.id.rawValue, brief.topic.id.rawValue, version, document, digest, now,
-                    try Self.nextPosition(db),
+                    try Self.nextContentPosition(db), brief.date.iso,
                 ]
             )
-            return PublishResultV1(id: brief.id, version: version, changed: true)
+            return PublishResultV1(id: brief.id, version: version, changed: true, digest: edition.hexDigest)
+        }
+    }
+
+    public func content(digest: [UInt8]) async throws -> StoredContent? {
+        try await read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT document, gzip FROM contents WHERE digest = ?"),
+                arguments: [Data(digest)]
+            ).map { StoredContent(document: $0["document"], gzip: ($0["gzip"] as Data?).map { [UInt8]($0) }) }
+        }
+    }
+
+    public func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE contents SET gzip = ? WHERE digest = ? AND gzip IS NULL",
+                arguments: [Data(gzip), Data(digest)]
+            )
         }
     }
 
@@ -59,9 +90,8 @@ extension SQLiteDeltaStore {
             // The row stays as a tombstone, with a new position, so devices learn of the retraction.
             try db.execute(
                 sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?",
-                arguments: [version + 1, now, try Self.nextPosition(db), id.rawValue]
+                arguments: [version + 1, now, try Self.nextContentPosition(db), id.rawValue]
             )
-            try db.execute(sql: "DELETE FROM backfill WHERE brief_id = ?", arguments: [id.rawValue])
             return PublishResultV1(id: id, version: version + 1, changed: true)
         }
     }
@@ -81,6 +111,11 @@ extension SQLiteDeltaStore {
                 arguments: [cutoff]
             )
             let purged = db.changesCount
+            // editions no brief points to any more, once as old as the tombstones
+            try db.execute(
+                sql: "DELETE FROM contents WHERE created_at < ? AND digest NOT IN (SELECT digest FROM briefs)",
+                arguments: [cutoff]
+            )
             // why: a token at or below the newest purged tombstone may have missed that retraction
             try db.execute(
                 sql: """

@@ -3,88 +3,161 @@ import Foundation
 import GRDB
 
 extension SQLiteDeltaStore {
-    /// The SQL of the four streams a user's feed merges, each an indexed range scan on `position`
-    /// (checked by `QueryPlanTests`), so a page costs what it returns, not the history behind it.
+    /// The SQL of the queries a page runs (``FeedQuery``), each an indexed range scan (checked by
+    /// `QueryPlanTests`), so a page costs what it returns, not the history behind it.
     enum FeedSQL {
-        /// Briefs published, corrected or retracted, in topics the user has not unfollowed.
-        static let briefs = """
-            SELECT id, topic_id, version, document, retracted_at, position FROM briefs
-            WHERE position > ?
-              AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ? AND followed = 0)
-            ORDER BY position
+        static let heads = """
+            SELECT (SELECT position FROM content_head), COALESCE((SELECT position FROM user_heads WHERE user_id = ?), 0)
             """
-        /// Briefs of topics the user followed again, whose own positions lie behind the token.
-        static let backfill = """
-            SELECT b.id, b.topic_id, b.version, b.document, b.retracted_at, f.position FROM backfill f
-            JOIN briefs b ON b.id = f.brief_id
-            WHERE f.user_id = ? AND f.position > ? AND b.retracted_at IS NULL
-            ORDER BY f.position
+        /// Editions after a content position, in topics the user has not unfollowed.
+        static let content = """
+            SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END AS document,
+                   brief_date, position
+            FROM briefs
+            WHERE position > ?1
+              AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?2 AND followed = 0)
+            ORDER BY position LIMIT ?3
             """
         static let readStates = """
-            SELECT state, position FROM read_states WHERE user_id = ? AND position > ? ORDER BY position
+            SELECT state, position FROM read_states WHERE user_id = ?1 AND position > ?2 ORDER BY position LIMIT ?3
             """
-        static let unfollowed = """
-            SELECT topic_id, position FROM subscriptions
-            WHERE user_id = ? AND position > ? AND followed = 0 ORDER BY position
+        static let follows = """
+            SELECT topic_id, followed, position FROM subscriptions
+            WHERE user_id = ?1 AND position > ?2 ORDER BY position LIMIT ?3
+            """
+        /// A catch-up's window, newest first: ?1 user, ?2 topic, ?3 through, ?4 window or NULL, ?5
+        /// and ?6 the mark, ?7 limit. A reverse scan of `briefs_newest` (every topic) or of
+        /// `briefs_newest_by_topic` (one), from the mark down.
+        static func catchUpWindow(oneTopic: Bool) -> String {
+            """
+            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END AS document,
+                   b.brief_date, b.position, r.state
+            FROM briefs b LEFT JOIN read_states r ON r.user_id = ?1 AND r.brief_id = b.id
+            WHERE \(oneTopic ? "b.topic_id = ?2" : "?2 IS NULL")
+              AND (b.brief_date, b.position) < (?5, ?6)
+              AND (?4 IS NULL OR b.brief_date >= ?4)
+              AND (b.retracted_at IS NULL OR r.saved = 1) AND b.position <= ?3
+              AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?1 AND followed = 0)
+            ORDER BY \(oneTopic ? "b.topic_id DESC, " : "")b.brief_date DESC, b.position DESC LIMIT ?7
+            """
+        }
+        static let catchUpWindowAll = catchUpWindow(oneTopic: false)
+        static let catchUpWindowTopic = catchUpWindow(oneTopic: true)
+        /// A catch-up's saved briefs dated before its window, newest first (the same arguments):
+        /// the user's saved states, sorted, a handful. (`INDEXED BY`: on a small table SQLite
+        /// would rather read all of the user's states by the primary key.)
+        static let catchUpSaved = """
+            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END AS document,
+                   b.brief_date, b.position, r.state
+            FROM read_states r INDEXED BY read_states_saved JOIN briefs b ON b.id = r.brief_id
+            WHERE r.user_id = ?1 AND r.saved = 1
+              AND b.position <= ?3
+              AND (?2 IS NULL OR b.topic_id = ?2)
+              AND b.brief_date < ?4
+              AND (b.brief_date, b.position) < (?5, ?6)
+              AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?1 AND followed = 0)
+            ORDER BY b.brief_date DESC, b.position DESC LIMIT ?7
             """
     }
 
-    public func changes(for user: UserID, after position: UInt64, limit: Int, maxBytes: Int) async throws
-        -> ChangeBatch
-    {
+    public func changes(
+        for user: UserID,
+        after cursor: FeedCursor?,
+        window: CalendarDate?,
+        limit: Int,
+        maxBytes: Int
+    ) async throws -> ChangeBatch {
         try await read { db in
-            let after = Int64(clamping: position)
-            // why cached statements here: a poll is mostly these five queries, and compiling
-            // them (GRDB's authorizer included) was a fifth of its time (perf, BENCHMARKS.md)
-            let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT position FROM feed_head")) ?? 0
-            let streams: [any FeedStream] = [
-                SQLiteFeedStream(
-                    try Row.fetchCursor(db.cachedStatement(sql: FeedSQL.briefs), arguments: [after, user]),
-                    as: Self.brief
-                ),
-                SQLiteFeedStream(
-                    try Row.fetchCursor(db.cachedStatement(sql: FeedSQL.backfill), arguments: [user, after]),
-                    as: Self.brief
-                ),
-                SQLiteFeedStream(
-                    try Row.fetchCursor(db.cachedStatement(sql: FeedSQL.readStates), arguments: [user, after])
-                ) {
-                    .readState($0["state"])
-                },
-                SQLiteFeedStream(
-                    try Row.fetchCursor(db.cachedStatement(sql: FeedSQL.unfollowed), arguments: [user, after])
-                ) {
-                    .unfollow(topic: $0["topic_id"])
-                },
-            ]
-            return try FeedMerge.page(streams, after: after, head: head, limit: limit, maxBytes: maxBytes)
+            // why cached statements here: a poll is mostly these queries, and compiling them
+            // (GRDB's authorizer included) was a fifth of its time (perf, BENCHMARKS.md)
+            let heads = try Row.fetchOne(db.cachedStatement(sql: FeedSQL.heads), arguments: [user])
+            var pager = FeedPager(
+                cursor: cursor,
+                window: window,
+                heads: (UInt64(heads?[0] as Int64? ?? 0), UInt64(heads?[1] as Int64? ?? 0)),
+                limit: limit,
+                maxBytes: maxBytes
+            )
+            while let query = pager.nextQuery {
+                try pager.receive(try Self.rows(of: query, for: user, in: db))
+            }
+            return pager.batch
         }
     }
 
-    private static func brief(_ row: Row) -> FeedRow.Item {
-        .brief(
+    private static func rows(of query: FeedQuery, for user: UserID, in db: Database) throws -> [FeedRow] {
+        switch query {
+        case .content(let after, let limit):
+            return try Row.fetchAll(
+                db.cachedStatement(sql: FeedSQL.content),
+                arguments: [Int64(clamping: after), user, limit]
+            ).map { .brief(brief($0, state: nil)) }
+        case .state(let after, let limit):
+            // two index scans merged by position: read-states and follows share the sequence
+            let arguments: StatementArguments = [user, Int64(clamping: after), limit]
+            let states = try Row.fetchAll(db.cachedStatement(sql: FeedSQL.readStates), arguments: arguments).map {
+                FeedRow.readState(json: $0["state"], position: UInt64($0["position"] as Int64))
+            }
+            let follows = try Row.fetchAll(db.cachedStatement(sql: FeedSQL.follows), arguments: arguments).map {
+                FeedRow.follow(
+                    topic: $0["topic_id"],
+                    followed: $0["followed"],
+                    position: UInt64($0["position"] as Int64)
+                )
+            }
+            return FeedRow.mergedByStatePosition(states, follows, limit: limit)
+        case .catchUp(let catchUp, let savedOnly, let limit):
+            let mark = catchUp.after ?? CatchUp.Mark(date: CatchUp.Mark.lastDate, position: CatchUp.Mark.endOfDay)
+            return try Row.fetchAll(
+                db.cachedStatement(
+                    sql: savedOnly
+                        ? FeedSQL.catchUpSaved
+                        : catchUp.topic == nil ? FeedSQL.catchUpWindowAll : FeedSQL.catchUpWindowTopic
+                ),
+                arguments: [
+                    user, catchUp.topic?.rawValue, Int64(clamping: catchUp.through), catchUp.window?.iso,
+                    mark.date.iso, Int64(clamping: mark.position), limit,
+                ]
+            ).map { .brief(brief($0, state: $0["state"])) }
+        }
+    }
+
+    private static func brief(_ row: Row, state: String?) -> BriefRow {
+        BriefRow(
             id: row["id"],
             topic: row["topic_id"],
             version: row["version"],
-            document: row["retracted_at"] as Int64? == nil ? row["document"] : nil
+            document: row["document"],
+            date: row["brief_date"],
+            position: UInt64(row["position"] as Int64),
+            state: state
         )
     }
 }
 
-/// A GRDB cursor read lazily as a feed stream: a page costs what it returns.
-private struct SQLiteFeedStream: FeedStream {
-    var cursor: RowCursor
-    let item: (Row) -> FeedRow.Item
-
-    init(_ cursor: RowCursor, as item: @escaping (Row) -> FeedRow.Item) {
-        self.cursor = cursor
-        self.item = item
+extension FeedRow {
+    /// The position of a state-plane row.
+    var statePosition: UInt64 {
+        switch self {
+        case .readState(_, let position), .follow(_, _, let position): position
+        case .brief(let brief): brief.position
+        }
     }
 
-    mutating func next() throws -> FeedRow? {
-        guard let row = try cursor.next() else {
-            return nil
+    /// Two state-plane streams, each in position order, as one, cut to `limit`.
+    static func mergedByStatePosition(_ first: [FeedRow], _ second: [FeedRow], limit: Int) -> [FeedRow] {
+        var merged: [FeedRow] = []
+        merged.reserveCapacity(min(limit, first.count + second.count))
+        var (i, j) = (0, 0)
+        while merged.count < limit, i < first.count || j < second.count {
+            if j == second.count || (i < first.count && first[i].statePosition < second[j].statePosition) {
+                merged.append(first[i])
+                i += 1
+            } else {
+                merged.append(second[j])
+                j += 1
+            }
         }
-        return FeedRow(position: row["position"], item: item(row))
+        return merged
     }
 }

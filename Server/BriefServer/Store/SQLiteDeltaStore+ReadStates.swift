@@ -52,18 +52,23 @@ extension SQLiteDeltaStore {
                 throw StoreError.incarnationConflict(conflict)
             }
             let encoder = WireCoding.encoder()
-            for state in outcome.states
-            where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO read_states (user_id, brief_id, state, position) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (user_id, brief_id) DO UPDATE SET state = excluded.state, position = excluded.position
-                        """,
-                    arguments: [
-                        user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
-                        try Self.nextPosition(db),
-                    ]
-                )
+            let changed = outcome.changedStates(from: current)
+            if !changed.isEmpty {
+                var position = try Self.nextStatePositions(db, user: user, count: changed.count)
+                for state in changed {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO read_states (user_id, brief_id, state, position, saved) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT (user_id, brief_id) DO UPDATE
+                            SET state = excluded.state, position = excluded.position, saved = excluded.saved
+                            """,
+                        arguments: [
+                            user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
+                            position, state.isSaved,
+                        ]
+                    )
+                    position += 1
+                }
             }
             if let next = outcome.cursor {
                 try db.execute(
@@ -99,26 +104,10 @@ extension SQLiteDeltaStore {
                     INSERT INTO subscriptions (user_id, topic_id, followed, position) VALUES (?, ?, ?, ?)
                     ON CONFLICT (user_id, topic_id) DO UPDATE SET followed = excluded.followed, position = excluded.position
                     """,
-                arguments: [user, topic.rawValue, follow, try Self.nextPosition(db)]
+                arguments: [user, topic.rawValue, follow, try Self.nextStatePositions(db, user: user)]
             )
-            try db.execute(
-                sql: "DELETE FROM backfill WHERE user_id = ? AND topic_id = ?",
-                arguments: [user, topic.rawValue]
-            )
-            if follow {
-                // why: the topic's briefs lie behind the user's tokens; give each a new place in this user's feed
-                let briefs = try String.fetchAll(
-                    db,
-                    sql: "SELECT id FROM briefs WHERE topic_id = ? AND retracted_at IS NULL ORDER BY position",
-                    arguments: [topic.rawValue]
-                )
-                for brief in briefs {
-                    try db.execute(
-                        sql: "INSERT INTO backfill (user_id, brief_id, topic_id, position) VALUES (?, ?, ?, ?)",
-                        arguments: [user, brief, topic.rawValue, try Self.nextPosition(db)]
-                    )
-                }
-            }
+            // A topic followed again writes nothing per brief: the feed sends its briefs by query
+            // (a catch-up, FeedPager).
             var updated = status
             updated.followed = follow
             return updated

@@ -7,11 +7,11 @@ import GRDB
 /// The embedded store: one SQLite file (WAL mode) through GRDB.
 ///
 /// **Commit order.** SQLite runs one write transaction at a time, and every change takes its
-/// position from the `feed_head` counter inside its own write transaction. So positions are
+/// position inside its own write transaction: an edition from the `content_head` counter, a
+/// user's read-state or follow from that user's `user_heads` row. So positions on each plane are
 /// handed out in the order transactions commit, and a reader, whose read transaction sees a
 /// snapshot, sees either all changes up to some position or none beyond it: it can never see
-/// position `p + 1` while `p` is still to commit. That is what lets a device's token be a single
-/// number.
+/// position `p + 1` while `p` is still to commit. That is what lets a token be two numbers.
 public struct SQLiteDeltaStore: DeltaStore {
     private let writer: any DatabaseWriter
 
@@ -69,7 +69,9 @@ public struct SQLiteDeltaStore: DeltaStore {
                     sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
                     arguments: [username, passwordHash, now]
                 )
-                return UserRecord(id: db.lastInsertedRowID, username: username, passwordHash: passwordHash)
+                let id = db.lastInsertedRowID
+                try db.execute(sql: "INSERT INTO user_heads (user_id, position) VALUES (?, 0)", arguments: [id])
+                return UserRecord(id: id, username: username, passwordHash: passwordHash)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw StoreError.duplicate
@@ -123,16 +125,36 @@ public struct SQLiteDeltaStore: DeltaStore {
         try await writer.read(body)
     }
 
-    /// Takes the next feed position. Must run inside the write transaction whose change it numbers.
-    static func nextPosition(_ db: Database) throws -> Int64 {
+    /// Takes the next position of the content log. Must run inside the write transaction whose
+    /// edition it numbers.
+    static func nextContentPosition(_ db: Database) throws -> Int64 {
         guard
             let position = try Int64.fetchOne(
-                db,
-                sql: "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position"
+                db.cachedStatement(
+                    sql: "UPDATE content_head SET position = position + 1 WHERE id = 1 RETURNING position"
+                )
             )
         else {
-            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "feed_head is missing")
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "content_head is missing")
         }
         return position
+    }
+
+    /// Takes the next `count` positions of the user's state sequence, returning the first. Must
+    /// run inside the write transaction whose changes they number.
+    static func nextStatePositions(_ db: Database, user: UserID, count: Int = 1) throws -> Int64 {
+        let last = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO user_heads (user_id, position) VALUES (?1, ?2)
+                    ON CONFLICT (user_id) DO UPDATE SET position = position + ?2 RETURNING position
+                    """
+            ),
+            arguments: [user, count]
+        )
+        guard let last else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "user_heads returned no row")
+        }
+        return last - Int64(count) + 1
     }
 }

@@ -45,12 +45,16 @@ public struct PublishResultV1: Sendable, Hashable, Codable {
     /// False when the document equalled the current version (or the brief was already retracted):
     /// nothing changed and no change was fed to devices.
     public var changed: Bool
+    /// The SHA-256 of the edition's canonical JSON, in lowercase hex: where `GET /v1/content/{digest}`
+    /// serves it. Absent for a retraction.
+    public var digest: String?
 
     /// Creates a result.
-    public init(id: BriefID, version: Int, changed: Bool) {
+    public init(id: BriefID, version: Int, changed: Bool, digest: String? = nil) {
         self.id = id
         self.version = version
         self.changed = changed
+        self.digest = digest
     }
 }
 

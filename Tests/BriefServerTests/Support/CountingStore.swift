@@ -33,9 +33,15 @@ final class CountingStore: DeltaStore {
         }
     }
 
-    func changes(for user: UserID, after position: UInt64, limit: Int, maxBytes: Int) async throws -> ChangeBatch {
+    func changes(
+        for user: UserID,
+        after cursor: FeedCursor?,
+        window: CalendarDate?,
+        limit: Int,
+        maxBytes: Int
+    ) async throws -> ChangeBatch {
         count("changes")
-        return try await base.changes(for: user, after: position, limit: limit, maxBytes: maxBytes)
+        return try await base.changes(for: user, after: cursor, window: window, limit: limit, maxBytes: maxBytes)
     }
     func session(tokenHash: [UInt8]) async throws -> SessionRecord? {
         count("session")
@@ -69,6 +75,13 @@ final class CountingStore: DeltaStore {
     func deleteUser(_ user: UserID) async throws -> [[UInt8]] { try await base.deleteUser(user) }
     func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1 { try await base.publish(brief, now: now) }
     func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? { try await base.retract(id, now: now) }
+    func content(digest: [UInt8]) async throws -> StoredContent? {
+        count("content")
+        return try await base.content(digest: digest)
+    }
+    func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
+        try await base.keepCompressed(gzip, digest: digest)
+    }
     func purgeTombstones(retractedBefore: Int64) async throws -> Int {
         try await base.purgeTombstones(retractedBefore: retractedBefore)
     }

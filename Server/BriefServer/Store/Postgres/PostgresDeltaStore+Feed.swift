@@ -9,10 +9,10 @@ extension PostgresDeltaStore {
     // MARK: Publishing
 
     public func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1 {
-        let document = String(decoding: try WireCoding.encoder().encode(brief), as: UTF8.self)
-        let digest = [UInt8](SHA256.hash(data: Data(document.utf8)))
+        let edition = try Edition(brief)
+        let (document, digest) = (edition.document, edition.digest)
         let (id, topic) = (brief.id.rawValue, brief.topic.id.rawValue)
-        return try await feedWrite(label: id) { feed in
+        return try await feedWrite(label: id, plane: .content) { feed in
             let connection = feed.connection
             try await connection.query(
                 """
@@ -28,28 +28,69 @@ extension PostgresDeltaStore {
             let previousVersion = existing?.0 ?? 0
             if let existing, Array(existing.1.readableBytesView) == digest, existing.2 == nil {
                 // why: an identical re-publish must not feed every device the same brief again
-                return PublishResultV1(id: brief.id, version: previousVersion, changed: false)
+                return PublishResultV1(
+                    id: brief.id,
+                    version: previousVersion,
+                    changed: false,
+                    digest: edition.hexDigest
+                )
             }
+            try await connection.query(
+                """
+                INSERT INTO contents (digest, document, gzip, created_at)
+                VALUES (\(ByteBuffer(bytes: digest)), \(document), \(ByteBuffer(bytes: edition.gzip)), \(now))
+                ON CONFLICT (digest) DO NOTHING
+                """,
+                logger: logger
+            )
             let version = previousVersion + 1
             let position = try await feed.nextPosition()
             try await connection.query(
                 """
-                INSERT INTO briefs (id, topic_id, version, document, digest, published_at, retracted_at, position)
-                VALUES (\(id), \(topic), \(version), \(document), \(ByteBuffer(bytes: digest)), \(now), NULL, \(position))
+                INSERT INTO briefs (
+                    id, topic_id, version, document, digest, published_at, retracted_at, position, brief_date)
+                VALUES (
+                    \(id), \(topic), \(version), \(document), \(ByteBuffer(bytes: digest)), \(now), NULL, \(position),
+                    \(brief.date.iso))
                 ON CONFLICT (id) DO UPDATE SET
                     topic_id = excluded.topic_id, version = excluded.version, document = excluded.document,
                     digest = excluded.digest, published_at = excluded.published_at, retracted_at = NULL,
-                    position = excluded.position
+                    position = excluded.position, brief_date = excluded.brief_date
                 """,
                 logger: logger
             )
             feed.notify(user: nil)
-            return PublishResultV1(id: brief.id, version: version, changed: true)
+            return PublishResultV1(id: brief.id, version: version, changed: true, digest: edition.hexDigest)
+        }
+    }
+
+    public func content(digest: [UInt8]) async throws -> StoredContent? {
+        try await converting {
+            let rows = try await client.query(
+                "SELECT document, gzip FROM contents WHERE digest = \(ByteBuffer(bytes: digest))",
+                logger: logger
+            )
+            for try await (document, gzip) in rows.decode((String, ByteBuffer?).self) {
+                return StoredContent(document: document, gzip: gzip.map { Array($0.readableBytesView) })
+            }
+            return nil
+        }
+    }
+
+    public func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
+        try await converting {
+            try await client.query(
+                """
+                UPDATE contents SET gzip = \(ByteBuffer(bytes: gzip))
+                WHERE digest = \(ByteBuffer(bytes: digest)) AND gzip IS NULL
+                """,
+                logger: logger
+            )
         }
     }
 
     public func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? {
-        try await feedWrite(label: id.rawValue) { feed in
+        try await feedWrite(label: id.rawValue, plane: .content) { feed in
             let connection = feed.connection
             guard
                 let (version, retractedAt) = try await connection.query(
@@ -71,7 +112,6 @@ extension PostgresDeltaStore {
                 """,
                 logger: logger
             )
-            try await connection.query("DELETE FROM backfill WHERE brief_id = \(id.rawValue)", logger: logger)
             feed.notify(user: nil)
             return PublishResultV1(id: id, version: version + 1, changed: true)
         }
@@ -91,6 +131,11 @@ extension PostgresDeltaStore {
                 "DELETE FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < \(cutoff) RETURNING id",
                 logger: logger
             ).decode(String.self).reduce(0) { count, _ in count + 1 }
+            // editions no brief points to any more, once as old as the tombstones
+            try await connection.query(
+                "DELETE FROM contents WHERE created_at < \(cutoff) AND digest NOT IN (SELECT digest FROM briefs)",
+                logger: logger
+            )
             // why: a token at or below the newest purged tombstone may have missed that retraction
             try await connection.query(
                 """
@@ -124,29 +169,65 @@ extension PostgresDeltaStore {
 
     // MARK: Changes
 
-    /// The page reads the head and the four streams in one snapshot (see "Commit order"). Each
-    /// stream is one prepared, index-ordered query bounded by the page's limit.
-    public func changes(for user: UserID, after position: UInt64, limit: Int, maxBytes: Int) async throws
-        -> ChangeBatch
-    {
-        let after = Int64(clamping: position)
-        // why limit + 1: one row more than a page tells "more follow" without another query
-        let bound = Int64(limit) + 1
-        return try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
-            let head =
-                try await connection.query("SELECT position FROM feed_head WHERE id = 1", logger: logger)
-                .decode(Int64.self).first { _ in true } ?? 0
-            func fetch<Statement: FeedStreamStatement>(_ type: Statement.Type) async throws -> any FeedStream {
-                FetchedFeedStream(
-                    try await connection.execute(Statement(after: after, user: user, bound: bound), logger: logger)
-                        .reduce(into: []) { $0.append($1) }
-                )
+    /// The page reads both heads and every query it needs in one snapshot (see "Commit order").
+    /// Each query is prepared and index-ordered, bounded by the page's limit.
+    public func changes(
+        for user: UserID,
+        after cursor: FeedCursor?,
+        window: CalendarDate?,
+        limit: Int,
+        maxBytes: Int
+    ) async throws -> ChangeBatch {
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
+            var heads: (content: UInt64, state: UInt64) = (0, 0)
+            for try await (content, state) in try await connection.execute(FeedHeads(user: user), logger: logger) {
+                heads = (UInt64(content), UInt64(state))
             }
-            let streams = [
-                try await fetch(FeedBriefs.self), try await fetch(FeedBackfill.self),
-                try await fetch(FeedReadStates.self), try await fetch(FeedUnfollowed.self),
-            ]
-            return try FeedMerge.page(streams, after: after, head: head, limit: limit, maxBytes: maxBytes)
+            var pager = FeedPager(cursor: cursor, window: window, heads: heads, limit: limit, maxBytes: maxBytes)
+            while let query = pager.nextQuery {
+                var rows: [FeedRow] = []
+                switch query {
+                case .content(let after, let limit):
+                    for try await row in try await connection.execute(
+                        FeedContent(after: Int64(clamping: after), user: user, limit: Int64(limit)),
+                        logger: logger
+                    ) {
+                        rows.append(row)
+                    }
+                case .state(let after, let limit):
+                    var (states, follows) = ([FeedRow](), [FeedRow]())
+                    let bound = (after: Int64(clamping: after), user: user, limit: Int64(limit))
+                    for try await row in try await connection.execute(
+                        FeedReadStates(after: bound.after, user: user, limit: bound.limit),
+                        logger: logger
+                    ) {
+                        states.append(row)
+                    }
+                    for try await row in try await connection.execute(
+                        FeedFollows(after: bound.after, user: user, limit: bound.limit),
+                        logger: logger
+                    ) {
+                        follows.append(row)
+                    }
+                    rows = FeedRow.mergedByStatePosition(states, follows, limit: limit)
+                case .catchUp(let catchUp, let savedOnly, let limit):
+                    let found =
+                        savedOnly
+                        ? try await connection.execute(
+                            FeedCatchUpSaved(user: user, catchUp: catchUp, limit: Int64(limit)),
+                            logger: logger
+                        )
+                        : try await connection.execute(
+                            FeedCatchUpWindow(user: user, catchUp: catchUp, limit: Int64(limit)),
+                            logger: logger
+                        )
+                    for try await row in found {
+                        rows.append(row)
+                    }
+                }
+                try pager.receive(rows)
+            }
+            return pager.batch
         }
     }
 
@@ -157,7 +238,7 @@ extension PostgresDeltaStore {
     {
         let named = Array(Set(push.mutations.map(\.briefID.rawValue))).sorted()
         let device = push.deviceID.rawValue
-        return try await feedWrite(label: "push \(device)") { feed in
+        return try await feedWrite(label: "push \(device)", plane: .user(user)) { feed in
             let connection = feed.connection
             // why few statements: every one is a round trip made while holding the feed's lock
             var existing = Set<String>()
@@ -200,20 +281,22 @@ extension PostgresDeltaStore {
                 throw StoreError.incarnationConflict(conflict)
             }
             let encoder = WireCoding.encoder()
-            var (ids, states, positions) = ([String](), [String](), [Int64]())
-            for state in outcome.states
-            where state != current[state.briefID] && state != ReadState(briefID: state.briefID) {
+            var (ids, states, positions, saved) = ([String](), [String](), [Int64](), [Bool]())
+            for state in outcome.changedStates(from: current) {
                 ids.append(state.briefID.rawValue)
                 states.append(String(decoding: try encoder.encode(state), as: UTF8.self))
                 positions.append(try await feed.nextPosition())
+                saved.append(state.isSaved)
             }
             if !ids.isEmpty {
                 try await connection.query(
                     """
-                    INSERT INTO read_states (user_id, brief_id, state, position)
-                    SELECT \(user), changed.brief_id, changed.state, changed.position
-                    FROM unnest(\(ids)::text[], \(states)::text[], \(positions)::bigint[]) AS changed(brief_id, state, position)
-                    ON CONFLICT (user_id, brief_id) DO UPDATE SET state = excluded.state, position = excluded.position
+                    INSERT INTO read_states (user_id, brief_id, state, position, saved)
+                    SELECT \(user), changed.brief_id, changed.state, changed.position, changed.saved
+                    FROM unnest(\(ids)::text[], \(states)::text[], \(positions)::bigint[], \(saved)::boolean[])
+                        AS changed(brief_id, state, position, saved)
+                    ON CONFLICT (user_id, brief_id) DO UPDATE
+                    SET state = excluded.state, position = excluded.position, saved = excluded.saved
                     """,
                     logger: logger
                 )
@@ -242,7 +325,7 @@ extension PostgresDeltaStore {
     }
 
     public func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1? {
-        try await feedWrite(label: "follow \(topic.rawValue)") { feed in
+        try await feedWrite(label: "follow \(topic.rawValue)", plane: .user(user)) { feed in
             let connection = feed.connection
             guard let status = try await Self.topics(connection, user: user, only: topic, logger: logger).first else {
                 return nil
@@ -259,27 +342,8 @@ extension PostgresDeltaStore {
                 """,
                 logger: logger
             )
-            try await connection.query(
-                "DELETE FROM backfill WHERE user_id = \(user) AND topic_id = \(topic.rawValue)",
-                logger: logger
-            )
-            if follow {
-                // why: the topic's briefs lie behind the user's tokens; give each a new place in this user's feed
-                let briefs = try await connection.query(
-                    "SELECT id FROM briefs WHERE topic_id = \(topic.rawValue) AND retracted_at IS NULL ORDER BY position",
-                    logger: logger
-                ).decode(String.self).reduce(into: [String]()) { $0.append($1) }
-                for brief in briefs {
-                    let position = try await feed.nextPosition()
-                    try await connection.query(
-                        """
-                        INSERT INTO backfill (user_id, brief_id, topic_id, position)
-                        VALUES (\(user), \(brief), \(topic.rawValue), \(position))
-                        """,
-                        logger: logger
-                    )
-                }
-            }
+            // A topic followed again writes nothing per brief: the feed sends its briefs by query
+            // (a catch-up, FeedPager).
             feed.notify(user: user)
             var updated = status
             updated.followed = follow
@@ -351,85 +415,176 @@ extension PostgresDeltaStore {
     }
 }
 
-// MARK: Prepared feed streams
+// MARK: Prepared feed queries
 
-/// One of the four streams of a user's feed, as in `SQLiteDeltaStore.FeedSQL`, each an index
-/// range scan. Every one binds ($1 after, $2 user, $3 bound) and yields ``FeedRow``s.
-protocol FeedStreamStatement: PostgresPreparedStatement where Row == FeedRow {
-    var after: Int64 { get }
-    var user: Int64 { get }
-    var bound: Int64 { get }
-    init(after: Int64, user: Int64, bound: Int64)
+/// The heads of the content log and of the user's sequence.
+struct FeedHeads: PostgresPreparedStatement {
+    static let sql = """
+        SELECT (SELECT position FROM content_head WHERE id = 1),
+               COALESCE((SELECT position FROM user_heads WHERE user_id = $1), 0)
+        """
+    typealias Row = (Int64, Int64)
+    var user: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(user)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((Int64, Int64).self) }
 }
 
-extension FeedStreamStatement {
+/// The queries of ``FeedQuery``, as in `SQLiteDeltaStore.FeedSQL`, each an index range scan.
+/// Each binds ($1 after, $2 user, $3 limit).
+protocol FeedRangeStatement: PostgresPreparedStatement where Row == FeedRow {
+    var after: Int64 { get }
+    var user: Int64 { get }
+    var limit: Int64 { get }
+}
+
+extension FeedRangeStatement {
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings()
         bindings.append(after)
         bindings.append(user)
-        bindings.append(bound)
+        bindings.append(limit)
         return bindings
     }
 }
 
-struct FeedBriefs: FeedStreamStatement {
+struct FeedContent: FeedRangeStatement {
     static let sql = """
-        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, position FROM briefs
+        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, brief_date, position
+        FROM briefs
         WHERE position > $1
           AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $2 AND NOT followed)
         ORDER BY position LIMIT $3
         """
     var after: Int64
     var user: Int64
-    var bound: Int64
+    var limit: Int64
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
-        let (id, topic, version, document, position) = try row.decode((String, String, Int, String?, Int64).self)
-        return FeedRow(position: position, item: .brief(id: id, topic: topic, version: version, document: document))
+        let (id, topic, version, document, date, position) = try row.decode(
+            (String, String, Int, String?, String, Int64).self
+        )
+        return .brief(
+            BriefRow(
+                id: id,
+                topic: topic,
+                version: version,
+                document: document,
+                date: date,
+                position: UInt64(position),
+                state: nil
+            )
+        )
     }
 }
 
-struct FeedBackfill: FeedStreamStatement {
-    static let sql = """
-        SELECT b.id, b.topic_id, b.version, b.document, f.position FROM backfill f
-        JOIN briefs b ON b.id = f.brief_id
-        WHERE f.user_id = $2 AND f.position > $1 AND b.retracted_at IS NULL
-        ORDER BY f.position LIMIT $3
-        """
-    var after: Int64
-    var user: Int64
-    var bound: Int64
-
-    func decodeRow(_ row: PostgresRow) throws -> FeedRow {
-        try FeedBriefs(after: after, user: user, bound: bound).decodeRow(row)
-    }
-}
-
-struct FeedReadStates: FeedStreamStatement {
+struct FeedReadStates: FeedRangeStatement {
     static let sql = """
         SELECT state, position FROM read_states WHERE user_id = $2 AND position > $1 ORDER BY position LIMIT $3
         """
     var after: Int64
     var user: Int64
-    var bound: Int64
+    var limit: Int64
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
         let (state, position) = try row.decode((String, Int64).self)
-        return FeedRow(position: position, item: .readState(state))
+        return .readState(json: state, position: UInt64(position))
     }
 }
 
-struct FeedUnfollowed: FeedStreamStatement {
+struct FeedFollows: FeedRangeStatement {
     static let sql = """
-        SELECT topic_id, position FROM subscriptions
-        WHERE user_id = $2 AND position > $1 AND NOT followed ORDER BY position LIMIT $3
+        SELECT topic_id, followed, position FROM subscriptions
+        WHERE user_id = $2 AND position > $1 ORDER BY position LIMIT $3
         """
     var after: Int64
     var user: Int64
-    var bound: Int64
+    var limit: Int64
 
     func decodeRow(_ row: PostgresRow) throws -> FeedRow {
-        let (topic, position) = try row.decode((String, Int64).self)
-        return FeedRow(position: position, item: .unfollow(topic: topic))
+        let (topic, followed, position) = try row.decode((String, Bool, Int64).self)
+        return .follow(topic: topic, followed: followed, position: UInt64(position))
     }
+}
+
+/// A catch-up's briefs, newest first: its window, or its saved briefs dated before the window
+/// (as in `SQLiteDeltaStore.FeedSQL`). Each binds ($1 user, $2 topic or NULL, $3 through,
+/// $4 window or NULL, $5 and $6 the mark, $7 limit).
+protocol FeedCatchUpStatement: PostgresPreparedStatement where Row == FeedRow {
+    var user: Int64 { get }
+    var catchUp: CatchUp { get }
+    var limit: Int64 { get }
+}
+
+extension FeedCatchUpStatement {
+    func makeBindings() throws -> PostgresBindings {
+        let mark = catchUp.after ?? CatchUp.Mark(date: CatchUp.Mark.lastDate, position: CatchUp.Mark.endOfDay)
+        var bindings = PostgresBindings()
+        bindings.append(user)
+        bindings.append(catchUp.topic?.rawValue)
+        bindings.append(Int64(clamping: catchUp.through))
+        bindings.append(catchUp.window?.iso)
+        bindings.append(mark.date.iso)
+        bindings.append(Int64(clamping: mark.position))
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> FeedRow {
+        let (id, topic, version, document, date, position, state) = try row.decode(
+            (String, String, Int, String?, String, Int64, String?).self
+        )
+        return .brief(
+            BriefRow(
+                id: id,
+                topic: topic,
+                version: version,
+                document: document,
+                date: date,
+                position: UInt64(position),
+                state: state
+            )
+        )
+    }
+}
+
+struct FeedCatchUpWindow: FeedCatchUpStatement {
+    static let sql = """
+        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END,
+               b.brief_date, b.position, r.state
+        FROM briefs b LEFT JOIN read_states r ON r.user_id = $1 AND r.brief_id = b.id
+        WHERE (b.retracted_at IS NULL OR r.saved) AND b.position <= $3
+          AND ($2::text IS NULL OR b.topic_id = $2)
+          AND ($4::text IS NULL OR b.brief_date >= $4)
+          AND (b.brief_date, b.position) < ($5::text, $6::bigint)
+          AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $1 AND NOT followed)
+        ORDER BY b.brief_date DESC, b.position DESC LIMIT $7
+        """
+    var user: Int64
+    var catchUp: CatchUp
+    var limit: Int64
+}
+
+/// Saved briefs dated before the window: read from the user's saved states, a handful.
+struct FeedCatchUpSaved: FeedCatchUpStatement {
+    static let sql = """
+        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END,
+               b.brief_date, b.position, r.state
+        FROM read_states r JOIN briefs b ON b.id = r.brief_id
+        WHERE r.user_id = $1 AND r.saved
+          AND b.position <= $3
+          AND ($2::text IS NULL OR b.topic_id = $2)
+          AND b.brief_date < $4::text
+          AND (b.brief_date, b.position) < ($5::text, $6::bigint)
+          AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $1 AND NOT followed)
+        ORDER BY b.brief_date DESC, b.position DESC LIMIT $7
+        """
+    var user: Int64
+    var catchUp: CatchUp
+    var limit: Int64
 }

@@ -118,7 +118,7 @@ extension PostgresDeltaStore {
             // why each table named: the same statements as SQLite's, whatever the foreign keys say
             try await connection.query("DELETE FROM read_states WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM subscriptions WHERE user_id = \(user)", logger: logger)
-            try await connection.query("DELETE FROM backfill WHERE user_id = \(user)", logger: logger)
+            try await connection.query("DELETE FROM user_heads WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM push_cursors WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM users WHERE id = \(user)", logger: logger)
             return hashes

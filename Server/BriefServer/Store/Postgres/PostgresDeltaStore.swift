@@ -10,31 +10,32 @@ import PostgresNIO
 ///
 /// ## Commit order
 ///
-/// Positions in the feed must become visible in the order they were handed out: a reader that
-/// has seen position `p` must never later find a change at or below `p` that was not there
-/// before. A sequence or serial column does not give that. Transaction A takes 7, transaction
-/// B takes 8 and commits first; a reader sees 8, moves its token to 8, and never sees 7 when A
-/// commits.
+/// Positions on each plane of the feed (``FeedCursor``) must become visible in the order they
+/// were handed out: a reader that has seen position `p` must never later find a change at or
+/// below `p` that was not there before. A sequence or serial column does not give that.
+/// Transaction A takes 7, transaction B takes 8 and commits first; a reader sees 8, moves its
+/// token to 8, and never sees 7 when A commits.
 ///
-/// Here every transaction that hands out positions first takes the row lock on `feed_head`
-/// (`SELECT … FOR UPDATE`), numbers its changes from the head it read, writes the new head back,
-/// and keeps the lock until it commits. So:
+/// Here every transaction that hands out positions first takes the row lock on the head of its
+/// plane (`SELECT … FOR UPDATE`): `content_head` for publishing and retracting, the user's
+/// `user_heads` row for a push or a follow. It numbers its changes from the head it read, writes
+/// the new head back, and keeps the lock until it commits. So, on each plane:
 /// 1. Two such transactions never overlap between taking the lock and committing: B cannot read
 ///    the head until A has committed (or rolled back), so every position of B is greater than
 ///    every position of A *and* B commits after A.
 /// 2. PostgreSQL marks a transaction committed, visible to new snapshots, before it releases its
 ///    locks. So when B can take the lock, A's changes are already visible to any new snapshot.
-/// 3. A page of changes reads the head and all four streams in one `REPEATABLE READ` snapshot.
-///    If that snapshot holds position `p`, it holds every position below `p` (by 1 and 2), and
-///    the head it reads is the highest committed one. The page's token never passes a change
-///    still in flight.
+/// 3. A page of changes reads both heads and all its queries in one `REPEATABLE READ` snapshot.
+///    If that snapshot holds position `p` of a plane, it holds every position below `p` (by 1
+///    and 2), and the head it reads is the highest committed one. The page's token never passes
+///    a change still in flight.
 ///
-/// The price is that writes which hand out positions run one at a time, as on SQLite; account,
-/// session and cursor writes do not take the lock. The lock is taken first, before any other row
-/// lock, so these transactions cannot deadlock with each other. `CommitOrderTests` holds a
-/// transaction open between numbering and commit and shows that a reader then misses nothing,
-/// and that it does miss a change when positions come from a plain counter instead
-/// (``Ordering/unprotected``, kept only for that proof).
+/// Writes of one user run one at a time, and so do publications; writes of different users never
+/// wait for each other. Account, session and cursor writes take no head lock. A transaction takes
+/// one head lock, first, before any other row lock, so these transactions cannot deadlock with
+/// each other. `ScaleOutTests` holds a transaction open between numbering and commit and shows
+/// that a reader then misses nothing on either plane, and that it does miss a change when
+/// positions come from a plain counter instead (``Ordering/unprotected``, kept only for that proof).
 ///
 /// ## Across instances
 ///
@@ -44,7 +45,7 @@ import PostgresNIO
 public final class PostgresDeltaStore: DeltaStore {
     /// How positions are handed out.
     enum Ordering: Sendable {
-        /// Under the `feed_head` row lock, in commit order (the only mode the server uses).
+        /// Under the row lock of the plane's head, in commit order (the only mode the server uses).
         case serialized
         /// From a counter bumped outside the transaction, like a sequence: not commit order.
         /// For `CommitOrderTests` only, to show that the test catches the bug.
@@ -249,11 +250,15 @@ public final class PostgresDeltaStore: DeltaStore {
         }
     }
 
-    /// A transaction that may number changes in the feed (see "Commit order" above) and wake
-    /// listeners when it commits.
-    func feedWrite<T: Sendable>(label: String, _ body: (FeedTransaction) async throws -> T) async throws -> T {
+    /// A transaction that may number changes on one plane of the feed (see "Commit order" above)
+    /// and wake listeners when it commits.
+    func feedWrite<T: Sendable>(
+        label: String,
+        plane: FeedTransaction.Plane,
+        _ body: (FeedTransaction) async throws -> T
+    ) async throws -> T {
         try await transaction { connection in
-            let feed = FeedTransaction(connection: connection, store: self)
+            let feed = FeedTransaction(connection: connection, store: self, plane: plane)
             if ordering == .serialized {
                 try await feed.lockHead()
             }
@@ -297,8 +302,11 @@ public final class PostgresDeltaStore: DeltaStore {
             let id = try await transaction { connection in
                 try await connection.query(
                     """
-                    INSERT INTO users (username, password_hash, created_at)
-                    VALUES (\(username), \(passwordHash), \(now)) RETURNING id
+                    WITH created AS (
+                        INSERT INTO users (username, password_hash, created_at)
+                        VALUES (\(username), \(passwordHash), \(now)) RETURNING id),
+                    head AS (INSERT INTO user_heads (user_id, position) SELECT id, 0 FROM created)
+                    SELECT id FROM created
                     """,
                     logger: logger
                 ).decode(Int64.self).first { _ in true }
@@ -327,34 +335,55 @@ public final class PostgresDeltaStore: DeltaStore {
 
 }
 
-/// One transaction that numbers feed changes (see ``PostgresDeltaStore``'s "Commit order").
+/// One transaction that numbers changes on one plane of the feed (see ``PostgresDeltaStore``'s
+/// "Commit order").
 final class FeedTransaction {
+    /// Which head the transaction numbers from.
+    enum Plane {
+        /// The content log: publishing and retracting.
+        case content
+        /// One user's state sequence: pushes and follows.
+        case user(UserID)
+    }
+
     let connection: PostgresConnection
     let store: PostgresDeltaStore
+    let plane: Plane
     private var head: Int64 = 0
     private(set) var numbered = false
     private var notifications = Set<String>()
 
-    init(connection: PostgresConnection, store: PostgresDeltaStore) {
+    init(connection: PostgresConnection, store: PostgresDeltaStore, plane: Plane) {
         self.connection = connection
         self.store = store
+        self.plane = plane
     }
 
     var logger: Logger { store.logger }
 
-    /// Takes the row lock on the feed head; held until the transaction ends.
+    /// Takes the row lock on the plane's head; held until the transaction ends. A user's head
+    /// row is made with the user.
     func lockHead() async throws {
-        let rows = try await connection.query(
-            "SELECT position FROM feed_head WHERE id = 1 FOR UPDATE",
-            logger: logger
-        )
+        let rows: PostgresRowSequence
+        switch plane {
+        case .content:
+            rows = try await connection.query(
+                "SELECT position FROM content_head WHERE id = 1 FOR UPDATE",
+                logger: logger
+            )
+        case .user(let user):
+            rows = try await connection.query(
+                "SELECT position FROM user_heads WHERE user_id = \(user) FOR UPDATE",
+                logger: logger
+            )
+        }
         guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-            throw PostgresStoreError("feed_head is missing")
+            throw PostgresStoreError("the head of the feed's plane is missing")
         }
         head = position
     }
 
-    /// The next feed position, for a change this transaction writes.
+    /// The next position on the plane, for a change this transaction writes.
     func nextPosition() async throws -> Int64 {
         numbered = true
         switch store.ordering {
@@ -363,12 +392,24 @@ final class FeedTransaction {
             return head
         case .unprotected:
             // a counter bumped on another connection, committed at once: what a sequence does
-            let rows = try await store.client.query(
-                "UPDATE feed_head SET position = position + 1 WHERE id = 1 RETURNING position",
-                logger: logger
-            )
+            let rows: PostgresRowSequence
+            switch plane {
+            case .content:
+                rows = try await store.client.query(
+                    "UPDATE content_head SET position = position + 1 WHERE id = 1 RETURNING position",
+                    logger: logger
+                )
+            case .user(let user):
+                rows = try await store.client.query(
+                    """
+                    INSERT INTO user_heads (user_id, position) VALUES (\(user), 1)
+                    ON CONFLICT (user_id) DO UPDATE SET position = user_heads.position + 1 RETURNING position
+                    """,
+                    logger: logger
+                )
+            }
             guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-                throw PostgresStoreError("feed_head is missing")
+                throw PostgresStoreError("the head of the feed's plane is missing")
             }
             return position
         }
@@ -384,13 +425,24 @@ final class FeedTransaction {
         let payloads = notifications.sorted().map { "\(store.instance) \($0)" }
         if numbered && store.ordering == .serialized {
             // one round trip for both (a data-modifying WITH runs whether or not its rows are read)
-            try await connection.query(
-                """
-                WITH head AS (UPDATE feed_head SET position = \(head) WHERE id = 1)
-                SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(payloads)::text[]) AS payload
-                """,
-                logger: logger
-            )
+            switch plane {
+            case .content:
+                try await connection.query(
+                    """
+                    WITH head AS (UPDATE content_head SET position = \(head) WHERE id = 1)
+                    SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(payloads)::text[]) AS payload
+                    """,
+                    logger: logger
+                )
+            case .user(let user):
+                try await connection.query(
+                    """
+                    WITH head AS (UPDATE user_heads SET position = \(head) WHERE user_id = \(user))
+                    SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(payloads)::text[]) AS payload
+                    """,
+                    logger: logger
+                )
+            }
         } else if !payloads.isEmpty {
             try await connection.query(
                 """

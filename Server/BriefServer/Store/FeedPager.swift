@@ -1,0 +1,268 @@
+import BriefModel
+import Foundation
+
+/// One query a page of the feed needs. A store answers each with rows in the order named, in the
+/// one snapshot the page reads (see each store's "Commit order").
+enum FeedQuery: Sendable, Hashable {
+    /// Briefs of `catchUp` not retracted, in topics the user follows, at positions up to its
+    /// `through`, newest first (date, then position, both descending) and before its mark, each
+    /// with the user's state of it. `savedOnly`: the user's saved briefs dated before the window;
+    /// otherwise, those dated from the window on (every date without a window).
+    case catchUp(CatchUp, savedOnly: Bool, limit: Int)
+    /// The user's read-states and follows numbered after `after` on their state sequence, in order.
+    case state(after: UInt64, limit: Int)
+    /// Editions numbered after `after` on the content log, in topics the user follows, in order;
+    /// retractions included.
+    case content(after: UInt64, limit: Int)
+}
+
+/// One row a store answers a ``FeedQuery`` with.
+enum FeedRow: Sendable {
+    /// A brief edition: a catch-up's or the content log's.
+    case brief(BriefRow)
+    /// A read-state as stored JSON, at its position on the user's sequence.
+    case readState(json: String, position: UInt64)
+    /// A topic followed or unfollowed, at its position on the user's sequence.
+    case follow(topic: String, followed: Bool, position: UInt64)
+}
+
+/// A brief as a feed query reads it.
+struct BriefRow: Sendable {
+    var id: String
+    var topic: String
+    var version: Int
+    /// The canonical JSON; `nil` for a tombstone.
+    var document: String?
+    /// The brief's date, `YYYY-MM-DD`.
+    var date: String
+    /// Its position on the content log.
+    var position: UInt64
+    /// The user's state of it as stored JSON (catch-up rows only).
+    var state: String?
+}
+
+/// How a page of a user's feed is made, the same for every store: which queries it runs, in
+/// which order, and what it makes of their rows. The store only runs the queries (sans I/O, so
+/// that both stores, one synchronous and one not, share every decision).
+///
+/// A page serves, in this order and within `limit` items and about `maxBytes` of documents:
+/// 1. the cursor's catch-up, newest first: its window, then the saved briefs dated before it.
+///    Retracted briefs come only when saved, as retractions with their state, so that a device
+///    starting over keeps them marked retracted, as the one that held them does;
+/// 2. the user's state changes in their sequence's order. A topic followed again starts a
+///    catch-up of that topic behind the content position (step 1 again), and the state changes
+///    go on after it;
+/// 3. once the state plane is exhausted, the content log in order, in the topics followed then.
+///
+/// Serving the state plane first means the content log is always read with the follows the device
+/// has been sent, so it never misses a topic's briefs, nor gets ones the device then drops. A
+/// fresh cursor (`nil`) starts at both heads with a catch-up of everything followed in the
+/// window: the newest brief comes first, and briefs are not sent to be evicted. Its briefs carry
+/// their states, so the state sequence need not be replayed from its start.
+struct FeedPager {
+    private enum Phase {
+        case catchUp(savedOnly: Bool)
+        case state
+        case content
+        case done
+    }
+
+    private let heads: (content: UInt64, state: UInt64)
+    private let window: CalendarDate?
+    private let limit: Int
+    private let maxBytes: Int
+    private var phase: Phase
+    private var taken = 0
+    private var bytes = 0
+    /// What the page gathered, and the cursor after it.
+    private(set) var batch: ChangeBatch
+
+    /// - Parameters:
+    ///   - cursor: Where the device stands; `nil` for a device that holds nothing of this feed.
+    ///   - window: The first date the device keeps (its storage budget), for catch-ups that start
+    ///     in this page; `nil` for every date.
+    ///   - heads: The heads of the content log and of the user's sequence, in the page's snapshot.
+    init(
+        cursor: FeedCursor?,
+        window: CalendarDate?,
+        heads: (content: UInt64, state: UInt64),
+        limit: Int,
+        maxBytes: Int
+    ) {
+        self.heads = heads
+        self.window = window
+        self.limit = max(1, limit)
+        self.maxBytes = maxBytes
+        let start =
+            cursor
+            ?? FeedCursor(
+                content: heads.content,
+                state: heads.state,
+                catchUp: heads.content > 0 ? CatchUp(topic: nil, through: heads.content, window: window) : nil
+            )
+        batch = ChangeBatch(next: start, hasMore: false)
+        phase = start.catchUp.map { .catchUp(savedOnly: Self.isSavedPhase($0)) } ?? .state
+    }
+
+    /// The query to run next, or `nil` when the page is complete.
+    var nextQuery: FeedQuery? {
+        // why one more than asked: a row beyond the page says "more follow" without another query
+        let asked = limit - taken + 1
+        switch phase {
+        case .catchUp(let savedOnly):
+            guard let catchUp = batch.next.catchUp else {
+                return nil
+            }
+            return .catchUp(catchUp, savedOnly: savedOnly, limit: asked)
+        case .state:
+            return .state(after: batch.next.state, limit: asked)
+        case .content:
+            return .content(after: batch.next.content, limit: asked)
+        case .done:
+            return nil
+        }
+    }
+
+    /// Takes the rows of the query ``nextQuery`` named.
+    mutating func receive(_ rows: [FeedRow]) throws {
+        switch phase {
+        case .catchUp(let savedOnly):
+            try receiveCatchUp(rows, savedOnly: savedOnly)
+        case .state:
+            try receiveState(rows)
+        case .content:
+            receiveContent(rows)
+        case .done:
+            break
+        }
+    }
+
+    // MARK: Phases
+
+    private mutating func receiveCatchUp(_ rows: [FeedRow], savedOnly: Bool) throws {
+        let decoder = WireCoding.decoder(unknownFields: .ignore)
+        for row in rows {
+            guard case .brief(let brief) = row, let date = CalendarDate(iso: brief.date) else {
+                continue
+            }
+            guard roomForMore else {
+                return stop()
+            }
+            take(brief)
+            if let state = brief.state {
+                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(state.utf8)))
+            }
+            batch.next.catchUp?.after = CatchUp.Mark(date: date, position: brief.position)
+        }
+        // this part of the catch-up is exhausted
+        if !savedOnly, let window = batch.next.catchUp?.window,
+            let before = CalendarDate(
+                daysSinceEpoch: window.daysSinceEpoch - 1
+            )
+        {
+            batch.next.catchUp?.after = CatchUp.Mark(date: before, position: CatchUp.Mark.endOfDay)
+            phase = .catchUp(savedOnly: true)
+        } else {
+            batch.next.catchUp = nil
+            phase = .state
+        }
+        // even without room, the next phase is queried: a row there says that more follow, and
+        // none lets the page end at both heads instead of sending an empty page after it
+    }
+
+    private mutating func receiveState(_ rows: [FeedRow]) throws {
+        let decoder = WireCoding.decoder(unknownFields: .ignore)
+        for row in rows {
+            guard roomForMore else {
+                return stop()
+            }
+            switch row {
+            case .readState(let json, let position):
+                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(json.utf8)))
+                bytes += json.utf8.count
+                batch.next.state = position
+            case .follow(let topic, let followed, let position):
+                batch.next.state = position
+                guard let topic = TopicID(rawValue: topic) else {
+                    continue
+                }
+                if !followed {
+                    batch.unfollowedTopics.append(topic)
+                } else {
+                    batch.followedTopics.append(topic)
+                    if batch.next.content > 0 {
+                        // its briefs behind the content position come next, newest first; then
+                        // the state plane goes on after this change
+                        taken += 1
+                        batch.next.catchUp = CatchUp(topic: topic, through: batch.next.content, window: window)
+                        phase = .catchUp(savedOnly: false)
+                        return
+                    }
+                }
+            case .brief:
+                continue
+            }
+            taken += 1
+        }
+        batch.next.state = max(batch.next.state, heads.state)
+        phase = .content
+    }
+
+    private mutating func receiveContent(_ rows: [FeedRow]) {
+        for row in rows {
+            guard case .brief(let brief) = row else {
+                continue
+            }
+            guard roomForMore else {
+                return stop()
+            }
+            take(brief)
+            batch.next.content = brief.position
+        }
+        batch.next.content = max(batch.next.content, heads.content)
+        phase = .done
+    }
+
+    // MARK: Items
+
+    /// Whether the page may take another item: within the limit, and within the byte budget
+    /// unless it holds nothing yet.
+    private var roomForMore: Bool {
+        taken < limit && (taken == 0 || bytes < maxBytes)
+    }
+
+    private mutating func stop() {
+        batch.hasMore = true
+        phase = .done
+    }
+
+    private mutating func take(_ brief: BriefRow) {
+        taken += 1
+        guard let id = BriefID(rawValue: brief.id), let topic = TopicID(rawValue: brief.topic) else {
+            return
+        }
+        if let document = brief.document {
+            // why not parsed: it was validated when published, and parsing every brief of every
+            // page was three quarters of the server's time in an initial sync (perf, BENCHMARKS.md)
+            batch.storedBriefs.append(StoredBrief(version: brief.version, document: document))
+            bytes += document.utf8.count
+        } else {
+            batch.retractions.append(RetractionV1(id: id, topic: topic, version: brief.version))
+            bytes += 64
+        }
+    }
+
+    private static func isSavedPhase(_ catchUp: CatchUp) -> Bool {
+        guard let window = catchUp.window, let after = catchUp.after else {
+            return false
+        }
+        return after.date < window
+    }
+}
+
+extension CatchUp.Mark {
+    /// A position above every real one (positions are SQL `BIGINT`s): a mark at the end of its day.
+    static let endOfDay = UInt64(Int64.max)
+    /// A date after every brief's: the mark before a catch-up's first brief.
+    static let lastDate = CalendarDate(year: 9999, month: 12, day: 31)!
+}
