@@ -28,6 +28,7 @@ public final class BriefLibrary: Sendable {
     /// Settings of the library.
     public struct Configuration: Sendable {
         /// Keep briefs of the last `keepDays` days (plus every saved one); `nil` keeps everything.
+        /// A device starting from nothing is sent only those, newest first.
         public var keepDays: Int? = 30
         /// The sync engine's settings.
         public var sync = SyncEngine.Configuration()
@@ -37,6 +38,13 @@ public final class BriefLibrary: Sendable {
         public var logger = Logger(label: "briefsync.client")
 
         public init() {}
+
+        /// The engine's settings, with the window of this library's storage budget.
+        var engine: SyncEngine.Configuration {
+            var engine = sync
+            engine.windowDays = engine.windowDays ?? keepDays
+            return engine
+        }
     }
 
     /// The device store underneath, for what the library does not wrap.
@@ -141,7 +149,7 @@ public final class BriefLibrary: Sendable {
                 store: store,
                 account: account,
                 transport: transport,
-                configuration: configuration.sync,
+                configuration: configuration.engine,
                 now: configuration.now,
                 logger: configuration.logger
             )
@@ -186,7 +194,7 @@ public final class BriefLibrary: Sendable {
     @discardableResult
     public func keepBudget() async throws -> Int {
         guard let days = configuration.keepDays,
-            let cutoff = CalendarDate(daysSinceEpoch: Int(configuration.now() / 86_400_000) - days)
+            let cutoff = CalendarDate(daysBefore: days, millisecondsSince1970: configuration.now())
         else {
             return 0
         }

@@ -24,6 +24,10 @@ public actor SyncEngine {
         public var longPollSeconds = 25
         /// Backoff between failed live rounds.
         public var backoff = Backoff()
+        /// The days of briefs the device keeps: starting from nothing, it asks for briefs dated
+        /// from that many days ago on (and its saved ones), newest first. `nil`: every date.
+        /// ``BriefLibrary`` sets its `keepDays` here.
+        public var windowDays: Int?
 
         public init() {}
     }
@@ -100,11 +104,15 @@ public actor SyncEngine {
                 failures = 0
                 let token = try await store.changeToken()
                 let transport = self.transport
-                let (wait, pageSize) = (configuration.longPollSeconds, configuration.pageSize)
+                let request = ChangesRequest(
+                    since: token,
+                    limit: configuration.pageSize,
+                    wait: configuration.longPollSeconds
+                )
                 // Whichever comes first: the server has news, or the app queued a change. The
                 // group waits for the loser to finish cancelling, so one consumer reads `nudges`.
                 let page: PreparedPage? = try await withThrowingTaskGroup(of: PreparedPage?.self) { group in
-                    group.addTask { try await transport.preparedChanges(since: token, limit: pageSize, wait: wait) }
+                    group.addTask { try await transport.preparedChanges(request) }
                     group.addTask {
                         for await _ in nudges {
                             break
@@ -207,6 +215,7 @@ public actor SyncEngine {
 
     private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
         let (transport, pageSize) = (self.transport, configuration.pageSize)
+        let window = configuration.windowDays.flatMap { CalendarDate(daysBefore: $0, millisecondsSince1970: now()) }
         var restarted = false
         // only the first request (and one after starting over) reads a token; later ones take the
         // previous page's
@@ -223,7 +232,10 @@ public actor SyncEngine {
                     ahead = nil
                     prepared = try await fetching.value
                 } else {
-                    prepared = try await Self.fetch(token, pageSize, from: transport)
+                    prepared = try await Self.fetch(
+                        ChangesRequest(since: token, limit: pageSize, window: window),
+                        from: transport
+                    )
                 }
             } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
                 logger.info("Starting over without a token", metadata: ["sync.reason": "\(error.message)"])
@@ -236,7 +248,9 @@ public actor SyncEngine {
             let page = prepared.page
             if page.hasMore {
                 let next = page.nextToken
-                ahead = Task { try await Self.fetch(next, pageSize, from: transport) }
+                ahead = Task {
+                    try await Self.fetch(ChangesRequest(since: next, limit: pageSize, window: window), from: transport)
+                }
             }
             let outcome = try await store.apply(prepared, now: now(), account: account)
             report.pages += 1
@@ -253,11 +267,10 @@ public actor SyncEngine {
 
     /// A page fetched, decoded and prepared for the store, off the engine's actor.
     private nonisolated static func fetch(
-        _ token: String?,
-        _ limit: Int,
+        _ request: ChangesRequest,
         from transport: any SyncTransport
     ) async throws -> PreparedPage {
-        try await transport.preparedChanges(since: token, limit: limit, wait: 0)
+        try await transport.preparedChanges(request)
     }
 
     static func syncError(_ error: TransportError) -> SyncError {

@@ -6,8 +6,8 @@ import BriefStore
 ///
 /// ## Topics
 /// - ``push(_:)``
-/// - ``changes(since:limit:wait:)``
-/// - ``preparedChanges(since:limit:wait:)``
+/// - ``changes(_:)``
+/// - ``preparedChanges(_:)``
 public protocol SyncTransport: Sendable {
     /// Sends a batch of mutations. Retrying the same batch is safe: the server applies each
     /// mutation id once.
@@ -17,18 +17,51 @@ public protocol SyncTransport: Sendable {
     /// Asks for the changes after `token` (`nil`: from the beginning), holding an empty answer up
     /// to `wait` seconds.
     /// - Throws: ``TransportError``.
-    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1
 
     /// The same page, prepared for the store (``PreparedPage``). A transport that has the
     /// answer's bytes reads them with ``PreparedPage/init(json:)``, which keeps each document as
-    /// it came; by default the page from ``changes(since:limit:wait:)`` is encoded.
+    /// it came; by default the page from ``changes(_:)`` is encoded.
     /// - Throws: ``TransportError``.
-    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage
+    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage
+}
+
+/// What `GET /v1/changes` is asked: a page after a token (`nil`: from nothing), held up to `wait`
+/// seconds when empty. `window` is the first date the device keeps (its storage budget): a
+/// device starting from nothing is sent the briefs dated from it on, and its saved ones, never
+/// briefs it would evict.
+public struct ChangesRequest: Sendable, Hashable {
+    public var since: String?
+    public var limit: Int
+    public var wait: Int
+    public var window: CalendarDate?
+
+    public init(since: String?, limit: Int, wait: Int = 0, window: CalendarDate? = nil) {
+        self.since = since
+        self.limit = limit
+        self.wait = wait
+        self.window = window
+    }
+
+    /// The query's parameters, in the order sent.
+    public var queryItems: [(name: String, value: String)] {
+        var items = [(name: "limit", value: String(limit))]
+        if let since {
+            items.append((name: "since", value: since))
+        }
+        if wait > 0 {
+            items.append((name: "wait", value: String(wait)))
+        }
+        if let window {
+            items.append((name: "window", value: window.iso))
+        }
+        return items
+    }
 }
 
 extension SyncTransport {
-    public func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
-        try PreparedPage(try await changes(since: token, limit: limit, wait: wait))
+    public func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
+        try PreparedPage(try await changes(request))
     }
 }
 

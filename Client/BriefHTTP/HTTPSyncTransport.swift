@@ -60,23 +60,23 @@ public struct HTTPSyncTransport: SyncTransport {
         )
     }
 
-    public func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
+    public func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
         try await connection.send(
             "GET",
             "v1/changes",
-            query: Self.query(since: token, limit: limit, wait: wait),
-            extraTimeout: TimeInterval(wait),
+            query: Self.query(request),
+            extraTimeout: TimeInterval(request.wait),
             as: ChangesPageV1.self
         )
     }
 
     /// The page read from the answer's bytes, each document kept as it came (``PreparedPage/init(json:)``).
-    public func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
+    public func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
         let data = try await connection.sendRaw(
             "GET",
             "v1/changes",
-            query: Self.query(since: token, limit: limit, wait: wait),
-            extraTimeout: TimeInterval(wait)
+            query: Self.query(request),
+            extraTimeout: TimeInterval(request.wait)
         )
         do {
             return try PreparedPage(json: data)
@@ -85,15 +85,8 @@ public struct HTTPSyncTransport: SyncTransport {
         }
     }
 
-    private static func query(since token: String?, limit: Int, wait: Int) -> [URLQueryItem] {
-        var query = [URLQueryItem(name: "limit", value: String(limit))]
-        if let token {
-            query.append(URLQueryItem(name: "since", value: token))
-        }
-        if wait > 0 {
-            query.append(URLQueryItem(name: "wait", value: String(wait)))
-        }
-        return query
+    private static func query(_ request: ChangesRequest) -> [URLQueryItem] {
+        request.queryItems.map { URLQueryItem(name: $0.name, value: $0.value) }
     }
 }
 

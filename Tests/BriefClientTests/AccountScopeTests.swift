@@ -93,7 +93,7 @@ import Testing
         try await InProcessServer().run { server in
             try await server.publish(try Briefs.small("b-1"))
             let (shared, transport) = try await server.device("shared", user: "alice")
-            let page = try await transport.changes(since: nil, limit: 10, wait: 0)
+            let page = try await transport.changes(ChangesRequest(since: nil, limit: 10))
             try await shared.signOut()
             await #expect(throws: DeviceStoreError.accountChanged) {
                 try await shared.store.apply(page, now: 1, account: InProcessServer.account("alice"))

@@ -77,7 +77,7 @@ import Testing
         let elsewhere = URL(string: "http://192.0.2.10:8080")!  // TEST-NET-1: nothing answers there
         let transport = HTTPSyncTransport(baseURL: elsewhere, sessionToken: "bs1_the-session-token", timeout: 2)
         do {
-            _ = try await transport.changes(since: nil, limit: 10, wait: 0)
+            _ = try await transport.changes(ChangesRequest(since: nil, limit: 10))
             Issue.record("plain HTTP to another machine was sent")
         } catch let error as TransportError {
             #expect(error.kind == .untrustedServer)
@@ -91,7 +91,7 @@ import Testing
             allowInsecureHTTP: true
         )
         do {
-            _ = try await allowed.changes(since: nil, limit: 10, wait: 0)
+            _ = try await allowed.changes(ChangesRequest(since: nil, limit: 10))
         } catch let error as TransportError {
             #expect(error.kind != .untrustedServer)
         }

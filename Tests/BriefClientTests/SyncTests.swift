@@ -58,6 +58,27 @@ import Testing
         }
     }
 
+    @Test func aNewDeviceIsSentItsWindowAndSavedBriefsNotWhatItWouldEvict() async throws {
+        try await InProcessServer().run { server in
+            // the server's clock says 2026-06-26; a 30-day budget keeps briefs from 2026-05-27 on
+            for (id, date) in [
+                ("old-saved", "2026-04-01"), ("old", "2026-05-01"), ("recent", "2026-06-20"), ("today", "2026-06-25"),
+            ] {
+                try await server.publish(try Briefs.small(id, date: date))
+            }
+            let (tablet, _) = try await server.device("tablet")
+            try await tablet.sync()
+            try await tablet.save(BriefID(rawValue: "old-saved")!)
+            try await tablet.sync()
+
+            let (phone, _) = try await server.device("phone") { $0.keepDays = 30 }
+            let report = try await phone.sync()
+            #expect(Set(try await phone.briefs().map(\.id.rawValue)) == ["today", "recent", "old-saved"])
+            // the server sent the window, not everything for the device to evict after
+            #expect(report.received == 3)
+        }
+    }
+
     @Test func aFailedPageTransactionLosesNothing() async throws {
         try await InProcessServer().run { server in
             for index in 0..<5 {

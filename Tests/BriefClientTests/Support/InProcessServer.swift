@@ -120,21 +120,18 @@ struct RouterTransport: SyncTransport {
         try await call(.post, "/v1/read-states", body: try WireCoding.encoder().encode(request))
     }
 
-    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
-        try await call(.get, Self.changesURI(since: token, limit: limit, wait: wait))
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+        try await call(.get, Self.changesURI(request))
     }
 
     /// As `HTTPSyncTransport` reads pages: from the answer's bytes, documents kept as they came.
-    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
-        try PreparedPage(json: try await callRaw(.get, Self.changesURI(since: token, limit: limit, wait: wait)))
+    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
+        try PreparedPage(json: try await callRaw(.get, Self.changesURI(request)))
     }
 
-    private static func changesURI(since token: String?, limit: Int, wait: Int) -> String {
-        var uri = "/v1/changes?limit=\(limit)&wait=\(wait)"
-        if let token {
-            uri += "&since=\(token)"
-        }
-        return uri
+    /// The request's URI; its values need no escaping (numbers, a date, a base64url token).
+    private static func changesURI(_ request: ChangesRequest) -> String {
+        "/v1/changes?" + request.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
     }
 
     private func call<T: Decodable>(_ method: HTTPRequest.Method, _ uri: String, body: Data? = nil) async throws -> T {
@@ -186,12 +183,12 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
         return try await misbehave { try await base.push(request) }
     }
 
-    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
-        try await misbehave { try await base.changes(since: token, limit: limit, wait: wait) }
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+        try await misbehave { try await base.changes(request) }
     }
 
-    func preparedChanges(since token: String?, limit: Int, wait: Int) async throws -> PreparedPage {
-        try await misbehave { try await base.preparedChanges(since: token, limit: limit, wait: wait) }
+    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
+        try await misbehave { try await base.preparedChanges(request) }
     }
 
     private func misbehave<T>(_ call: () async throws -> T) async throws -> T {
@@ -294,8 +291,8 @@ final class InflatingTransport: SyncTransport, @unchecked Sendable {
         return result
     }
 
-    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
-        try await base.changes(since: token, limit: limit, wait: wait)
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+        try await base.changes(request)
     }
 }
 
@@ -329,7 +326,7 @@ struct RefusingTransport: SyncTransport {
         return try await base.push(request)
     }
 
-    func changes(since token: String?, limit: Int, wait: Int) async throws -> ChangesPageV1 {
-        try await base.changes(since: token, limit: limit, wait: wait)
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+        try await base.changes(request)
     }
 }
