@@ -28,7 +28,7 @@ CREATE INDEX briefs_newest ON briefs (brief_date, position);
 CREATE INDEX briefs_newest_by_topic ON briefs (topic_id, brief_date, position);
 
 ALTER TABLE read_states ADD COLUMN saved BOOLEAN NOT NULL DEFAULT FALSE;
-UPDATE read_states SET saved = (state::json->'saved'->'setAt') IS NOT NULL;
+UPDATE read_states SET saved = COALESCE((state::json->>'isSaved')::boolean, FALSE);
 CREATE INDEX read_states_saved ON read_states (user_id, brief_id) WHERE saved;
 
 DROP TABLE backfill;

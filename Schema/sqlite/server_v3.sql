@@ -31,11 +31,9 @@ UPDATE briefs SET brief_date = json_extract(document, '$.date');
 CREATE INDEX briefs_newest ON briefs (brief_date, position);
 CREATE INDEX briefs_newest_by_topic ON briefs (topic_id, brief_date, position);
 
--- Whether the merged state says saved: a catch-up sends saved briefs of any date. For rows
--- written before this migration it says "ever saved" (telling needs the merge rules), which at
--- worst sends a device a brief it may evict.
+-- Whether the merged state says saved (its "isSaved"): a catch-up sends saved briefs of any date.
 ALTER TABLE read_states ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;
-UPDATE read_states SET saved = json_extract(state, '$.saved.setAt') IS NOT NULL;
+UPDATE read_states SET saved = COALESCE(json_extract(state, '$.isSaved'), 0);
 CREATE INDEX read_states_saved ON read_states (user_id, brief_id) WHERE saved = 1;
 
 DROP TABLE backfill;
