@@ -263,6 +263,38 @@ struct FeedPager {
 extension CatchUp.Mark {
     /// A position above every real one (positions are SQL `BIGINT`s): a mark at the end of its day.
     static let endOfDay = UInt64(Int64.max)
-    /// A date after every brief's: the mark before a catch-up's first brief.
+    /// A date after every brief's.
     static let lastDate = CalendarDate(year: 9999, month: 12, day: 31)!
+}
+
+extension CatchUp {
+    /// Where its next query starts: after its last brief sent, or above every brief before the first.
+    var mark: Mark { after ?? Mark(date: Mark.lastDate, position: Mark.endOfDay) }
+}
+
+extension FeedRow {
+    /// The position of a state-plane row.
+    var statePosition: UInt64 {
+        switch self {
+        case .readState(_, let position), .follow(_, _, let position): position
+        case .brief(let brief): brief.position
+        }
+    }
+
+    /// Two state-plane streams, each in position order, as one, cut to `limit`.
+    static func mergedByStatePosition(_ first: [FeedRow], _ second: [FeedRow], limit: Int) -> [FeedRow] {
+        var merged: [FeedRow] = []
+        merged.reserveCapacity(min(limit, first.count + second.count))
+        var (i, j) = (0, 0)
+        while merged.count < limit, i < first.count || j < second.count {
+            if j == second.count || (i < first.count && first[i].statePosition < second[j].statePosition) {
+                merged.append(first[i])
+                i += 1
+            } else {
+                merged.append(second[j])
+                j += 1
+            }
+        }
+        return merged
+    }
 }

@@ -107,7 +107,7 @@ extension SQLiteDeltaStore {
             }
             return FeedRow.mergedByStatePosition(states, follows, limit: limit)
         case .catchUp(let catchUp, let savedOnly, let limit):
-            let mark = catchUp.after ?? CatchUp.Mark(date: CatchUp.Mark.lastDate, position: CatchUp.Mark.endOfDay)
+            let mark = catchUp.mark
             return try Row.fetchAll(
                 db.cachedStatement(
                     sql: savedOnly
@@ -132,32 +132,5 @@ extension SQLiteDeltaStore {
             position: UInt64(row["position"] as Int64),
             state: state
         )
-    }
-}
-
-extension FeedRow {
-    /// The position of a state-plane row.
-    var statePosition: UInt64 {
-        switch self {
-        case .readState(_, let position), .follow(_, _, let position): position
-        case .brief(let brief): brief.position
-        }
-    }
-
-    /// Two state-plane streams, each in position order, as one, cut to `limit`.
-    static func mergedByStatePosition(_ first: [FeedRow], _ second: [FeedRow], limit: Int) -> [FeedRow] {
-        var merged: [FeedRow] = []
-        merged.reserveCapacity(min(limit, first.count + second.count))
-        var (i, j) = (0, 0)
-        while merged.count < limit, i < first.count || j < second.count {
-            if j == second.count || (i < first.count && first[i].statePosition < second[j].statePosition) {
-                merged.append(first[i])
-                i += 1
-            } else {
-                merged.append(second[j])
-                j += 1
-            }
-        }
-        return merged
     }
 }

@@ -455,7 +455,8 @@ extension FeedRangeStatement {
 
 struct FeedContent: FeedRangeStatement {
     static let sql = """
-        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, brief_date, position
+        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, brief_date, position,
+               NULL::text
         FROM briefs
         WHERE position > $1
           AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $2 AND NOT followed)
@@ -465,22 +466,7 @@ struct FeedContent: FeedRangeStatement {
     var user: Int64
     var limit: Int64
 
-    func decodeRow(_ row: PostgresRow) throws -> FeedRow {
-        let (id, topic, version, document, date, position) = try row.decode(
-            (String, String, Int, String?, String, Int64).self
-        )
-        return .brief(
-            BriefRow(
-                id: id,
-                topic: topic,
-                version: version,
-                document: document,
-                date: date,
-                position: UInt64(position),
-                state: nil
-            )
-        )
-    }
+    func decodeRow(_ row: PostgresRow) throws -> FeedRow { try .brief(BriefRow(row)) }
 }
 
 struct FeedReadStates: FeedRangeStatement {
@@ -523,7 +509,7 @@ protocol FeedCatchUpStatement: PostgresPreparedStatement where Row == FeedRow {
 
 extension FeedCatchUpStatement {
     func makeBindings() throws -> PostgresBindings {
-        let mark = catchUp.after ?? CatchUp.Mark(date: CatchUp.Mark.lastDate, position: CatchUp.Mark.endOfDay)
+        let mark = catchUp.mark
         var bindings = PostgresBindings()
         bindings.append(user)
         bindings.append(catchUp.topic?.rawValue)
@@ -535,22 +521,7 @@ extension FeedCatchUpStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> FeedRow {
-        let (id, topic, version, document, date, position, state) = try row.decode(
-            (String, String, Int, String?, String, Int64, String?).self
-        )
-        return .brief(
-            BriefRow(
-                id: id,
-                topic: topic,
-                version: version,
-                document: document,
-                date: date,
-                position: UInt64(position),
-                state: state
-            )
-        )
-    }
+    func decodeRow(_ row: PostgresRow) throws -> FeedRow { try .brief(BriefRow(row)) }
 }
 
 struct FeedCatchUpWindow: FeedCatchUpStatement {
@@ -587,4 +558,23 @@ struct FeedCatchUpSaved: FeedCatchUpStatement {
     var user: Int64
     var catchUp: CatchUp
     var limit: Int64
+}
+
+extension BriefRow {
+    /// A row of the columns every brief query selects: id, topic, version, document (NULL for a
+    /// tombstone), date, position, and the user's state (NULL outside catch-ups).
+    init(_ row: PostgresRow) throws {
+        let (id, topic, version, document, date, position, state) = try row.decode(
+            (String, String, Int, String?, String, Int64, String?).self
+        )
+        self.init(
+            id: id,
+            topic: topic,
+            version: version,
+            document: document,
+            date: date,
+            position: UInt64(position),
+            state: state
+        )
+    }
 }
