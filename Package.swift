@@ -65,7 +65,10 @@ let package = Package(
         // The device's store: briefs, read-state, outbox and sync state in one SQLite file.
         .target(
             name: "BriefStore",
-            dependencies: ["BriefModel", "BriefSchema", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BriefModel", "BriefSchema", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Client/BriefStore",
             swiftSettings: swiftSettings
         ),
@@ -119,10 +122,10 @@ let package = Package(
             sources: ["Swift"],
             resources: [
                 .embedInCode("sqlite/server_v1.sql"), .embedInCode("sqlite/server_v2.sql"),
-                .embedInCode("sqlite/server_v3.sql"),
+                .embedInCode("sqlite/server_v3.sql"), .embedInCode("sqlite/server_v4.sql"),
                 .embedInCode("sqlite/device_v1.sql"), .embedInCode("sqlite/device_v2.sql"),
                 .embedInCode("postgres/pg_server_v1.sql"), .embedInCode("postgres/pg_server_v2.sql"),
-                .embedInCode("postgres/pg_server_v3.sql"),
+                .embedInCode("postgres/pg_server_v3.sql"), .embedInCode("postgres/pg_server_v4.sql"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -213,6 +216,7 @@ let package = Package(
                 "BriefSchema", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/BriefClientTests",
             swiftSettings: swiftSettings

@@ -185,6 +185,17 @@ public final class BriefLibrary: Sendable {
         return report
     }
 
+    /// One round within `budget`, as a background refresh allows (iOS gives about 30 s): it ends
+    /// within the budget on the last page committed, keeps the storage budget, and leaves the rest
+    /// to the next round; ``SyncReport/complete`` says whether it caught up. See
+    /// ``SyncEngine/sync(budget:clock:progress:)``.
+    @discardableResult
+    public func sync(budget: Duration, progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        let report = try await engine().sync(budget: budget, progress: progress)
+        try await keepBudget()
+        return report
+    }
+
     /// Syncs whenever the server or the app has news, until cancelled. See ``SyncEngine/runLive(nudges:clock:)``.
     public func runLive() async throws {
         try await engine().runLive(nudges: nudge.stream)

@@ -1,15 +1,21 @@
 import BriefModel
 import BriefStore
+import Foundation
 import Logging
 
 /// Pushes the device's queued changes and pulls the server's, one round at a time (an actor, so
 /// two rounds never overlap).
 ///
 /// A round pushes first, in chunks, each acknowledged on its own; then pulls pages until none
-/// follows, each page applied with its token in one transaction. On `token_expired` (or a token
-/// the server does not recognise) it starts over without a token, keeping the outbox and the
-/// reader's state: briefs already held at the same version are compared as pages arrive and not
-/// written again, and briefs the new pass does not bring are removed at its end.
+/// follows. A page is a manifest: the engine fetches the content of each brief the device does
+/// not hold at that version from the content plane, by digest, then applies the page, that
+/// content and the page's token in one transaction. On `token_expired` (or a token the server
+/// does not recognise) it starts over without a token, keeping the outbox and the reader's
+/// state: briefs already held at the same version are compared with each manifest and not
+/// fetched again, and briefs the new pass does not bring are removed at its end.
+///
+/// A round may be given a budget (``sync(budget:clock:progress:)``): it then ends within it on
+/// the last page committed, and the next round goes on from there.
 ///
 /// An engine syncs one account: it pushes only that account's queue and writes only while that
 /// account is signed in on the store (``DeviceStore/signIn(_:now:)``).
@@ -20,6 +26,8 @@ public actor SyncEngine {
         public var pushChunk = 100
         /// Changes per page asked for.
         public var pageSize = 200
+        /// Content fetches in flight at once while a page's editions are fetched.
+        public var contentFetches = 8
         /// How long a live long-poll is held, in seconds (the server allows up to 60).
         public var longPollSeconds = 25
         /// Backoff between failed live rounds.
@@ -63,14 +71,15 @@ public actor SyncEngine {
 
     /// One round: push everything queued, then pull until up to date.
     ///
-    /// - Parameter progress: Called after each page with what the round has done so far.
+    /// - Parameter progress: Called after each push and each page with what the round has done so far.
     /// - Returns: What the round did.
     /// - Throws: ``SyncError``; the store records it as the last error, and keeps everything.
+    ///   A cancelled round throws `CancellationError` and records nothing: what it committed stays.
     @discardableResult
     public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
         var report = SyncReport()
         do {
-            try await pushAll(&report)
+            try await pushAll(&report, progress: progress)
             try await pullAll(&report, progress: progress)
             try await store.recordSyncResult(at: now(), error: nil)
             logger.debug(
@@ -82,11 +91,59 @@ public actor SyncEngine {
             )
             return report
         } catch let error as TransportError {
+            if error.kind == .cancelled && Task.isCancelled {
+                throw CancellationError()
+            }
             let failure = Self.syncError(error)
             try? await store.recordSyncResult(at: now(), error: failure.message)
             logger.info("Sync failed", metadata: ["sync.error": "\(failure.message)"])
             throw failure
         }
+    }
+
+    /// One round within `budget` (iOS gives a background refresh about 30 s): it ends, within the
+    /// budget, on the last page or push committed, and leaves the rest for the next round, which
+    /// goes on from the token stored. ``SyncReport/complete`` says whether it caught up.
+    ///
+    /// When the budget runs out the round's requests are cancelled; every write of the store is
+    /// one transaction, so the device is left exactly at its last checkpoint, and a push cut off
+    /// before its acknowledgement is sent again (the server applies each mutation once).
+    ///
+    /// - Throws: ``SyncError``, as ``sync(progress:)``.
+    @discardableResult
+    public func sync(
+        budget: Duration,
+        clock: some Clock<Duration> = ContinuousClock(),
+        progress: (@Sendable (SyncReport) -> Void)? = nil
+    ) async throws -> SyncReport {
+        let sofar = ReportBox()
+        let finished: SyncReport? = try await withThrowingTaskGroup(of: SyncReport?.self) { group in
+            group.addTask {
+                try await self.sync { report in
+                    sofar.report = report
+                    progress?(report)
+                }
+            }
+            group.addTask {
+                try await clock.sleep(for: budget)
+                return nil
+            }
+            // why: the round's own error wins; the other child is cancelled and its end awaited
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if var finished {
+            finished.complete = true
+            return finished
+        }
+        var report = sofar.report
+        report.complete = false
+        logger.info(
+            "Sync budget spent",
+            metadata: ["sync.budget": "\(budget)", "sync.pages": "\(report.pages)", "sync.pushed": "\(report.pushed)"]
+        )
+        return report
     }
 
     /// Waits for changes with a long-poll and syncs whenever something changed or `nudges` says
@@ -111,8 +168,8 @@ public actor SyncEngine {
                 )
                 // Whichever comes first: the server has news, or the app queued a change. The
                 // group waits for the loser to finish cancelling, so one consumer reads `nudges`.
-                let page: PreparedPage? = try await withThrowingTaskGroup(of: PreparedPage?.self) { group in
-                    group.addTask { try await transport.preparedChanges(request) }
+                let page: ChangesPageV2? = try await withThrowingTaskGroup(of: ChangesPageV2?.self) { group in
+                    group.addTask { try await transport.changes(request) }
                     group.addTask {
                         for await _ in nudges {
                             break
@@ -124,7 +181,7 @@ public actor SyncEngine {
                     return first
                 }
                 if let page {
-                    _ = try await store.apply(page, now: now(), account: account)
+                    _ = try await apply(page, fetched: [])
                 }
             } catch let error as SyncError
                 where error.kind == .loginRequired || error.kind == .updateRequired || error.kind == .untrustedServer
@@ -149,7 +206,7 @@ public actor SyncEngine {
 
     // MARK: Push
 
-    private func pushAll(_ report: inout SyncReport) async throws {
+    private func pushAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
         var renewed = false
         while true {
             guard let batch = try await store.preparePush(limit: configuration.pushChunk) else {
@@ -194,6 +251,7 @@ public actor SyncEngine {
             let acknowledgement = try await store.acknowledge(result, of: batch, now: now())
             report.pushed += acknowledgement.acknowledged
             report.renewedIncarnation = report.renewedIncarnation || acknowledgement.renewedIncarnation
+            progress?(report)
         }
     }
 
@@ -214,27 +272,31 @@ public actor SyncEngine {
     // MARK: Pull
 
     private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
-        let (transport, pageSize) = (self.transport, configuration.pageSize)
+        let (transport, store, pageSize, fetches) = (
+            self.transport, self.store, configuration.pageSize, configuration.contentFetches
+        )
         let window = configuration.windowDays.flatMap { CalendarDate(daysBefore: $0, millisecondsSince1970: now()) }
         var restarted = false
         // only the first request (and one after starting over) reads a token; later ones take the
         // previous page's
         var token = try await store.changeToken()
-        // The next page is asked for, decoded and prepared while this one is written: its request
-        // needs only this page's token. If writing fails, the page fetched ahead is dropped unread, and the
-        // stored token is still this page's predecessor's, so nothing is lost or skipped.
-        var ahead: Task<PreparedPage, any Error>?
+        // The next page and its content are fetched while this one is written: its request needs
+        // only this page's token. If writing fails, what was fetched ahead is dropped unread, and
+        // the stored token is still this page's predecessor's, so nothing is lost or skipped.
+        var ahead: Task<Fetched, any Error>?
         defer { ahead?.cancel() }
         while true {
-            let prepared: PreparedPage
+            let fetched: Fetched
             do {
                 if let fetching = ahead {
                     ahead = nil
-                    prepared = try await fetching.value
+                    fetched = try await fetching.value
                 } else {
-                    prepared = try await Self.fetch(
+                    fetched = try await Self.fetch(
                         ChangesRequest(since: token, limit: pageSize, window: window),
-                        from: transport
+                        from: transport,
+                        for: store,
+                        fetches: fetches
                     )
                 }
             } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
@@ -245,18 +307,24 @@ public actor SyncEngine {
                 token = nil
                 continue
             }
-            let page = prepared.page
+            let page = fetched.page
             if page.hasMore {
                 let next = page.nextToken
                 ahead = Task {
-                    try await Self.fetch(ChangesRequest(since: next, limit: pageSize, window: window), from: transport)
+                    try await Self.fetch(
+                        ChangesRequest(since: next, limit: pageSize, window: window),
+                        from: transport,
+                        for: store,
+                        fetches: fetches
+                    )
                 }
             }
-            let outcome = try await store.apply(prepared, now: now(), account: account)
+            let outcome = try await apply(page, fetched: fetched.editions)
             report.pages += 1
             report.received += outcome.received
             report.retracted += outcome.retracted + outcome.dropped
             report.readStates += outcome.readStates
+            report.contentFetched += fetched.editions.count
             progress?(report)
             if !page.hasMore {
                 break
@@ -265,12 +333,78 @@ public actor SyncEngine {
         report.retracted += try await store.finishFullResync()
     }
 
-    /// A page fetched, decoded and prepared for the store, off the engine's actor.
+    /// A manifest page and the editions it named that the store lacked when it was read.
+    struct Fetched: Sendable {
+        var page: ChangesPageV2
+        var editions: [FetchedEdition]
+    }
+
+    /// Applies a page with its content. Content fetched ahead was chosen against the store as it
+    /// was then; when the store has changed since (an eviction), what is missing now is fetched
+    /// and the page applied again, in a new transaction.
+    private func apply(_ page: ChangesPageV2, fetched: [FetchedEdition]) async throws -> PageOutcome {
+        var editions = fetched
+        var attempts = 0
+        while true {
+            do {
+                return try await store.apply(page, editions: editions, now: now(), account: account)
+            } catch DeviceStoreError.missingContent(let id) where attempts < 3 {
+                attempts += 1
+                logger.debug("Fetching content the store lacks", metadata: ["sync.brief": "\(id)"])
+                editions += try await Self.editions(
+                    of: try await store.editionsNeeded(for: page),
+                    from: transport,
+                    fetches: configuration.contentFetches
+                )
+            }
+        }
+    }
+
+    /// A page fetched with the content the store lacks, off the engine's actor.
     private nonisolated static func fetch(
         _ request: ChangesRequest,
-        from transport: any SyncTransport
-    ) async throws -> PreparedPage {
-        try await transport.preparedChanges(request)
+        from transport: any SyncTransport,
+        for store: DeviceStore,
+        fetches: Int
+    ) async throws -> Fetched {
+        let page = try await transport.changes(request)
+        let needed = try await store.editionsNeeded(for: page)
+        return Fetched(page: page, editions: try await editions(of: needed, from: transport, fetches: fetches))
+    }
+
+    /// The content of `refs`, up to `fetches` requests at once, each checked against its ref.
+    private nonisolated static func editions(
+        of refs: [BriefRefV2],
+        from transport: any SyncTransport,
+        fetches: Int
+    ) async throws -> [FetchedEdition] {
+        try await withThrowingTaskGroup(of: FetchedEdition.self) { group in
+            var editions: [FetchedEdition] = []
+            editions.reserveCapacity(refs.count)
+            var pending = refs[...]
+            for _ in 0..<max(1, fetches) {
+                guard let ref = pending.popFirst() else {
+                    break
+                }
+                group.addTask { try await edition(ref, from: transport) }
+            }
+            while let edition = try await group.next() {
+                editions.append(edition)
+                if let ref = pending.popFirst() {
+                    group.addTask { try await Self.edition(ref, from: transport) }
+                }
+            }
+            return editions
+        }
+    }
+
+    private nonisolated static func edition(_ ref: BriefRefV2, from transport: any SyncTransport) async throws
+        -> FetchedEdition
+    {
+        guard let digest = ref.digest else {
+            throw DeviceStoreError.contentMismatch(ref.id, "the manifest names no digest")
+        }
+        return try FetchedEdition(ref, bytes: try await transport.content(digest))
     }
 
     static func syncError(_ error: TransportError) -> SyncError {
@@ -321,10 +455,24 @@ public struct SyncReport: Sendable, Hashable, Codable {
     public var pages = 0
     /// Whether the round started over without a token.
     public var fullResync = false
+    /// Brief editions fetched from the content plane (briefs the device held at the same
+    /// version are not fetched).
+    public var contentFetched = 0
+    /// Whether the round caught up: `false` when its budget ran out first
+    /// (``SyncEngine/sync(budget:clock:progress:)``), and the next round goes on.
+    public var complete = true
 
     public init() {}
 }
 
-extension ChangesPageV1 {
-    var isEmpty: Bool { briefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty }
+/// The report of a budgeted round so far, written by its progress callback.
+private final class ReportBox: @unchecked Sendable {
+    // why a lock: the callback runs in the round's task and the budget reads it after cancelling it
+    private let lock = NSLock()
+    private var value = SyncReport()
+
+    var report: SyncReport {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
 }

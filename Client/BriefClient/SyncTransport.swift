@@ -1,29 +1,31 @@
 import BriefModel
 import BriefStore
+import Foundation
 
 /// How the sync engine reaches the server. `HTTPSyncTransport` (BriefHTTP) is the production one;
 /// tests pass one that calls the server in process and injects drops, duplicates, delays and 5xx.
+/// It speaks wire types only: what the server sent, decoded, and the content plane's bytes.
 ///
 /// ## Topics
 /// - ``push(_:)``
 /// - ``changes(_:)``
-/// - ``preparedChanges(_:)``
+/// - ``content(_:)``
 public protocol SyncTransport: Sendable {
     /// Sends a batch of mutations. Retrying the same batch is safe: the server applies each
     /// mutation id once.
     /// - Throws: ``TransportError``.
     func push(_ request: PushRequestV1) async throws -> PushResultV1
 
-    /// Asks for the changes after `token` (`nil`: from the beginning), holding an empty answer up
-    /// to `wait` seconds.
+    /// Asks for the manifest of changes after `token` (`nil`: from the beginning), holding an
+    /// empty answer up to `wait` seconds.
     /// - Throws: ``TransportError``.
-    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2
 
-    /// The same page, prepared for the store (``PreparedPage``). A transport that has the
-    /// answer's bytes reads them with ``PreparedPage/init(json:)``, which keeps each document as
-    /// it came; by default the page from ``changes(_:)`` is encoded.
+    /// The bytes of one brief edition by its digest (`GET /v1/content/{digest}`), uncompressed.
+    /// Any cache may have answered: the store checks them against the digest
+    /// (``FetchedEdition``).
     /// - Throws: ``TransportError``.
-    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage
+    func content(_ digest: String) async throws -> Data
 }
 
 /// What `GET /v1/changes` is asked: a page after a token (`nil`: from nothing), held up to `wait`
@@ -56,12 +58,6 @@ public struct ChangesRequest: Sendable, Hashable {
             items.append((name: "window", value: window.iso))
         }
         return items
-    }
-}
-
-extension SyncTransport {
-    public func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
-        try PreparedPage(try await changes(request))
     }
 }
 

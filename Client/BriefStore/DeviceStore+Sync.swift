@@ -20,51 +20,57 @@ extension DeviceStore {
         try await writer.read { db in try String.fetchOne(db, sql: "SELECT change_token FROM sync_state WHERE id = 1") }
     }
 
-    /// Applies one page of changes and stores its token, in one transaction.
+    /// The editions of `page` the device must fetch before it can apply it: every brief it names
+    /// that the device does not hold at that version. A device starting over fetches only what
+    /// differs, since what it holds is compared here.
+    public func editionsNeeded(for page: ChangesPageV2) async throws -> [BriefRefV2] {
+        try await writer.read { db in try Self.needed(page, db) }
+    }
+
+    /// Applies one page of changes with the content it names, and stores its token, in one
+    /// transaction: a read-state is never stored for a brief whose content the device lacks, and
+    /// a crash leaves the page wholly applied or not at all.
     ///
     /// A brief already held at the same version is not written again. A retracted brief is
     /// deleted with its search entry, unless it is saved: then it stays, marked retracted. A
     /// read-state is merged into the confirmed one and the pending mutations are applied on top.
     ///
-    /// - Parameter account: The account whose feed the page is from. When given and no longer
-    ///   signed in, nothing is written (``DeviceStoreError/accountChanged``), so that one account's
-    ///   reading state never lands in another's.
-    public func apply(_ page: ChangesPageV1, now: Int64, account: AccountID? = nil) async throws -> PageOutcome {
-        try await apply(PreparedPage(page), now: now, account: account)
-    }
-
-    /// The same, for a page whose documents were encoded beforehand (``PreparedPage``), so that
-    /// the writer spends its time on nothing but writing.
-    public func apply(_ prepared: PreparedPage, now: Int64, account: AccountID? = nil) async throws -> PageOutcome {
-        let page = prepared.page
-        return try await writer.write { db in
+    /// - Parameters:
+    ///   - editions: The content of the briefs ``editionsNeeded(for:)`` named (more is ignored).
+    ///   - account: The account whose feed the page is from. When given and no longer signed in,
+    ///     nothing is written (``DeviceStoreError/accountChanged``), so that one account's reading
+    ///     state never lands in another's.
+    /// - Throws: ``DeviceStoreError/missingContent(_:)`` when the page names an edition the device
+    ///   neither holds nor was given (it evicted one meanwhile): fetch what
+    ///   ``editionsNeeded(for:)`` names now, and apply again.
+    public func apply(
+        _ page: ChangesPageV2,
+        editions: [FetchedEdition] = [],
+        now: Int64,
+        account: AccountID? = nil
+    ) async throws -> PageOutcome {
+        try await writer.write { db in
             if let account, try Self.account(db) != account {
                 throw DeviceStoreError.accountChanged
             }
             var outcome = PageOutcome()
+            let fetched = Dictionary(editions.map { ($0.ref.id, $0) }, uniquingKeysWith: { $1 })
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
-            for (index, record) in page.briefs.enumerated() {
+            for ref in page.briefs where !ref.retracted {
                 if resyncing {
                     try db.execute(
                         sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
-                        arguments: [record.brief.id.rawValue]
+                        arguments: [ref.id.rawValue]
                     )
                 }
-                let held = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT version, retracted FROM briefs WHERE id = ?"),
-                    arguments: [record.brief.id.rawValue]
-                )
-                if let held, held["version"] == record.version, held["retracted"] == false {
+                let held = try Self.held(ref.id, db)
+                if let held, held.version == ref.version, !held.retracted {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
                 }
-                try Self.store(
-                    record,
-                    document: prepared.documents[index],
-                    searchColumns: prepared.searchColumns[index],
-                    held: held != nil,
-                    db,
-                    now: now
-                )
+                guard let edition = fetched[ref.id], edition.ref.version == ref.version else {
+                    throw DeviceStoreError.missingContent(ref.id)
+                }
+                try Self.store(edition, held: held != nil, db, now: now)
                 outcome.received += 1
             }
             // read-states before retractions: a brief saved in this page stays when it is retracted
@@ -75,8 +81,8 @@ extension DeviceStore {
                 outcome.readStates += 1
             }
             try Self.save(recorder, db)
-            for retraction in page.retractions {
-                outcome.retracted += try Self.retract(retraction.id, db)
+            for ref in page.briefs where ref.retracted {
+                outcome.retracted += try Self.retract(ref.id, db)
             }
             for topic in page.unfollowedTopics {
                 outcome.dropped += try Self.dropTopic(topic, db)
@@ -177,17 +183,28 @@ extension DeviceStore {
         try refreshVisible(db, incoming.briefID)
     }
 
-    /// Stores a brief and its search entry (`searchColumns`: ``searchColumns(of:)``); `held`
-    /// says whether a row of it was there, with its entry.
-    static func store(
-        _ record: BriefRecordV1,
-        document: String,
-        searchColumns: [String],
-        held: Bool,
-        _ db: Database,
-        now: Int64
-    ) throws {
-        let brief = record.brief
+    static func needed(_ page: ChangesPageV2, _ db: Database) throws -> [BriefRefV2] {
+        try page.briefs.filter { ref in
+            guard !ref.retracted else {
+                return false
+            }
+            guard let held = try held(ref.id, db) else {
+                return true
+            }
+            return held.version != ref.version || held.retracted
+        }
+    }
+
+    private static func held(_ id: BriefID, _ db: Database) throws -> (version: Int, retracted: Bool)? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT version, retracted FROM briefs WHERE id = ?"),
+            arguments: [id.rawValue]
+        ).map { ($0["version"], $0["retracted"]) }
+    }
+
+    /// Stores a brief and its search entry; `held` says whether a row of it was there, with its entry.
+    static func store(_ edition: FetchedEdition, held: Bool, _ db: Database, now: Int64) throws {
+        let brief = edition.brief
         // why cached statements: a page stores hundreds of briefs, and compiling each statement
         // again was a visible part of a sync (perf, BENCHMARKS.md)
         try db.cachedStatement(
@@ -202,13 +219,13 @@ extension DeviceStore {
         ).execute(
             arguments: [
                 brief.id.rawValue, brief.topic.id.rawValue, brief.topic.name, brief.date.iso, brief.title,
-                record.version, document, now,
+                edition.ref.version, edition.document, now,
             ]
         )
         if held {
             try removeFromSearch(brief.id.rawValue, db)
         }
-        try index(brief.id, searchColumns: searchColumns, db)
+        try index(brief.id, searchColumns: edition.searchColumns, db)
     }
 
     /// Removes a brief, or marks it retracted when the user saved it. Returns 1 when it held it.

@@ -108,6 +108,10 @@ public enum DeviceStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case notSignedIn
     /// The account signed in changed while a sync for another was under way; nothing was written.
     case accountChanged
+    /// A page names an edition the device neither holds nor was given; nothing of it was written.
+    case missingContent(BriefID)
+    /// Content served for a brief is not the edition the manifest names (why, for people).
+    case contentMismatch(BriefID, String)
 
     public var description: String {
         switch self {
@@ -115,6 +119,8 @@ public enum DeviceStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .accountChanged: "Another account signed in during the sync; nothing of it was kept."
         case .unknownBrief(let id): "There is no brief \(id) on this device. Sync first, or check the id."
         case .progressOutOfRange(let value): "Progress must be between 0 and 1, not \(value)."
+        case .missingContent(let id): "The page names brief \(id), whose content was not fetched; nothing was kept."
+        case .contentMismatch(let id, let why): "The content served for brief \(id) was refused: \(why)."
         }
     }
 }

@@ -124,8 +124,10 @@ func explain(_ error: any Error) -> CLIError {
             return CLIError("unknown brief \(id): did you sync? (brief-device sync)", code: 1)
         case .notSignedIn:
             return CLIError("this device is not logged in: log in to edit (brief-device login)", code: 3)
-        case .accountChanged:
+        case .accountChanged, .missingContent:
             return CLIError(error.description, code: 2)
+        case .contentMismatch:
+            return CLIError("the server refused: \(error.description)", code: 5)
         case .progressOutOfRange: break
         }
         return CLIError(error.description, code: 1)

@@ -6,6 +6,7 @@ public enum SchemaSQL {
         ("server_v1", String(decoding: PackageResources.server_v1_sql, as: UTF8.self)),
         ("server_v2", String(decoding: PackageResources.server_v2_sql, as: UTF8.self)),
         ("server_v3", String(decoding: PackageResources.server_v3_sql, as: UTF8.self)),
+        ("server_v4", String(decoding: PackageResources.server_v4_sql, as: UTF8.self)),
     ]
 
     /// PostgreSQL migrations of the server in order. Statements end with `;` at the end of a line.
@@ -13,6 +14,7 @@ public enum SchemaSQL {
         ("server_v1", String(decoding: PackageResources.pg_server_v1_sql, as: UTF8.self)),
         ("server_v2", String(decoding: PackageResources.pg_server_v2_sql, as: UTF8.self)),
         ("server_v3", String(decoding: PackageResources.pg_server_v3_sql, as: UTF8.self)),
+        ("server_v4", String(decoding: PackageResources.pg_server_v4_sql, as: UTF8.self)),
     ]
 
     /// The device store's SQLite migrations in order.

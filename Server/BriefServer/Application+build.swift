@@ -198,6 +198,7 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
     router.group("v1")
         .add(middleware: SessionMiddleware(environment: environment))
         .delete("sessions/current", use: accounts.logout)
+        .get("sessions/current", use: sessions.check)
         .get("sessions", use: sessions.list)
         .delete("sessions/:id", use: sessions.revoke)
         .put("accounts/current/password", use: sessions.changePassword)
@@ -220,7 +221,7 @@ let routeTable = RouteTable(routes: [
     (["healthz"], ["GET"]), (["readyz"], ["GET"]), (["metrics"], ["GET"]),
     (["v1", "accounts"], ["POST"]), (["v1", "accounts", "current"], ["DELETE"]),
     (["v1", "accounts", "current", "password"], ["PUT"]), (["v1", "sessions"], ["POST", "GET"]),
-    (["v1", "sessions", "current"], ["DELETE"]), (["v1", "sessions", "{id}"], ["DELETE"]),
+    (["v1", "sessions", "current"], ["GET", "DELETE"]), (["v1", "sessions", "{id}"], ["DELETE"]),
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
     (["v1", "content", "{digest}"], ["GET"]),

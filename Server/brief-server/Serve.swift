@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body, e.g. 1MiB (BRIEFSYNC_MAX_BODY).") var maxBody: String?
     @Option(help: "Changes per page by default (BRIEFSYNC_PAGE_SIZE).") var pageSize: Int?
     @Option(help: "Largest page a client may ask for (BRIEFSYNC_MAX_PAGE_SIZE).") var maxPageSize: Int?
-    @Option(help: "Bytes of documents after which a page stops, e.g. 4MiB (BRIEFSYNC_MAX_PAGE_BYTES).")
+    @Option(help: "Bytes of content a page names after which it stops, e.g. 4MiB (BRIEFSYNC_MAX_PAGE_BYTES).")
     var maxPageBytes: String?
     @Option(
         help:

@@ -34,24 +34,14 @@ import Testing
         do {
             let old = try DeviceStore(DatabasePool(path: path))
             #expect(try await pageSize(old) == 4096)
-            _ = try await old.apply(
-                ChangesPageV1(briefs: [BriefRecordV1(version: 1, brief: brief)], nextToken: "t-1", hasMore: false),
-                now: 0
-            )
+            _ = try await old.apply(briefs: [brief], token: "t-1", now: 0)
         }
         // When it is opened as an app opens it
         let reopened = try DeviceStore.open(path: path)
         // Then its pages and its brief are as they were, and it takes more
         #expect(try await pageSize(reopened) == 4096)
         #expect(try await reopened.search("opening").map(\.summary.id) == [brief.id])
-        _ = try await reopened.apply(
-            ChangesPageV1(
-                briefs: [BriefRecordV1(version: 1, brief: try Briefs.small("b-2"))],
-                nextToken: "t-2",
-                hasMore: false
-            ),
-            now: 1
-        )
+        _ = try await reopened.apply(briefs: [try Briefs.small("b-2")], token: "t-2", now: 1)
         #expect(try await reopened.briefs().count == 2)
     }
 }

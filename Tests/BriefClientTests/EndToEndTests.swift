@@ -144,11 +144,32 @@ import Testing
         for home in [homeA, homeB, homeA] {
             _ = try await device(home, ["sync"])
         }
+        // A third device of the user, new, fetches every edition it needs from nginx's cache: the
+        // others fetched them through nginx first, so none of its content requests reaches an
+        // instance (only the session check does, auth_request being the default session mode).
+        let homeC = try TemporaryHome()
+        let logged = try deployment.accessLog().count
+        _ = try await device(homeC, ["login", "--server", https, "--user", "anna"])
+        #expect(try await device(homeC, ["sync", "--json"]).json?["received"] == .integer(3))
+        let fetches = try deployment.accessLog().dropFirst(logged).filter { $0.contains(" /v1/content/") }
+        #expect(fetches.count == 3, "\(fetches)")
+        #expect(fetches.allSatisfy { $0.hasPrefix("GET ") && $0.hasSuffix(" 200 HIT") }, "\(fetches)")
+        let listC = try await device(homeC, ["list", "--json"]).stdout
+
+        // Content needs a session: without one, nginx answers 401 in the protocol's shape, even
+        // for bytes it holds
+        let digest = try #require(fetches.first?.split(separator: " ")[1].split(separator: "/").last)
+        let anonymous = try await send("GET", "\(https)/v1/content/\(digest)", with: publisher)
+        #expect(anonymous.status == 401 && anonymous.json?["error"]?["code"] == "unauthorized")
+
         let listA = try await device(homeA, ["list", "--json"]).stdout
         let listB = try await device(homeB, ["list", "--json"]).stdout
         let a = try JSONDecoder().decode([Row].self, from: Data(listA.utf8))
         let b = try JSONDecoder().decode([Row].self, from: Data(listB.utf8))
         #expect(Set(a) == Set(b), "A: \(listA)\nB: \(listB)")
+        let c = try JSONDecoder().decode([Row].self, from: Data(listC.utf8))
+        // C never held e-2, retracted before it came: the others keep it only because A saved it
+        #expect(Set(c.map(\.id)) == Set(a.map(\.id)).subtracting(["e-2"]), "C: \(listC)")
         let byID = Dictionary(uniqueKeysWithValues: a.map { ($0.id, $0) })
         #expect(byID["e-1"]?.title == "Corrected" && byID["e-1"]?.isRead == false)
         #expect(byID["e-3"]?.progress == 0.5)
@@ -252,7 +273,7 @@ import Testing
     {
         var request = URLRequest(url: URL(string: url)!, timeoutInterval: 60)
         request.httpMethod = method
-        request.setValue("1", forHTTPHeaderField: WireProtocol.header)
+        request.setValue(String(WireProtocol.version), forHTTPHeaderField: WireProtocol.header)
         request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
         if let token {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -363,6 +384,7 @@ struct Deployment {
             ("server_name briefs.example.com;", "server_name localhost;"),
             ("/etc/ssl/briefsync/fullchain.pem", folder.appendingPathComponent("server.pem").path),
             ("/etc/ssl/briefsync/privkey.pem", folder.appendingPathComponent("server.key").path),
+            ("/var/cache/nginx/briefsync", folder.appendingPathComponent("content-cache").path),
         ] {
             guard site.contains(shipped) else {
                 throw CLIFailure("deploy/nginx/briefsync.conf no longer contains \"\(shipped)\"")
@@ -379,7 +401,8 @@ struct Deployment {
             error_log \(folder.path)/logs/error.log warn;
             events { worker_connections 256; }
             http {
-                access_log \(folder.path)/logs/access.log;
+                log_format briefsync_cache '$request_method $uri $status $upstream_cache_status';
+                access_log \(folder.path)/logs/access.log briefsync_cache;
                 client_body_temp_path \(folder.path)/body;
                 proxy_temp_path \(folder.path)/proxy;
                 fastcgi_temp_path \(folder.path)/fastcgi;
@@ -407,6 +430,12 @@ struct Deployment {
             instances: instances,
             nginx: nginx
         )
+    }
+
+    /// The lines nginx logged so far: method, path, status and cache status.
+    func accessLog() throws -> [String] {
+        let text = try String(contentsOf: folder.appendingPathComponent("logs/access.log"), encoding: .utf8)
+        return text.split(separator: "\n").map(String.init)
     }
 
     func stop() async {

@@ -160,6 +160,87 @@ import Testing
         }
     }
 
+    @Test func startingOverDownloadsOnlyWhatDiffers() async throws {
+        try await InProcessServer { $0.tombstoneRetention = 1_000 }.run { server in
+            for index in 0..<6 {
+                try await server.publish(try Briefs.small("b-\(index)"))
+            }
+            let (phone, transport) = try await server.device("phone") { $0.sync.pageSize = 2 }
+            let counting = FlakyTransport(transport, faults: [])
+            try await phone.connect(counting)
+            #expect(try await phone.sync().contentFetched == 6)
+            #expect(counting.contentFetches == 6)
+
+            // Given a correction, a new brief and a purged retraction while the phone is away
+            try await server.publish(try Briefs.small("b-1", title: "Corrected"))
+            try await server.publish(try Briefs.small("b-6"))
+            try await server.retract("b-2")
+            server.server.clock.advance(by: 5_000)
+            _ = try await server.server.store.purgeTombstones(retractedBefore: server.server.clock.now() - 1_000)
+
+            // When it starts over with its expired token
+            let report = try await phone.sync()
+
+            // Then it fetched the two editions it did not hold, and nothing it held
+            #expect(report.fullResync)
+            #expect(counting.contentFetches == 8 && report.contentFetched == 2)
+            #expect(try await phone.briefs().map(\.id.rawValue).sorted() == ["b-0", "b-1", "b-3", "b-4", "b-5", "b-6"])
+            #expect(try await phone.brief(BriefID(rawValue: "b-1")!)?.brief.title == "Corrected")
+        }
+    }
+
+    @Test func aBudgetedSyncEndsOnACommittedPageAndTheNextGoesOn() async throws {
+        try await InProcessServer().run { server in
+            for index in 0..<12 {
+                try await server.publish(try Briefs.small("b-\(index)"))
+            }
+            let (phone, transport) = try await server.device("phone") { $0.sync.pageSize = 1 }
+            // Given pages that take 300 ms each to arrive: twelve need 3.6 s
+            try await phone.connect(
+                FlakyTransport(transport, faults: Array(repeating: .delay(.milliseconds(300)), count: 40))
+            )
+
+            // When a round has a budget of 1 s
+            let started = ContinuousClock.now
+            let partial = try await phone.sync(budget: .seconds(1))
+            let spent = ContinuousClock.now - started
+
+            // Then it stopped early, and left the device at a checkpoint: each page it counts is
+            // stored whole with its token, and nothing of the page it was fetching
+            #expect(!partial.complete)
+            #expect(spent < .seconds(3), "the round ran past its budget: \(spent)")
+            #expect(partial.pages >= 1 && partial.pages < 12)
+            #expect(try await phone.briefs().count == partial.pages)
+            #expect(try await phone.store.changeToken() != nil)
+            #expect(try await phone.status().lastError == nil, "running out of budget is not a failure")
+
+            // And the next round goes on from there to the end
+            try await phone.connect(transport)
+            let rest = try await phone.sync()
+            #expect(rest.complete && rest.received == 12 - partial.pages)
+            #expect(try await phone.briefs().count == 12)
+        }
+    }
+
+    @Test func contentThatIsNotTheEditionNamedIsRefusedWithNothingStored() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (phone, transport) = try await server.device("phone")
+            // Given a cache on the way that serves other bytes for one digest
+            try await phone.connect(TamperingTransport(base: transport))
+
+            // Then the page is refused, nothing of it is stored, and the token did not move
+            await #expect(throws: DeviceStoreError.self) { try await phone.sync() }
+            #expect(try await phone.briefs().isEmpty)
+            #expect(try await phone.store.changeToken() == nil)
+
+            // And with honest content the same sync succeeds
+            try await phone.connect(transport)
+            #expect(try await phone.sync().received == 2)
+        }
+    }
+
     @Test func retractedSavedBriefStaysMarked() async throws {
         try await InProcessServer().run { server in
             try await server.publish(try Briefs.seed())
@@ -325,12 +406,7 @@ import Testing
 @Suite struct SearchTests {
     @Test func findsWordsFromEveryPartOfTheSeedBrief() async throws {
         let library = try BriefLibrary.inMemory()
-        let page = ChangesPageV1(
-            briefs: [BriefRecordV1(version: 1, brief: try Briefs.seed())],
-            nextToken: "t",
-            hasMore: false
-        )
-        _ = try await library.store.apply(page, now: 0)
+        _ = try await library.store.apply(briefs: [try Briefs.seed()], token: "t", now: 0)
         let probes = [
             "Anthropic warns",  // headline
             "low-margin utilities",  // takeaway
@@ -363,5 +439,33 @@ import Testing
             #expect(delay <= min(.seconds(60), .seconds(1 << min(failures, 20))))
         }
         #expect(backoff.delay(afterFailures: 0, retryAfter: .seconds(30), using: &generator) >= .seconds(30))
+    }
+}
+
+/// Serves the first edition asked for with one byte changed: what a broken or hostile cache does.
+final class TamperingTransport: SyncTransport, @unchecked Sendable {
+    let base: any SyncTransport
+    private let lock = NSLock()
+    private var tampered = false
+
+    init(base: any SyncTransport) {
+        self.base = base
+    }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 { try await base.push(request) }
+
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 { try await base.changes(request) }
+
+    func content(_ digest: String) async throws -> Data {
+        var bytes = try await base.content(digest)
+        let first = lock.withLock { () -> Bool in
+            defer { tampered = true }
+            return !tampered
+        }
+        if first {
+            let index = try #require(bytes.firstIndex(of: UInt8(ascii: "A")))
+            bytes[index] = UInt8(ascii: "B")
+        }
+        return bytes
     }
 }

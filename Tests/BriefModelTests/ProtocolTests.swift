@@ -4,11 +4,12 @@ import Testing
 
 @Suite struct ProtocolTests {
     @Test func versionNegotiation() throws {
-        #expect(try WireProtocol.negotiate(nil).get() == 1)
-        #expect(try WireProtocol.negotiate(" 1 ").get() == 1)
-        #expect(try WireProtocol.negotiate("\t 1\t").get() == 1)
-        // only HTTP's optional whitespace (spaces, tabs) is allowed around the number
-        for header in ["2", "0", "one", "", " ", "1 1", "\u{A0}1", "1\n", "01x"] {
+        #expect(try WireProtocol.negotiate(nil).get() == 2)
+        #expect(try WireProtocol.negotiate(" 2 ").get() == 2)
+        #expect(try WireProtocol.negotiate("\t 2\t").get() == 2)
+        // version 1 (documents inside pages) is retired; only HTTP's optional whitespace (spaces,
+        // tabs) is allowed around the number
+        for header in ["1", "3", "0", "one", "", " ", "2 2", "\u{A0}2", "2\n", "02x"] {
             guard case .failure(let error) = WireProtocol.negotiate(header) else {
                 Issue.record("\(header) accepted")
                 continue

@@ -9,7 +9,7 @@ import Yams
     /// How each schema's fixtures are read and written by the Swift types.
     static let swiftTypes: [String: @Sendable (Data) throws -> Data] = [
         "Brief": roundTrip(Brief.self),
-        "ChangesPage": roundTrip(ChangesPageV1.self),
+        "ChangesPage": roundTrip(ChangesPageV2.self),
         "PushRequest": roundTrip(PushRequestV1.self),
         "PushResult": roundTrip(PushResultV1.self),
         "Error": roundTrip(ErrorResponseV1.self),
@@ -140,7 +140,7 @@ import Yams
         // The fixture's top-level values are informational; decoding recomputes them from "clock".
         let page = try Repository.json("Schema/examples/wire/changes-page.json")
             .replacing(["readStates", 0, "isRead"], with: .bool(false))
-        let decoded = try WireCoding.decoder().decode(ChangesPageV1.self, from: JSONEncoder().encode(page))
+        let decoded = try WireCoding.decoder().decode(ChangesPageV2.self, from: JSONEncoder().encode(page))
         #expect(decoded.readStates[0].isRead)
     }
 

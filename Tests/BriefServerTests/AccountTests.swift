@@ -19,9 +19,13 @@ import Testing
             let second = try login.decode(SessionV1.self)
             #expect(second.deviceId.rawValue == "tablet" && second.token != first)
 
-            // Then both sessions work, and logging one out leaves the other
+            // Then both sessions work (the session check nginx asks says so), and logging one out
+            // leaves the other
             #expect(try await client.changes(first).status == .ok)
+            #expect(try await client.send(.get, "/v1/sessions/current", token: first).status == .noContent)
             #expect(try await client.send(.delete, "/v1/sessions/current", token: first).status == .noContent)
+            #expect(try await client.send(.get, "/v1/sessions/current", token: first).status == .unauthorized)
+            #expect(try await client.send(.get, "/v1/sessions/current").status == .unauthorized)
             let revoked = try await client.changes(first)
             #expect(revoked.status == .unauthorized)
             #expect(revoked.error?.code == .unauthorized)

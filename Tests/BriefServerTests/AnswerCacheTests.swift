@@ -17,11 +17,11 @@ import Testing
             let token = try await client.register("anna")
             let other = try await client.register("bob")
             try await client.publish(try TestServer.brief("b-1"))
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
-            #expect(first.briefs.map(\.brief.id.rawValue) == ["b-1"])
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
+            #expect(first.published.map(\.id.rawValue) == ["b-1"])
             // the first empty answer is computed and kept
             let empty = try await client.changes(token, since: first.nextToken)
-            let since = try empty.decode(ChangesPageV1.self).nextToken
+            let since = try empty.decode(ChangesPageV2.self).nextToken
             let reads = (store.calls("changes"), store.calls("session"), store.calls("feedState"))
 
             // Given nothing new: answered without the store, the same bytes each time
@@ -51,15 +51,15 @@ import Testing
                 try await client.push(tablet, device: "tablet", [mutation(1, "b-1", .save, wall: 2, device: "tablet")])
                     .status == .ok
             )
-            let saved = try await client.changes(token, since: since).decode(ChangesPageV1.self)
+            let saved = try await client.changes(token, since: since).decode(ChangesPageV2.self)
             #expect(saved.readStates.map(\.briefID.rawValue) == ["b-1"])
             #expect(saved.readStates.first?.isSaved == true)
 
             // A publish reaches everyone on the next poll
-            let upToDate = try await client.changes(token, since: saved.nextToken).decode(ChangesPageV1.self)
+            let upToDate = try await client.changes(token, since: saved.nextToken).decode(ChangesPageV2.self)
             try await client.publish(try TestServer.brief("b-2"))
-            let published = try await client.changes(token, since: upToDate.nextToken).decode(ChangesPageV1.self)
-            #expect(published.briefs.map(\.brief.id.rawValue) == ["b-2"])
+            let published = try await client.changes(token, since: upToDate.nextToken).decode(ChangesPageV2.self)
+            #expect(published.published.map(\.id.rawValue) == ["b-2"])
         }
     }
 
@@ -68,8 +68,8 @@ import Testing
         try await TestServer(store: store).test { client in
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
-            let kept = try await client.changes(token, since: first.nextToken).decode(ChangesPageV1.self)
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
+            let kept = try await client.changes(token, since: first.nextToken).decode(ChangesPageV2.self)
 
             // Given a change committed that the notifier has not heard of yet (the moment between
             // a commit and its notification, or another instance's NOTIFY still on its way)
@@ -78,14 +78,14 @@ import Testing
             _ = try await store.base.publish(brief, now: 1)
 
             // Then the kept answer is served, and its token does not move past the change
-            let late = try await client.changes(token, since: kept.nextToken).decode(ChangesPageV1.self)
-            #expect(late.briefs.isEmpty)
+            let late = try await client.changes(token, since: kept.nextToken).decode(ChangesPageV2.self)
+            #expect(late.published.isEmpty)
             #expect(late.nextToken == kept.nextToken)
 
             // And once any change for anna is announced, the poll from that token brings it
             try await client.publish(try TestServer.brief("b-3"))
-            let caught = try await client.changes(token, since: late.nextToken).decode(ChangesPageV1.self)
-            #expect(caught.briefs.map(\.brief.id.rawValue) == ["b-2", "b-3"])
+            let caught = try await client.changes(token, since: late.nextToken).decode(ChangesPageV2.self)
+            #expect(caught.published.map(\.id.rawValue) == ["b-2", "b-3"])
         }
     }
 
@@ -94,7 +94,7 @@ import Testing
         try await TestServer(store: store).test { client in
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
-            let since = try await client.changes(token).decode(ChangesPageV1.self).nextToken
+            let since = try await client.changes(token).decode(ChangesPageV2.self).nextToken
 
             // Not listening yet: other instances' changes would go unheard, so every poll queries
             var before = store.calls("changes")
@@ -113,7 +113,7 @@ import Testing
             _ = try await store.base.publish(brief, now: 1)
             store.relay(.everyone)
             try await waitUntil {
-                try await client.changes(token, since: since).decode(ChangesPageV1.self).briefs.count == 1
+                try await client.changes(token, since: since).decode(ChangesPageV2.self).published.count == 1
             }
 
             // The relay lost: back to querying every poll

@@ -106,9 +106,27 @@ import Testing
 
     @Test func unsupportedProtocolVersion() async throws {
         try await TestServer().test { client in
-            let answer = try await client.send(.get, "/healthz", headers: [HTTPField.Name("BriefSync-Protocol")!: "2"])
+            let answer = try await client.send(.get, "/healthz", headers: [HTTPField.Name("BriefSync-Protocol")!: "3"])
             #expect(answer.status == .badRequest)
             #expect(answer.error?.code == .unsupportedProtocol)
+        }
+    }
+
+    @Test func aVersionOneClientGetsTheTypedVersionAnswer() async throws {
+        // Protocol 1 sent documents inside pages; it is retired. Its client is told so, typed,
+        // with the version to update to, and no page is served.
+        try await TestServer().test { client in
+            let token = try await client.register("anna")
+            try await client.publish(try TestServer.example())
+            let answer = try await client.send(
+                .get,
+                "/v1/changes",
+                token: token,
+                headers: [HTTPField.Name("BriefSync-Protocol")!: "1"]
+            )
+            #expect(answer.status == .badRequest)
+            #expect(answer.error?.code == .unsupportedProtocol)
+            #expect(answer.error?.message.contains("protocol 2") == true)
         }
     }
 }

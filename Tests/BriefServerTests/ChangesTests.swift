@@ -16,23 +16,23 @@ import Testing
             var seen: [String] = []
             var since: String?
             for _ in 0..<2 {
-                let page = try await client.changes(token, since: since, limit: 2).decode(ChangesPageV1.self)
+                let page = try await client.changes(token, since: since, limit: 2).decode(ChangesPageV2.self)
                 #expect(page.hasMore)
-                seen += page.briefs.map(\.brief.id.rawValue)
+                seen += page.published.map(\.id.rawValue)
                 since = page.nextToken
             }
             // When new briefs and a correction of one already seen arrive meanwhile
             try await client.publish(try TestServer.brief("b-7"))
             try await client.publish(try TestServer.brief("b-0", title: "Corrected"))
             let rest = try await client.allPages(token, since: since, limit: 2)
-            seen += rest.flatMap { $0.briefs.map(\.brief.id.rawValue) }
+            seen += rest.flatMap { $0.published.map(\.id.rawValue) }
 
             // Then nothing was skipped, and the correction came after everything it followed
             #expect(Set(seen) == Set((0...7).map { "b-\($0)" }))
             #expect(seen.last == "b-0")
             #expect(rest.last?.hasMore == false)
-            let final = try await client.changes(token, since: rest.last?.nextToken).decode(ChangesPageV1.self)
-            #expect(final.briefs.isEmpty && !final.hasMore)
+            let final = try await client.changes(token, since: rest.last?.nextToken).decode(ChangesPageV2.self)
+            #expect(final.published.isEmpty && !final.hasMore)
         }
     }
 
@@ -43,7 +43,7 @@ import Testing
                 try await client.publish(try TestServer.brief("b-\(index)"))
             }
             let pages = try await client.allPages(token, limit: 100)
-            #expect(pages.map(\.briefs.count) == [1, 1, 1])
+            #expect(pages.map(\.published.count) == [1, 1, 1])
         }
     }
 
@@ -51,7 +51,7 @@ import Testing
         try await TestServer().test { client in
             let anna = try await client.register("anna")
             let bob = try await client.register("bob")
-            let annasToken = try await client.changes(anna).decode(ChangesPageV1.self).nextToken
+            let annasToken = try await client.changes(anna).decode(ChangesPageV2.self).nextToken
 
             var altered = Array(annasToken)
             altered[10] = altered[10] == "A" ? "B" : "A"
@@ -69,7 +69,7 @@ import Testing
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
             try await client.publish(try TestServer.brief("b-2"))
-            let old = try await client.changes(token).decode(ChangesPageV1.self).nextToken
+            let old = try await client.changes(token).decode(ChangesPageV2.self).nextToken
             _ = try await client.send(.delete, "/v1/briefs/b-1", token: TestServer.publisherKey)
             try await client.publish(try TestServer.brief("b-3"))
 
@@ -83,7 +83,7 @@ import Testing
             #expect(expired.error?.code == .tokenExpired)
             // and starting over without a token works, and its token is not expired
             let restart = try await client.allPages(token)
-            #expect(restart.flatMap(\.briefs).map(\.brief.id.rawValue).sorted() == ["b-2", "b-3"])
+            #expect(restart.flatMap(\.published).map(\.id.rawValue).sorted() == ["b-2", "b-3"])
             #expect(try await client.changes(token, since: restart.last?.nextToken).status == .ok)
         }
     }
@@ -92,7 +92,7 @@ import Testing
         try await TestServer().test { client in
             let token = try await client.register("anna")
             let first = try await client.changes(token)
-            let since = try first.decode(ChangesPageV1.self).nextToken
+            let since = try first.decode(ChangesPageV2.self).nextToken
             let upToDate = try await client.changes(token, since: since)
             let etag = try #require(upToDate.headers[.eTag])
             #expect(upToDate.headers[.cacheControl] == "private, no-store")
@@ -118,13 +118,13 @@ import Testing
     @Test func longPollWakesWhenSomethingChanges() async throws {
         try await TestServer().test { client in
             let token = try await client.register("anna")
-            let since = try await client.changes(token).decode(ChangesPageV1.self).nextToken
+            let since = try await client.changes(token).decode(ChangesPageV2.self).nextToken
             let started = ContinuousClock.now
             async let held = client.changes(token, since: since, wait: 60)
             try await Task.sleep(for: .milliseconds(300))
             try await client.publish(try TestServer.brief("b-1"))
-            let page = try await held.decode(ChangesPageV1.self)
-            #expect(page.briefs.map(\.brief.id.rawValue) == ["b-1"])
+            let page = try await held.decode(ChangesPageV2.self)
+            #expect(page.published.map(\.id.rawValue) == ["b-1"])
             #expect(ContinuousClock.now - started < .seconds(45))  // woken, not timed out
         }
     }
@@ -132,10 +132,10 @@ import Testing
     @Test func longPollTimesOutWithAnEmptyPage() async throws {
         try await TestServer().test { client in
             let token = try await client.register("anna")
-            let since = try await client.changes(token).decode(ChangesPageV1.self).nextToken
+            let since = try await client.changes(token).decode(ChangesPageV2.self).nextToken
             let started = ContinuousClock.now
-            let page = try await client.changes(token, since: since, wait: 1).decode(ChangesPageV1.self)
-            #expect(page.briefs.isEmpty && page.nextToken == since)
+            let page = try await client.changes(token, since: since, wait: 1).decode(ChangesPageV2.self)
+            #expect(page.published.isEmpty && page.nextToken == since)
             #expect(ContinuousClock.now - started >= .milliseconds(900))
         }
     }
@@ -145,11 +145,11 @@ import Testing
             let anna = try await client.register("anna")
             let bob = try await client.register("bob")
             try await client.publish(try TestServer.brief("b-1"))
-            let since = try await client.changes(anna).decode(ChangesPageV1.self).nextToken
+            let since = try await client.changes(anna).decode(ChangesPageV2.self).nextToken
             async let held = client.changes(anna, since: since, wait: 1)
             try await Task.sleep(for: .milliseconds(200))
             _ = try await client.push(bob, [mutation(1, "b-1", .markRead, wall: 1)])
-            let page = try await held.decode(ChangesPageV1.self)
+            let page = try await held.decode(ChangesPageV2.self)
             #expect(page.readStates.isEmpty)
         }
     }
@@ -159,15 +159,15 @@ import Testing
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("c-1", topic: "climate"))
             try await client.publish(try TestServer.brief("s-1", topic: "sports"))
-            let start = try await client.changes(token).decode(ChangesPageV1.self)
-            #expect(Set(start.briefs.map(\.brief.id.rawValue)) == ["c-1", "s-1"])
+            let start = try await client.changes(token).decode(ChangesPageV2.self)
+            #expect(Set(start.published.map(\.id.rawValue)) == ["c-1", "s-1"])
 
             let unfollow = try await client.send(.delete, "/v1/topics/sports/follow", token: token)
             #expect(try unfollow.decode(TopicStatusV1.self).followed == false)
             try await client.publish(try TestServer.brief("s-2", topic: "sports"))
-            let afterUnfollow = try await client.changes(token, since: start.nextToken).decode(ChangesPageV1.self)
+            let afterUnfollow = try await client.changes(token, since: start.nextToken).decode(ChangesPageV2.self)
             #expect(afterUnfollow.unfollowedTopics.map(\.rawValue) == ["sports"])
-            #expect(afterUnfollow.briefs.isEmpty)
+            #expect(afterUnfollow.published.isEmpty)
 
             let topics = try await client.send(.get, "/v1/topics", token: token).decode(TopicListV1.self)
             #expect(
@@ -177,8 +177,8 @@ import Testing
             )
 
             _ = try await client.send(.put, "/v1/topics/sports/follow", token: token)
-            let afterFollow = try await client.changes(token, since: afterUnfollow.nextToken).decode(ChangesPageV1.self)
-            #expect(Set(afterFollow.briefs.map(\.brief.id.rawValue)) == ["s-1", "s-2"])
+            let afterFollow = try await client.changes(token, since: afterUnfollow.nextToken).decode(ChangesPageV2.self)
+            #expect(Set(afterFollow.published.map(\.id.rawValue)) == ["s-1", "s-2"])
             #expect(try await client.send(.put, "/v1/topics/nope/follow", token: token).status == .notFound)
         }
     }

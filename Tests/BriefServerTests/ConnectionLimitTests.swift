@@ -14,7 +14,7 @@ import Testing
         try await server.test { client in
             try #require(try await client.publish(try TestServer.brief("b-1")).status == .ok)
             let token = try await client.register("anna")
-            let head = try await client.changes(token).decode(ChangesPageV1.self).nextToken
+            let head = try await client.changes(token).decode(ChangesPageV2.self).nextToken
             let answers = NIOLockedValueBox<[HTTPResponse.Status]>([])
             let polls = (0..<10).map { _ in
                 Task {
@@ -67,7 +67,7 @@ import Testing
             let token = try WireCoding.decoder().decode(SessionV1.self, from: Data(registered.body.utf8)).token
             let first = try RawSocket.exchange(port: port, "GET /v1/changes HTTP/1.1\r\nAuthorization: Bearer \(token)")
             let head = try WireCoding.decoder(unknownFields: .ignore)
-                .decode(ChangesPageV1.self, from: Data(first.body.utf8)).nextToken
+                .decode(ChangesPageV2.self, from: Data(first.body.utf8)).nextToken
             let started = ContinuousClock.now
             let poll = try RawSocket.exchange(
                 port: port,

@@ -65,6 +65,21 @@ import Testing
         #expect(savedFlags == [true])
         #expect(contents == 2)
         #expect(try await queue.read { db in try db.tableExists("backfill") || db.tableExists("feed_head") } == false)
+        // version 4: each brief names its edition's size, and its document lives only in contents
+        let (sizesMatch, briefColumns) = try await queue.read { db in
+            (
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) = 2 FROM briefs b JOIN contents c ON c.digest = b.digest
+                        WHERE b.size = length(CAST(c.document AS BLOB)) AND b.size > 0
+                        """
+                ),
+                try db.columns(in: "briefs").map(\.name),
+            )
+        }
+        #expect(sizesMatch == true)
+        #expect(!briefColumns.contains("document") && briefColumns.contains("size"))
 
         // a device starting over with a window after b-1's date gets b-2, then saved b-1 with its state
         let (pages, cursor) = try await StoreConformanceTests.drain(
@@ -73,6 +88,7 @@ import Testing
             window: CalendarDate(iso: "2026-07-05")
         )
         #expect(StoreConformanceTests.ids(pages) == ["b-2", "b-1"])
+        #expect(pages.flatMap(\.published).allSatisfy { $0.digest?.utf8.count == 64 && $0.size > 0 })
         #expect(pages.flatMap(\.readStates).map(\.isSaved) == [true])
         #expect(cursor.content == 4 && cursor.state == 4)
 

@@ -32,7 +32,7 @@ import Testing
             let unsafe = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-Id")!: "a b\"c"])
             let made = try #require(unsafe.headers[HTTPField.Name("X-Request-Id")!])
             #expect(made != "a b\"c" && !made.isEmpty)
-            #expect(given.headers[HTTPField.Name("BriefSync-Protocol")!] == "1")
+            #expect(given.headers[HTTPField.Name("BriefSync-Protocol")!] == "2")
         }
     }
 
@@ -47,7 +47,7 @@ import Testing
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
             _ = try await client.push(token, [mutation(1, "b-1", .save, wall: 5)])
-            return (token, try await client.changes(token).decode(ChangesPageV1.self).nextToken)
+            return (token, try await client.changes(token).decode(ChangesPageV2.self).nextToken)
         }
 
         // When a new process opens the same file
@@ -56,9 +56,9 @@ import Testing
             // Then the session, the token and the data are all still there
             let page = try await client.changes(token, since: nextToken)
             #expect(page.status == .ok)
-            #expect(try page.decode(ChangesPageV1.self).briefs.isEmpty)
+            #expect(try page.decode(ChangesPageV2.self).published.isEmpty)
             let all = try await client.allPages(token)
-            #expect(all.flatMap(\.briefs).map(\.brief.id.rawValue) == ["b-1"])
+            #expect(all.flatMap(\.published).map(\.id.rawValue) == ["b-1"])
             #expect(all.flatMap(\.readStates).map(\.isSaved) == [true])
             #expect(try await client.login("anna", device: "tablet").status == .created)
         }
@@ -72,8 +72,8 @@ import Testing
         try await TestServer().test(.live) { client in
             let token = try await client.register("anna")
             try await client.publish(try TestServer.example())
-            let page = try await client.changes(token).decode(ChangesPageV1.self)
-            #expect(page.briefs.count == 1)
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
+            #expect(page.published.count == 1)
             #expect(try await client.send(.get, "/healthz").status == .ok)
         }
     }

@@ -16,21 +16,25 @@ import Testing
             let result = try first.decode(PublishResultV1.self)
             #expect(result.id == BriefID(rawValue: "ai-tech-2026-06-26")! && result.version == 1 && result.changed)
             #expect(result.digest?.utf8.count == 64)
-            let page = try await client.changes(token).decode(ChangesPageV1.self)
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
 
             // Re-publishing the same document changes nothing and feeds nothing
             let same = try await client.publish(brief).decode(PublishResultV1.self)
             #expect(same.version == 1 && !same.changed)
-            let afterSame = try await client.changes(token, since: page.nextToken).decode(ChangesPageV1.self)
-            #expect(afterSame.briefs.isEmpty)
+            let afterSame = try await client.changes(token, since: page.nextToken).decode(ChangesPageV2.self)
+            #expect(afterSame.published.isEmpty)
 
             // A correction bumps the version and is fed again
             let corrected = brief.setting("title", .string("Anthropic says Alibaba cloned US AI models"))
             let second = try await client.publish(corrected).decode(PublishResultV1.self)
             #expect(second.version == 2 && second.changed)
-            let afterCorrection = try await client.changes(token, since: page.nextToken).decode(ChangesPageV1.self)
+            let afterCorrection = try await client.changes(token, since: page.nextToken).decode(ChangesPageV2.self)
             #expect(afterCorrection.briefs.map(\.version) == [2])
-            #expect(afterCorrection.briefs.first?.brief.title == "Anthropic says Alibaba cloned US AI models")
+            let ref = try #require(afterCorrection.briefs.first)
+            #expect(ref.digest == second.digest && ref.digest != result.digest)
+            #expect(
+                try await client.content(of: ref, token: token)["title"] == "Anthropic says Alibaba cloned US AI models"
+            )
         }
     }
 
@@ -39,9 +43,9 @@ import Testing
             let token = try await client.register("anna")
             let document = try TestServer.example()
             try await client.publish(document)
-            let page = try await client.changes(token)
-            let served = try #require(page.json?["briefs"]?[0]?["brief"])
-            #expect(served == document)
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
+            let ref = try #require(page.briefs.first)
+            #expect(try await client.content(of: ref, token: token) == document)
         }
     }
 
@@ -108,7 +112,7 @@ import Testing
         try await TestServer().test { client in
             let token = try await client.register("anna")
             try await client.publish(try TestServer.example())
-            let held = try await client.changes(token).decode(ChangesPageV1.self)
+            let held = try await client.changes(token).decode(ChangesPageV2.self)
 
             let retracted = try await client.send(
                 .delete,
@@ -122,12 +126,12 @@ import Testing
                 try await client.send(.delete, "/v1/briefs/no-such", token: TestServer.publisherKey).status == .notFound
             )
 
-            let page = try await client.changes(token, since: held.nextToken).decode(ChangesPageV1.self)
+            let page = try await client.changes(token, since: held.nextToken).decode(ChangesPageV2.self)
             #expect(page.retractions.map(\.id.rawValue) == ["ai-tech-2026-06-26"])
-            #expect(page.briefs.isEmpty)
+            #expect(page.published.isEmpty)
             // A device starting from nothing is not told about what it never had
-            let fresh = try await client.changes(token).decode(ChangesPageV1.self)
-            #expect(fresh.briefs.isEmpty && fresh.retractions.isEmpty)
+            let fresh = try await client.changes(token).decode(ChangesPageV2.self)
+            #expect(fresh.published.isEmpty && fresh.retractions.isEmpty)
         }
     }
 }

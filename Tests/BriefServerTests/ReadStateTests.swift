@@ -15,12 +15,12 @@ import Testing
             let first = try await client.push(token, batch).decode(PushResultV1.self)
             #expect(first.lastAppliedId == 2)
             #expect(first.states.first?.isRead == true && first.states.first?.progressValue == 0.4)
-            let page = try await client.changes(token).decode(ChangesPageV1.self)
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
 
             // The same batch again (its answer was lost): acknowledged, not applied, no new change
             let retry = try await client.push(token, batch).decode(PushResultV1.self)
             #expect(retry == first)
-            let after = try await client.changes(token, since: page.nextToken).decode(ChangesPageV1.self)
+            let after = try await client.changes(token, since: page.nextToken).decode(ChangesPageV2.self)
             #expect(after.readStates.isEmpty)
 
             // A later batch that overlaps applies only its new tail
@@ -42,7 +42,7 @@ import Testing
             #expect(unknown.error?.details?.map(\.description) == ["mutations[1].briefId: no brief nope exists"])
 
             // Nothing of the batch was applied
-            let page = try await client.changes(token).decode(ChangesPageV1.self)
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
             #expect(page.readStates.isEmpty)
             let ok = try await client.push(token, [mutation(1, "b-1", .markRead, wall: 10)])
             #expect(try ok.decode(PushResultV1.self).lastAppliedId == 1)

@@ -34,7 +34,7 @@ import Testing
                     limit: limit,
                     maxBytes: 1 << 22
                 )
-                briefs.formUnion(page.briefs.map(\.brief.id.rawValue))
+                briefs.formUnion(page.published.map(\.id.rawValue))
                 readStates.formUnion(page.readStates.filter(\.isRead).map(\.briefID.rawValue))
                 if let cursor {
                     #expect(
@@ -324,8 +324,8 @@ import Testing
                 try await second.test { b in
                     let token = try await a.register("anna")
                     try await a.publish(try TestServer.brief("b-1"))
-                    let page = try await b.changes(token).decode(ChangesPageV1.self)
-                    #expect(page.briefs.map(\.brief.id.rawValue) == ["b-1"])
+                    let page = try await b.changes(token).decode(ChangesPageV2.self)
+                    #expect(page.published.map(\.id.rawValue) == ["b-1"])
                     let onA = try await a.changes(token, since: page.nextToken)
                     #expect(onA.status == .ok, "a token issued by one instance is accepted by the other")
 
@@ -334,8 +334,8 @@ import Testing
                     async let held = b.changes(token, since: page.nextToken, wait: 30)
                     try await Task.sleep(for: .milliseconds(300))
                     try await a.publish(try TestServer.brief("b-2"))
-                    let woken = try await held.decode(ChangesPageV1.self)
-                    #expect(woken.briefs.map(\.brief.id.rawValue) == ["b-2"])
+                    let woken = try await held.decode(ChangesPageV2.self)
+                    #expect(woken.published.map(\.id.rawValue) == ["b-2"])
                     #expect(ContinuousClock.now - started < .seconds(20), "woken by NOTIFY, not by the timeout")
 
                     // and a read-state pushed on the second wakes a long-poll on the first
@@ -344,7 +344,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(300))
                     let pushed = try await b.push(token, [mutation(1, "b-2", .markRead, wall: 1)])
                     #expect(pushed.status == .ok)
-                    let readState = try await heldOnA.decode(ChangesPageV1.self)
+                    let readState = try await heldOnA.decode(ChangesPageV2.self)
                     #expect(readState.readStates.map(\.briefID.rawValue) == ["b-2"])
                     #expect(ContinuousClock.now - pushStarted < .seconds(20))
                 }

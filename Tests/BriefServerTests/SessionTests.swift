@@ -102,7 +102,7 @@ import Testing
             #expect(try await client.login("anna", device: "d").status == .unauthorized)
             // The name is free again, for an account with none of the old one's state
             let again = try await client.register("anna", device: "phone")
-            let page = try await client.changes(again).decode(ChangesPageV1.self)
+            let page = try await client.changes(again).decode(ChangesPageV2.self)
             #expect(page.readStates.isEmpty)
         }
     }

@@ -103,7 +103,7 @@ import Testing
     }
 
     static func ids(_ pages: [ChangeBatch]) -> [String] {
-        pages.flatMap(\.briefs).map(\.brief.id.rawValue)
+        pages.flatMap(\.published).map(\.id.rawValue)
     }
 
     @Test(arguments: Kind.available) func usernamesAreUniqueIgnoringCase(kind: Kind) async throws {
@@ -259,7 +259,7 @@ import Testing
             _ = try await store.publish(try Self.brief("b-3", title: "Corrected", date: "2026-07-03"), now: 8)
             _ = try await store.push(Self.push([(1, "b-2", .markRead)]), for: anna.id, applier: PushApplier(), now: 10)
             let (pages, head) = try await Self.drain(store, user: anna.id, limit: 3)
-            #expect(pages.map(\.briefs.count) == [3, 3, 1])
+            #expect(pages.map(\.published.count) == [3, 3, 1])
             #expect(Self.ids(pages) == (1...7).reversed().map { "b-\($0)" }, "newest first, by the brief's date")
             // the read-state comes with its brief, and the state sequence is not replayed from its start
             #expect(pages.flatMap(\.readStates).map(\.briefID.rawValue) == ["b-2"])
@@ -274,7 +274,7 @@ import Testing
             _ = try await store.publish(try Self.brief("b-1", title: "New", date: "2026-07-01"), now: 20)
             _ = try await store.publish(try Self.brief("b-8", date: "2026-07-08"), now: 21)
             let (delta, next) = try await Self.drain(store, user: anna.id, after: head)
-            #expect(delta.flatMap(\.briefs).map { "\($0.brief.id.rawValue)@\($0.version)" } == ["b-1@2", "b-8@1"])
+            #expect(delta.flatMap(\.published).map { "\($0.id.rawValue)@\($0.version)" } == ["b-1@2", "b-8@1"])
             #expect(next.content > head.content && next.state == head.state)
         }
     }
@@ -325,7 +325,7 @@ import Testing
                 _ = try await store.publish(try Self.brief("b-\(index)"), now: Int64(index))
             }
             let page = try await store.changes(for: anna.id, after: nil, window: nil, limit: 100, maxBytes: 1)
-            #expect(page.briefs.count == 1 && page.hasMore)
+            #expect(page.published.count == 1 && page.hasMore)
         }
     }
 
@@ -337,7 +337,7 @@ import Testing
             let (_, head) = try await Self.drain(store, user: anna.id)
             _ = try await store.retract(BriefID(rawValue: "b-1")!, now: 2)
             let delta = try await store.changes(for: anna.id, after: head, window: nil, limit: 100, maxBytes: 1 << 20)
-            #expect(delta.retractions.map(\.id.rawValue) == ["b-1"] && delta.briefs.isEmpty)
+            #expect(delta.retractions.map(\.id.rawValue) == ["b-1"] && delta.published.isEmpty)
             // a device starting from nothing gets no tombstones
             let fresh = try await Self.drain(store, user: anna.id).pages
             #expect(fresh.allSatisfy(\.retractions.isEmpty) && Self.ids(fresh) == ["b-2"])

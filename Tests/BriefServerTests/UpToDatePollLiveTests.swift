@@ -18,7 +18,7 @@ import Testing
             let port = try #require(client.client.port)
             let token = try await client.register("anna")
             try await client.publish(try TestServer.brief("b-1"))
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
             let poll =
                 "GET /v1/changes?since=\(first.nextToken) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
 
@@ -53,7 +53,7 @@ import Testing
         try await server.test(.live, logger: logger) { client in
             let port = try #require(client.client.port)
             let token = try await client.register("anna")
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
             let poll =
                 "GET /v1/changes?since=\(first.nextToken) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
                 + "X-Request-Id: poll-1\r\n\r\n"
@@ -86,7 +86,7 @@ import Testing
         try await server.test(.live) { client in
             let port = try #require(client.client.port)
             let token = try await client.register("anna")
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
             _ = try await client.changes(token, since: first.nextToken)  // keeps the up-to-date answer
             let auth = "Host: x\r\nAuthorization: Bearer \(token)\r\n"
             let requests =
@@ -114,7 +114,7 @@ import Testing
         let pending = try await server.test(.live) { client in
             let port = try #require(client.client.port)
             let token = try await client.register("anna")
-            let first = try await client.changes(token).decode(ChangesPageV1.self)
+            let first = try await client.changes(token).decode(ChangesPageV2.self)
             _ = try await client.changes(token, since: first.nextToken)
             let poll =
                 "GET /v1/changes?since=\(first.nextToken)&wait=25 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"

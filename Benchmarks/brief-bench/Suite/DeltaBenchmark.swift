@@ -66,7 +66,7 @@ struct DeltaBenchmark: AsyncParsableCommand {
                 let clock = ContinuousClock.now
                 let answer = try await Bench.request("GET", "\(fixture.server)/v1/changes?since=\(since)", token: token)
                 let elapsed = ContinuousClock.now - clock
-                let page = try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV1.self, from: answer.body)
+                let page = try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV2.self, from: answer.body)
                 guard page.briefs.count == 10 else {
                     throw BenchError("the delta holds \(page.briefs.count) briefs, not 10")
                 }

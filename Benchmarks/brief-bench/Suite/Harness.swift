@@ -157,7 +157,7 @@ enum Bench {
         while true {
             let query = since.map { "&since=\($0)" } ?? ""
             let answer = try await request("GET", "\(server)/v1/changes?limit=1000\(query)", token: token)
-            let page = try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV1.self, from: answer.body)
+            let page = try WireCoding.decoder(unknownFields: .ignore).decode(ChangesPageV2.self, from: answer.body)
             since = page.nextToken
             if !page.hasMore {
                 return page.nextToken

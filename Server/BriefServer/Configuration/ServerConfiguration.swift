@@ -46,7 +46,8 @@ public struct ServerConfiguration: Sendable {
     public var defaultPageSize = 100
     /// The largest `limit` accepted.
     public var maxPageSize = 1000
-    /// A page stops growing once it holds about this many bytes of documents.
+    /// A page stops growing once the content it names adds up to about this many bytes: a device
+    /// fetches that content and stores it with the page in one transaction.
     public var maxPageBytes = 4 << 20
     /// The longest `wait` accepted, in seconds.
     public var maxWaitSeconds = 60

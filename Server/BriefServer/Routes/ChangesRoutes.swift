@@ -79,15 +79,15 @@ struct ChangesRoutes {
             ChangeToken(epoch: epoch, cursor: batch.next),
             for: Self.scope(user)
         )
-        let page = ChangesPageV1(
-            briefs: [],
-            retractions: batch.retractions,
+        let page = ChangesPageV2(
+            briefs: batch.briefs,
             readStates: batch.readStates,
+            followedTopics: batch.followedTopics,
             unfollowedTopics: batch.unfollowedTopics,
             nextToken: nextToken,
             hasMore: batch.hasMore
         )
-        let body = try PageEncoding.encode(page, splicing: batch.storedBriefs)
+        let body = try WireCoding.encoder().encode(page)
         return UpToDateCache.Answer(body: ByteBuffer(bytes: body), etag: Self.etag(of: body), nextToken: nextToken)
     }
 

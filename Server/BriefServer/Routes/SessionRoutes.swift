@@ -30,6 +30,14 @@ struct SessionRoutes {
         return try jsonResponse(SessionListV1(sessions: sessions))
     }
 
+    /// `GET /v1/sessions/current`: 204 while the session is live, 401 otherwise; nothing is read
+    /// beyond the session check every request makes (its cache). nginx asks it before serving
+    /// content from its cache in `session` mode (`auth_request`, `deploy/nginx/briefsync.conf`).
+    func check(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        _ = try context.requireSession()
+        return Response(status: .noContent)
+    }
+
     /// `DELETE /v1/sessions/{id}`: revokes one of the account's sessions (the current one too).
     func revoke(_ request: Request, context: BriefRequestContext) async throws -> Response {
         let current = try context.requireSession()

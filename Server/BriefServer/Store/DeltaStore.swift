@@ -189,11 +189,10 @@ public struct FeedState: Sendable, Hashable {
     }
 }
 
-/// One page of a user's feed, before it becomes a ``ChangesPageV1``.
+/// One page of a user's feed, before it becomes a ``ChangesPageV2``.
 public struct ChangeBatch: Sendable, Hashable {
-    /// Briefs as stored: their canonical JSON, sent in the page as it is, never parsed again.
-    public var storedBriefs: [StoredBrief] = []
-    public var retractions: [RetractionV1] = []
+    /// Brief editions, retractions included, as the manifest names them.
+    public var briefs: [BriefRefV2] = []
     public var readStates: [ReadState] = []
     public var unfollowedTopics: [TopicID] = []
     /// Topics the user followed again (their briefs follow, newest first).
@@ -209,36 +208,12 @@ public struct ChangeBatch: Sendable, Hashable {
 
     /// Whether the page carries nothing.
     public var isEmpty: Bool {
-        storedBriefs.isEmpty && retractions.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty
-            && followedTopics.isEmpty
+        briefs.isEmpty && readStates.isEmpty && unfollowedTopics.isEmpty && followedTopics.isEmpty
     }
 
     /// How many items it carries.
     public var count: Int {
-        storedBriefs.count + retractions.count + readStates.count + unfollowedTopics.count + followedTopics.count
-    }
-
-    /// The briefs, parsed (for tests and tools: the server splices ``storedBriefs`` instead).
-    public var briefs: [BriefRecordV1] {
-        storedBriefs.compactMap { try? $0.record() }
-    }
-}
-
-/// A brief's document as the store keeps it: canonical JSON (`WireCoding.encoder()`), validated
-/// when it was published.
-public struct StoredBrief: Sendable, Hashable {
-    public var version: Int
-    public var document: String
-
-    public init(version: Int, document: String) {
-        self.version = version
-        self.document = document
-    }
-
-    /// The record, parsed and validated again.
-    public func record() throws -> BriefRecordV1 {
-        let brief = try WireCoding.decoder(unknownFields: .ignore).decode(Brief.self, from: Data(document.utf8))
-        return BriefRecordV1(version: version, brief: brief)
+        briefs.count + readStates.count + unfollowedTopics.count + followedTopics.count
     }
 }
 

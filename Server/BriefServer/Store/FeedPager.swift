@@ -31,8 +31,11 @@ struct BriefRow: Sendable {
     var id: String
     var topic: String
     var version: Int
-    /// The canonical JSON; `nil` for a tombstone.
-    var document: String?
+    /// The SHA-256 of the edition's canonical JSON (its name on the content plane); `nil` for a
+    /// tombstone.
+    var digest: [UInt8]?
+    /// The size of that JSON in bytes.
+    var size: Int
     /// The brief's date, `YYYY-MM-DD`.
     var date: String
     /// Its position on the content log.
@@ -45,7 +48,7 @@ struct BriefRow: Sendable {
 /// which order, and what it makes of their rows. The store only runs the queries (sans I/O, so
 /// that both stores, one synchronous and one not, share every decision).
 ///
-/// A page serves, in this order and within `limit` items and about `maxBytes` of documents:
+/// A page serves, in this order and within `limit` items and about `maxBytes` of the content they name:
 /// 1. the cursor's catch-up, newest first: its window, then the saved briefs dated before it.
 ///    Retracted briefs come only when saved, as retractions with their state, so that a device
 ///    starting over keeps them marked retracted, as the one that held them does;
@@ -238,18 +241,25 @@ struct FeedPager {
 
     private mutating func take(_ brief: BriefRow) {
         taken += 1
-        guard let id = BriefID(rawValue: brief.id), let topic = TopicID(rawValue: brief.topic) else {
+        guard let id = BriefID(rawValue: brief.id), let topic = TopicID(rawValue: brief.topic),
+            let date = CalendarDate(iso: brief.date)
+        else {
             return
         }
-        if let document = brief.document {
-            // why not parsed: it was validated when published, and parsing every brief of every
-            // page was three quarters of the server's time in an initial sync (perf, BENCHMARKS.md)
-            batch.storedBriefs.append(StoredBrief(version: brief.version, document: document))
-            bytes += document.utf8.count
-        } else {
-            batch.retractions.append(RetractionV1(id: id, topic: topic, version: brief.version))
-            bytes += 64
-        }
+        batch.briefs.append(
+            BriefRefV2(
+                id: id,
+                version: brief.version,
+                topic: topic,
+                date: date,
+                digest: brief.digest.map(ContentDigest.hex),
+                size: brief.digest == nil ? 0 : brief.size,
+                retracted: brief.digest == nil
+            )
+        )
+        // the page's budget is of the content a device fetches for it, which it then stores in
+        // one transaction with the page
+        bytes += brief.digest == nil ? 64 : brief.size
     }
 
     private static func isSavedPhase(_ catchUp: CatchUp) -> Bool {

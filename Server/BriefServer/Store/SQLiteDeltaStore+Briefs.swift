@@ -38,15 +38,15 @@ extension SQLiteDeltaStore {
             try db.execute(
                 sql: """
                     INSERT INTO briefs (
-                        id, topic_id, version, document, digest, published_at, retracted_at, position, brief_date)
+                        id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date)
                     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
-                        topic_id = excluded.topic_id, version = excluded.version, document = excluded.document,
-                        digest = excluded.digest, published_at = excluded.published_at, retracted_at = NULL,
+                        topic_id = excluded.topic_id, version = excluded.version, digest = excluded.digest,
+                        size = excluded.size, published_at = excluded.published_at, retracted_at = NULL,
                         position = excluded.position, brief_date = excluded.brief_date
                     """,
                 arguments: [
-                    brief.id.rawValue, brief.topic.id.rawValue, version, document, digest, now,
+                    brief.id.rawValue, brief.topic.id.rawValue, version, digest, document.utf8.count, now,
                     try Self.nextContentPosition(db), brief.date.iso,
                 ]
             )

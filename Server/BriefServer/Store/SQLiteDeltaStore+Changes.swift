@@ -11,7 +11,7 @@ extension SQLiteDeltaStore {
             """
         /// Editions after a content position, in topics the user has not unfollowed.
         static let content = """
-            SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END AS document,
+            SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN digest END AS digest, size,
                    brief_date, position
             FROM briefs
             WHERE position > ?1
@@ -30,7 +30,7 @@ extension SQLiteDeltaStore {
         /// `briefs_newest_by_topic` (one), from the mark down.
         static func catchUpWindow(oneTopic: Bool) -> String {
             """
-            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END AS document,
+            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END AS digest, b.size,
                    b.brief_date, b.position, r.state
             FROM briefs b LEFT JOIN read_states r ON r.user_id = ?1 AND r.brief_id = b.id
             WHERE \(oneTopic ? "b.topic_id = ?2" : "?2 IS NULL")
@@ -47,7 +47,7 @@ extension SQLiteDeltaStore {
         /// the user's saved states, sorted, a handful. (`INDEXED BY`: on a small table SQLite
         /// would rather read all of the user's states by the primary key.)
         static let catchUpSaved = """
-            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END AS document,
+            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END AS digest, b.size,
                    b.brief_date, b.position, r.state
             FROM read_states r INDEXED BY read_states_saved JOIN briefs b ON b.id = r.brief_id
             WHERE r.user_id = ?1 AND r.saved = 1
@@ -127,7 +127,8 @@ extension SQLiteDeltaStore {
             id: row["id"],
             topic: row["topic_id"],
             version: row["version"],
-            document: row["document"],
+            digest: (row["digest"] as Data?).map { [UInt8]($0) },
+            size: row["size"],
             date: row["brief_date"],
             position: UInt64(row["position"] as Int64),
             state: state

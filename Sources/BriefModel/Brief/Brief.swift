@@ -3,7 +3,7 @@
 ///
 /// A brief is what a publisher sends (`PUT /v1/briefs/{id}`) and what a device stores. Its
 /// identity is ``id``, chosen by the publisher; its version is assigned by the server and travels
-/// beside it in ``BriefRecordV1``. Decoding validates the whole document and throws a
+/// beside it in ``BriefRefV2``. Decoding validates the whole document and throws a
 /// ``DocumentValidationError`` naming every problem by path (see `Brief+Validation.swift`).
 public struct Brief: Sendable, Hashable {
     /// The publisher's stable identifier.

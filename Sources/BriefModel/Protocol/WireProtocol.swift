@@ -1,15 +1,19 @@
 /// The version of the HTTP protocol between devices and the server, and how each side checks it.
 ///
-/// Every request carries the header `BriefSync-Protocol: 1` and every response answers with the
-/// version it speaks. A server that does not support the version a request names answers
-/// `unsupported_protocol` (HTTP 400) with the versions it supports in the message, and a device
-/// that receives a version it does not know stops syncing and reports that it must be updated.
-/// A request without the header is taken to speak the current version, so `curl` works.
+/// Every request carries the header `BriefSync-Protocol: 2` and every response answers with the
+/// version it speaks. Version 2 sends changes as a manifest (``ChangesPageV2``) whose documents
+/// are fetched by digest; version 1, which sent documents inside pages, is retired (no client of
+/// it was deployed): a request naming it gets `unsupported_protocol`.
+///
+/// A server that does not support the version a request names answers `unsupported_protocol`
+/// (HTTP 400) with the versions it supports in the message, and a device that receives a version
+/// it does not know stops syncing and reports that it must be updated. A request without the
+/// header is taken to speak the current version, so `curl` works.
 public enum WireProtocol {
     /// The version this code speaks.
-    public static let version = 1
+    public static let version = 2
     /// The versions this code understands.
-    public static let supported: ClosedRange<Int> = 1...1
+    public static let supported: ClosedRange<Int> = 2...2
     /// The header that carries the version on requests and responses.
     public static let header = "BriefSync-Protocol"
 

@@ -2,6 +2,7 @@ import BriefClient
 import BriefModel
 import BriefServer
 import BriefStore
+import Crypto
 import Foundation
 import GRDB
 import HTTPTypes
@@ -120,13 +121,12 @@ struct RouterTransport: SyncTransport {
         try await call(.post, "/v1/read-states", body: try WireCoding.encoder().encode(request))
     }
 
-    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
         try await call(.get, Self.changesURI(request))
     }
 
-    /// As `HTTPSyncTransport` reads pages: from the answer's bytes, documents kept as they came.
-    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
-        try PreparedPage(json: try await callRaw(.get, Self.changesURI(request)))
+    func content(_ digest: String) async throws -> Data {
+        try await callRaw(.get, "/v1/content/\(digest)")
     }
 
     /// The request's URI; its values need no escaping (numbers, a date, a base64url token).
@@ -172,6 +172,9 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var faults: [Fault]
     private(set) var pushesSent = 0
+    private var fetched = 0
+    /// Content fetches that went through.
+    var contentFetches: Int { lock.withLock { fetched } }
 
     init(_ base: any SyncTransport, faults: [Fault]) {
         self.base = base
@@ -183,12 +186,15 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
         return try await misbehave { try await base.push(request) }
     }
 
-    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
         try await misbehave { try await base.changes(request) }
     }
 
-    func preparedChanges(_ request: ChangesRequest) async throws -> PreparedPage {
-        try await misbehave { try await base.preparedChanges(request) }
+    /// Content fetches pass through, counted: the faults are taken by pushes and pages.
+    func content(_ digest: String) async throws -> Data {
+        let bytes = try await base.content(digest)
+        lock.withLock { fetched += 1 }
+        return bytes
     }
 
     private func misbehave<T>(_ call: () async throws -> T) async throws -> T {
@@ -244,6 +250,33 @@ enum Briefs {
     }
 }
 
+extension DeviceStore {
+    /// Applies a page of `briefs` at `version` with their content, as a sync would after
+    /// fetching it, and stores `token`.
+    func apply(briefs: [Brief], version: Int = 1, token: String, now: Int64) async throws -> PageOutcome {
+        var refs: [BriefRefV2] = []
+        var editions: [FetchedEdition] = []
+        for brief in briefs {
+            let bytes = try WireCoding.encoder().encode(brief)
+            let ref = BriefRefV2(
+                id: brief.id,
+                version: version,
+                topic: brief.topic.id,
+                date: brief.date,
+                digest: ContentDigest.hex(Array(SHA256.hash(data: bytes))),
+                size: bytes.count
+            )
+            refs.append(ref)
+            editions.append(try FetchedEdition(ref, bytes: bytes))
+        }
+        return try await apply(
+            ChangesPageV2(briefs: refs, nextToken: token, hasMore: false),
+            editions: editions,
+            now: now
+        )
+    }
+}
+
 extension ServerHandle {
     /// A library over `database` (a copy of another's store: a restored backup), signed in as
     /// `user` with that store's device id, as the restored phone would be.
@@ -291,8 +324,12 @@ final class InflatingTransport: SyncTransport, @unchecked Sendable {
         return result
     }
 
-    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
         try await base.changes(request)
+    }
+
+    func content(_ digest: String) async throws -> Data {
+        try await base.content(digest)
     }
 }
 
@@ -326,7 +363,11 @@ struct RefusingTransport: SyncTransport {
         return try await base.push(request)
     }
 
-    func changes(_ request: ChangesRequest) async throws -> ChangesPageV1 {
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
         try await base.changes(request)
+    }
+
+    func content(_ digest: String) async throws -> Data {
+        try await base.content(digest)
     }
 }

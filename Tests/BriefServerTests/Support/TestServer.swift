@@ -165,14 +165,21 @@ struct TestClient {
         )
     }
 
+    /// The document a manifest entry names, from the content plane.
+    func content(of ref: BriefRefV2, token: String) async throws -> JSONValue {
+        let answer = try await send(.get, "/v1/content/\(ref.digest ?? "none")", token: token)
+        #expect(answer.status == .ok)
+        return try #require(answer.json)
+    }
+
     /// Pages through the whole feed from `since`, returning every page.
-    func allPages(_ token: String, since: String? = nil, limit: Int? = nil) async throws -> [ChangesPageV1] {
-        var pages: [ChangesPageV1] = []
+    func allPages(_ token: String, since: String? = nil, limit: Int? = nil) async throws -> [ChangesPageV2] {
+        var pages: [ChangesPageV2] = []
         var since = since
         repeat {
             let answer = try await changes(token, since: since, limit: limit)
             #expect(answer.status == .ok)
-            let page = try answer.decode(ChangesPageV1.self)
+            let page = try answer.decode(ChangesPageV2.self)
             pages.append(page)
             since = page.nextToken
         } while pages.last?.hasMore == true && pages.count < 1000
@@ -204,4 +211,16 @@ func mutation(_ id: UInt64, _ brief: String, _ action: ReadAction, wall: Int64, 
         action: action,
         stamp: HybridTimestamp(wall: wall, device: DeviceID(rawValue: device)!)
     )
+}
+
+extension ChangesPageV2 {
+    /// The briefs published or corrected (not retracted) that the page names.
+    var published: [BriefRefV2] { briefs.filter { !$0.retracted } }
+    /// The retractions it names.
+    var retractions: [BriefRefV2] { briefs.filter(\.retracted) }
+}
+
+extension ChangeBatch {
+    var published: [BriefRefV2] { briefs.filter { !$0.retracted } }
+    var retractions: [BriefRefV2] { briefs.filter(\.retracted) }
 }

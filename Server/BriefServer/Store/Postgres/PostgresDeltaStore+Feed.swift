@@ -48,13 +48,13 @@ extension PostgresDeltaStore {
             try await connection.query(
                 """
                 INSERT INTO briefs (
-                    id, topic_id, version, document, digest, published_at, retracted_at, position, brief_date)
+                    id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date)
                 VALUES (
-                    \(id), \(topic), \(version), \(document), \(ByteBuffer(bytes: digest)), \(now), NULL, \(position),
-                    \(brief.date.iso))
+                    \(id), \(topic), \(version), \(ByteBuffer(bytes: digest)), \(document.utf8.count), \(now), NULL,
+                    \(position), \(brief.date.iso))
                 ON CONFLICT (id) DO UPDATE SET
-                    topic_id = excluded.topic_id, version = excluded.version, document = excluded.document,
-                    digest = excluded.digest, published_at = excluded.published_at, retracted_at = NULL,
+                    topic_id = excluded.topic_id, version = excluded.version, digest = excluded.digest,
+                    size = excluded.size, published_at = excluded.published_at, retracted_at = NULL,
                     position = excluded.position, brief_date = excluded.brief_date
                 """,
                 logger: logger
@@ -455,7 +455,7 @@ extension FeedRangeStatement {
 
 struct FeedContent: FeedRangeStatement {
     static let sql = """
-        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN document END, brief_date, position,
+        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN digest END, size, brief_date, position,
                NULL::text
         FROM briefs
         WHERE position > $1
@@ -526,7 +526,7 @@ extension FeedCatchUpStatement {
 
 struct FeedCatchUpWindow: FeedCatchUpStatement {
     static let sql = """
-        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END,
+        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END, b.size,
                b.brief_date, b.position, r.state
         FROM briefs b LEFT JOIN read_states r ON r.user_id = $1 AND r.brief_id = b.id
         WHERE (b.retracted_at IS NULL OR r.saved) AND b.position <= $3
@@ -544,7 +544,7 @@ struct FeedCatchUpWindow: FeedCatchUpStatement {
 /// Saved briefs dated before the window: read from the user's saved states, a handful.
 struct FeedCatchUpSaved: FeedCatchUpStatement {
     static let sql = """
-        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.document END,
+        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END, b.size,
                b.brief_date, b.position, r.state
         FROM read_states r JOIN briefs b ON b.id = r.brief_id
         WHERE r.user_id = $1 AND r.saved
@@ -561,17 +561,18 @@ struct FeedCatchUpSaved: FeedCatchUpStatement {
 }
 
 extension BriefRow {
-    /// A row of the columns every brief query selects: id, topic, version, document (NULL for a
-    /// tombstone), date, position, and the user's state (NULL outside catch-ups).
+    /// A row of the columns every brief query selects: id, topic, version, digest (NULL for a
+    /// tombstone), size, date, position, and the user's state (NULL outside catch-ups).
     init(_ row: PostgresRow) throws {
-        let (id, topic, version, document, date, position, state) = try row.decode(
-            (String, String, Int, String?, String, Int64, String?).self
+        let (id, topic, version, digest, size, date, position, state) = try row.decode(
+            (String, String, Int, ByteBuffer?, Int, String, Int64, String?).self
         )
         self.init(
             id: id,
             topic: topic,
             version: version,
-            document: document,
+            digest: digest.map { Array($0.readableBytesView) },
+            size: size,
             date: date,
             position: UInt64(position),
             state: state
