@@ -17,6 +17,19 @@ struct Sync: DeviceCommand {
     @Flag(help: "Keep syncing whenever the server or this device has news, until interrupted (Ctrl-C).")
     var watch = false
     @Flag(help: "Print the result as JSON.") var json = false
+    @Option(
+        help: ArgumentHelp(
+            "End within this time, e.g. 25s or 800ms, on the last page stored; the next sync goes on from there.",
+            valueName: "duration"
+        )
+    )
+    var budget: SyncBudget?
+
+    func validate() throws {
+        if budget != nil && watch {
+            throw ValidationError("--budget bounds one sync; --watch keeps syncing. Use one of them.")
+        }
+    }
 
     struct Output: Encodable {
         var pushed: Int
@@ -28,6 +41,8 @@ struct Sync: DeviceCommand {
         var fullResync: Bool
         var pendingMutations: Int
         var renewedIncarnation: Bool
+        /// Whether the sync caught up; `false` when its --budget ran out first.
+        var complete: Bool
     }
 
     func execute(_ home: DeviceHome) async throws {
@@ -36,11 +51,17 @@ struct Sync: DeviceCommand {
         let interrupted = watch ? Interrupts.wait() : nil
         let (library, session) = try await home.connectedLibrary()
         let showProgress = !json && Terminal.errorIsInteractive
-        let report = try await library.sync { report in
+        let progress: @Sendable (SyncReport) -> Void = { report in
             if showProgress && report.pages > 1 {
                 Terminal.progress("received \(report.received) briefs (\(report.pages) pages)…")
             }
         }
+        let report =
+            if let budget {
+                try await library.sync(budget: budget.duration, progress: progress)
+            } else {
+                try await library.sync(progress: progress)
+            }
         if showProgress {
             Terminal.progress(nil)
         }
@@ -56,7 +77,8 @@ struct Sync: DeviceCommand {
                     pages: report.pages,
                     fullResync: report.fullResync,
                     pendingMutations: pending,
-                    renewedIncarnation: report.renewedIncarnation
+                    renewedIncarnation: report.renewedIncarnation,
+                    complete: report.complete
                 )
             )
         } else {
@@ -65,6 +87,7 @@ struct Sync: DeviceCommand {
                     + "\(report.readStates) read-states, \(report.retracted) removed"
                     + (report.fullResync ? " (started over: the server no longer knew this device's place)" : "")
                     + (report.dropped > 0 ? "; \(report.dropped) changes dropped: their briefs are gone" : "") + "."
+                    + (report.complete ? "" : " The budget ran out: the next sync goes on from here.")
             )
             if report.renewedIncarnation {
                 print("This store is a copy of another (a restored backup?): it now pushes as a copy of its own.")
@@ -86,6 +109,21 @@ struct Sync: DeviceCommand {
             throw error
         }
         Terminal.error("Stopped.")
+    }
+}
+
+/// How long a budgeted sync may take: `25s`, `800ms`, `2m`, or a number of seconds.
+struct SyncBudget: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init?(argument: String) {
+        let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("", 1000)]
+        guard let unit = units.first(where: { argument.hasSuffix($0.suffix) }),
+            let value = Int64(argument.dropLast(unit.suffix.count)), value > 0, value <= 86_400_000 / unit.milliseconds
+        else {
+            return nil
+        }
+        duration = .milliseconds(value * unit.milliseconds)
     }
 }
 

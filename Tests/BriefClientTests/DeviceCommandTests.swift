@@ -49,6 +49,15 @@ import Testing
 
             let send = try await BriefDeviceProcess.run(["--home", home.path, "sync", "--json"])
             #expect(send.json?["pushed"] == 2)
+            #expect(send.json?["complete"] == true)
+
+            // a sync with a budget, as a background refresh runs it; a budget it cannot read is refused
+            let budgeted = try await BriefDeviceProcess.run(["--home", home.path, "sync", "--budget", "25s", "--json"])
+            #expect(budgeted.code == 0 && budgeted.json?["complete"] == true, "\(budgeted.stderr)")
+            for bad in [["--budget", "soon"], ["--budget", "0s"], ["--budget", "5s", "--watch"]] {
+                let refused = try await BriefDeviceProcess.run(["--home", home.path, "sync"] + bad)
+                #expect(refused.code == 64 && refused.stderr.contains("budget"), "\(bad): \(refused.stderr)")
+            }
 
             let show = try await BriefDeviceProcess.run(["--home", home.path, "show", "ai-tech-2026-06-26", "--json"])
             #expect(show.json?["brief"]?["title"] == "Anthropic warns Alibaba cloned US AI models")
