@@ -62,21 +62,20 @@ import Testing
     /// it skips one. The second case is the proof that this test fails when the protection is removed.
     @Test(
         .enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"),
-        arguments: [PostgresDeltaStore.Ordering.serialized, .unprotected],
+        arguments: [Ordering.serialized, .unprotected],
         Plane.allCases
     )
-    func aReaderNeverSkipsAChangeStillInFlight(ordering: PostgresDeltaStore.Ordering, plane: Plane) async throws {
+    func aReaderNeverSkipsAChangeStillInFlight(ordering: Ordering, plane: Plane) async throws {
         try await TestPostgres.withDatabase { settings in
             let gate = Gate()
             let store = try await PostgresDeltaStore.connect(
                 settings,
                 logger: Self.logger,
-                ordering: ordering,
-                beforeCommit: { label in
+                numbering: ordering.numbering(beforeCommit: { label in
                     if label == (plane == .content ? "b-slow" : "push slow") {
                         await gate.arriveAndWait()
                     }
-                }
+                })
             )
             defer { Task { await store.shutdown() } }
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
@@ -150,9 +149,9 @@ import Testing
     /// marked intermittent because a lucky schedule may not hit it).
     @Test(
         .enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"),
-        arguments: [PostgresDeltaStore.Ordering.serialized, .unprotected]
+        arguments: [Ordering.serialized, .unprotected]
     )
-    func concurrentWritersOnTwoInstancesNeverMakeAReaderSkip(ordering: PostgresDeltaStore.Ordering) async throws {
+    func concurrentWritersOnTwoInstancesNeverMakeAReaderSkip(ordering: Ordering) async throws {
         if ordering == .unprotected {
             await withKnownIssue("positions from a plain counter let readers skip changes", isIntermittent: true) {
                 try await concurrentWriters(ordering: ordering)
@@ -162,7 +161,7 @@ import Testing
         }
     }
 
-    private func concurrentWriters(ordering: PostgresDeltaStore.Ordering) async throws {
+    private func concurrentWriters(ordering: Ordering) async throws {
         try await TestPostgres.withDatabase { settings in
             // A short random pause before each commit widens the window in which a skip could happen.
             let jitter: @Sendable (String) async -> Void = { _ in
@@ -171,14 +170,12 @@ import Testing
             let first = try await PostgresDeltaStore.connect(
                 settings,
                 logger: Self.logger,
-                ordering: ordering,
-                beforeCommit: jitter
+                numbering: ordering.numbering(beforeCommit: jitter)
             )
             let second = try await PostgresDeltaStore.connect(
                 settings,
                 logger: Self.logger,
-                ordering: ordering,
-                beforeCommit: jitter
+                numbering: ordering.numbering(beforeCommit: jitter)
             )
             defer {
                 Task {
@@ -372,5 +369,65 @@ final class Gate: Sendable {
 
     func open() {
         state.withLockedValue { $0.open = true }
+    }
+}
+
+/// How the tests number the feed: as the server does, or from a plain counter, the bug the
+/// commit-order design prevents (each with a hook just before commit).
+enum Ordering: Sendable, Hashable {
+    /// ``HeadLockNumbering``: under the head's row lock, in commit order.
+    case serialized
+    /// From a counter bumped outside the transaction, like a sequence: not commit order.
+    case unprotected
+
+    func numbering(beforeCommit: @escaping @Sendable (String) async -> Void) -> any FeedNumbering {
+        TestNumbering(ordering: self, hook: beforeCommit)
+    }
+}
+
+private struct TestNumbering: FeedNumbering {
+    let ordering: Ordering
+    let hook: @Sendable (String) async -> Void
+    private let locked = HeadLockNumbering()
+
+    init(ordering: Ordering, hook: @escaping @Sendable (String) async -> Void) {
+        self.ordering = ordering
+        self.hook = hook
+    }
+
+    var writesHead: Bool { ordering == .serialized }
+
+    func begin(_ feed: FeedTransaction) async throws {
+        if ordering == .serialized {
+            try await locked.begin(feed)
+        }
+    }
+
+    func next(_ feed: FeedTransaction) async throws -> Int64 {
+        guard ordering == .unprotected else {
+            return try await locked.next(feed)
+        }
+        // a counter bumped on another connection, committed at once: what a sequence does
+        let rows: PostgresRowSequence
+        switch feed.plane {
+        case .content:
+            rows = try await feed.store.client.query(
+                "UPDATE content_head SET position = position + 1 WHERE id = 1 RETURNING position",
+                logger: feed.logger
+            )
+        case .user(let user):
+            rows = try await feed.store.client.query(
+                "UPDATE user_heads SET position = position + 1 WHERE user_id = \(user) RETURNING position",
+                logger: feed.logger
+            )
+        }
+        guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
+            throw PostgresStoreError("the head of the feed's plane is missing")
+        }
+        return position
+    }
+
+    func beforeCommit(_ feed: FeedTransaction, label: String) async throws {
+        await hook(label)
     }
 }

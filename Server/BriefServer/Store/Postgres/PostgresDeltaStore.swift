@@ -35,7 +35,8 @@ import PostgresNIO
 /// one head lock, first, before any other row lock, so these transactions cannot deadlock with
 /// each other. `ScaleOutTests` holds a transaction open between numbering and commit and shows
 /// that a reader then misses nothing on either plane, and that it does miss a change when
-/// positions come from a plain counter instead (``Ordering/unprotected``, kept only for that proof).
+/// positions come from a plain counter instead: that numbering, and the pause before commit, are
+/// the tests' own ``FeedNumbering``s; the server numbers with ``HeadLockNumbering`` only.
 ///
 /// ## Across instances
 ///
@@ -43,39 +44,23 @@ import PostgresNIO
 /// everyone) or a user id; PostgreSQL delivers it on commit to every instance that listens
 /// (``listenForChanges(_:)``), which wakes its held long-polls.
 public final class PostgresDeltaStore: DeltaStore {
-    /// How positions are handed out.
-    enum Ordering: Sendable {
-        /// Under the row lock of the plane's head, in commit order (the only mode the server uses).
-        case serialized
-        /// From a counter bumped outside the transaction, like a sequence: not commit order.
-        /// For `CommitOrderTests` only, to show that the test catches the bug.
-        case unprotected
-    }
-
     static let channel = "briefsync_changes"
 
     let client: PostgresClient
     let logger: Logger
-    let ordering: Ordering
+    /// How feed transactions hand out positions (``HeadLockNumbering``, but in tests).
+    let numbering: any FeedNumbering
     /// Tells this instance's own notifications from other instances'.
     let instance = UUID().uuidString
 
     /// Other instances commit to the same database.
     public var isShared: Bool { true }
-    /// Runs in a transaction that numbered changes, just before it commits (tests only).
-    let beforeCommit: (@Sendable (String) async -> Void)?
     private let running: Task<Void, Never>
 
-    init(
-        client: PostgresClient,
-        logger: Logger,
-        ordering: Ordering = .serialized,
-        beforeCommit: (@Sendable (String) async -> Void)? = nil
-    ) {
+    init(client: PostgresClient, logger: Logger, numbering: any FeedNumbering = HeadLockNumbering()) {
         self.client = client
         self.logger = logger
-        self.ordering = ordering
-        self.beforeCommit = beforeCommit
+        self.numbering = numbering
         self.running = Task { await client.run() }
     }
 
@@ -83,14 +68,13 @@ public final class PostgresDeltaStore: DeltaStore {
     ///
     /// - Throws: When the database cannot be reached or migrated; the pool is shut down then.
     public static func connect(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresDeltaStore {
-        try await connect(settings, logger: logger, ordering: .serialized, beforeCommit: nil)
+        try await connect(settings, logger: logger, numbering: HeadLockNumbering())
     }
 
     static func connect(
         _ settings: PostgresSettings,
         logger: Logger,
-        ordering: Ordering,
-        beforeCommit: (@Sendable (String) async -> Void)?
+        numbering: any FeedNumbering
     ) async throws -> PostgresDeltaStore {
         // why before the pool: a failure is then reported at once and plainly, and the pool's first
         // lease never races its own start (PostgresNIO warns when that happens)
@@ -105,8 +89,7 @@ public final class PostgresDeltaStore: DeltaStore {
         return PostgresDeltaStore(
             client: PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger),
             logger: logger,
-            ordering: ordering,
-            beforeCommit: beforeCommit
+            numbering: numbering
         )
     }
 
@@ -259,13 +242,11 @@ public final class PostgresDeltaStore: DeltaStore {
     ) async throws -> T {
         try await transaction { connection in
             let feed = FeedTransaction(connection: connection, store: self, plane: plane)
-            if ordering == .serialized {
-                try await feed.lockHead()
-            }
+            try await numbering.begin(feed)
             let result = try await body(feed)
             try await feed.finish()
-            if feed.numbered, let beforeCommit {
-                await beforeCommit(label)
+            if feed.numbered {
+                try await numbering.beforeCommit(feed, label: label)
             }
             return result
         }
@@ -349,7 +330,8 @@ final class FeedTransaction {
     let connection: PostgresConnection
     let store: PostgresDeltaStore
     let plane: Plane
-    private var head: Int64 = 0
+    /// The plane's head as this transaction last numbered it.
+    var head: Int64 = 0
     private(set) var numbered = false
     private var notifications = Set<String>()
 
@@ -386,33 +368,7 @@ final class FeedTransaction {
     /// The next position on the plane, for a change this transaction writes.
     func nextPosition() async throws -> Int64 {
         numbered = true
-        switch store.ordering {
-        case .serialized:
-            head += 1
-            return head
-        case .unprotected:
-            // a counter bumped on another connection, committed at once: what a sequence does
-            let rows: PostgresRowSequence
-            switch plane {
-            case .content:
-                rows = try await store.client.query(
-                    "UPDATE content_head SET position = position + 1 WHERE id = 1 RETURNING position",
-                    logger: logger
-                )
-            case .user(let user):
-                rows = try await store.client.query(
-                    """
-                    INSERT INTO user_heads (user_id, position) VALUES (\(user), 1)
-                    ON CONFLICT (user_id) DO UPDATE SET position = user_heads.position + 1 RETURNING position
-                    """,
-                    logger: logger
-                )
-            }
-            guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
-                throw PostgresStoreError("the head of the feed's plane is missing")
-            }
-            return position
-        }
+        return try await store.numbering.next(self)
     }
 
     /// Wakes every instance's long-polls of everyone (`nil`) or of one user, on commit.
@@ -423,7 +379,7 @@ final class FeedTransaction {
     /// Writes the head back and queues the notifications; they are delivered when the transaction commits.
     func finish() async throws {
         let payloads = notifications.sorted().map { "\(store.instance) \($0)" }
-        if numbered && store.ordering == .serialized {
+        if numbered && store.numbering.writesHead {
             // one round trip for both (a data-modifying WITH runs whether or not its rows are read)
             switch plane {
             case .content:
@@ -454,7 +410,38 @@ final class FeedTransaction {
     }
 }
 
-/// The session lookup every authenticated request makes, prepared once per connection.
+/// How a feed transaction hands out positions on its plane.
+///
+/// The server numbers with ``HeadLockNumbering`` only. The protocol exists so that tests can
+/// number otherwise (a plain counter, as a sequence would) or pause before commit, and show that
+/// the commit-order argument above is what keeps a reader from skipping a change.
+protocol FeedNumbering: Sendable {
+    /// Whether the transaction writes the head back at its end (it numbered from the head it read).
+    var writesHead: Bool { get }
+    /// At the start of the transaction, before it takes any other row lock.
+    func begin(_ feed: FeedTransaction) async throws
+    /// A position for one change of the transaction.
+    func next(_ feed: FeedTransaction) async throws -> Int64
+    /// After the transaction wrote its changes and its head, just before it commits.
+    func beforeCommit(_ feed: FeedTransaction, label: String) async throws
+}
+
+/// Positions numbered from the head under its row lock, held to the commit: commit order.
+struct HeadLockNumbering: FeedNumbering {
+    var writesHead: Bool { true }
+
+    func begin(_ feed: FeedTransaction) async throws {
+        try await feed.lockHead()
+    }
+
+    func next(_ feed: FeedTransaction) async throws -> Int64 {
+        feed.head += 1
+        return feed.head
+    }
+
+    func beforeCommit(_ feed: FeedTransaction, label: String) async throws {}
+}
+
 /// A store failure that is not the caller's: a broken invariant, or what PostgreSQL answered.
 public struct PostgresStoreError: Error, CustomStringConvertible {
     public let description: String
