@@ -1,14 +1,17 @@
 import BriefModel
 import BriefSchema
+import BriefTestSupport
 import Crypto
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 @testable import BriefServer
 
-/// A database of schema version 2 (one global feed) migrated to version 3 (two planes) keeps
-/// its briefs, states and follows, and their positions carry on on each plane.
+/// A database of schema version 2 (one global feed) migrated to version 3 (two planes) and 4
+/// (briefs name their edition, documents only in contents) keeps its briefs, states and follows,
+/// and their positions carry on on each plane; on SQLite and on PostgreSQL.
 @Suite struct FeedPlanesMigrationTests {
     @Test func aVersionTwoDatabaseCarriesOnOnBothPlanes() async throws {
         let queue = try DatabaseQueue()
@@ -81,6 +84,63 @@ import Testing
         #expect(sizesMatch == true)
         #expect(!briefColumns.contains("document") && briefColumns.contains("size"))
 
+        try await Self.expectBothPlanesCarryOn(store)
+    }
+
+    @Test(.enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"))
+    func postgres() async throws {
+        try await TestPostgres.withDatabase { settings in
+            try await TestPostgres.execute(
+                "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                on: settings
+            )
+            for (id, sql) in SchemaSQL.postgres.prefix(2) {
+                for statement in PostgresDeltaStore.statements(of: sql) {
+                    try await TestPostgres.execute(statement, on: settings)
+                }
+                try await TestPostgres.execute("INSERT INTO schema_migrations (id) VALUES ('\(id)')", on: settings)
+            }
+            let saved = ReadState(briefID: BriefID(rawValue: "b-1")!)
+                .applying(.save, at: HybridTimestamp(wall: 1_000, device: DeviceID(rawValue: "phone")!))
+            let state = String(decoding: try WireCoding.encoder().encode(saved), as: UTF8.self)
+            var statements = [
+                "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'anna', 'h', 1)",
+                "INSERT INTO topics (id, name) VALUES ('climate', 'Climate'), ('tech', 'Tech')",
+            ]
+            for (position, id, date) in [(1, "b-1", "2026-07-01"), (2, "b-2", "2026-07-09")] {
+                let brief = try StoreConformanceTests.brief(id, date: date)
+                let document = String(decoding: try WireCoding.encoder().encode(brief), as: UTF8.self)
+                let digest = ContentDigest.hex(Array(SHA256.hash(data: Data(document.utf8))))
+                statements.append(
+                    """
+                    INSERT INTO briefs (id, topic_id, version, document, digest, published_at, position)
+                    VALUES ('\(id)', 'climate', 1, '\(document.replacingOccurrences(of: "'", with: "''"))',
+                            decode('\(digest)', 'hex'), 1, \(position))
+                    """
+                )
+            }
+            statements += [
+                "INSERT INTO read_states (user_id, brief_id, state, position) VALUES (1, 'b-1', '\(state)', 3)",
+                "INSERT INTO subscriptions (user_id, topic_id, followed, position) VALUES (1, 'tech', FALSE, 4)",
+                "UPDATE feed_head SET position = 4",
+            ]
+            for statement in statements {
+                try await TestPostgres.execute(statement, on: settings)
+            }
+            try await withOpenStore(.postgres(settings), logger: Logger(label: "migration")) { store in
+                try await Self.expectBothPlanesCarryOn(store)
+            }
+            // version 4 took the document out of briefs: it lives in contents only
+            await #expect(throws: (any Error).self) {
+                try await TestPostgres.execute("SELECT document FROM briefs", on: settings)
+            }
+        }
+    }
+
+    /// What a migrated database of the fixture above serves: the window newest first with the
+    /// saved brief and its state, each edition named by digest and size and served from contents,
+    /// and each plane numbering on from where the one feed stood.
+    static func expectBothPlanesCarryOn(_ store: any DeltaStore) async throws {
         // a device starting over with a window after b-1's date gets b-2, then saved b-1 with its state
         let (pages, cursor) = try await StoreConformanceTests.drain(
             store,
@@ -98,5 +158,10 @@ import Testing
         let (next, after) = try await StoreConformanceTests.drain(store, user: 1, after: cursor)
         #expect(after.content == 5 && after.state == 5)
         #expect(StoreConformanceTests.ids(next) == ["b-3"] && next.flatMap(\.followedTopics).count == 1)
+        for ref in pages.flatMap(\.published) {
+            let digest = try #require(ref.digest.flatMap { ContentDigest.parse(Substring($0)) })
+            let content = try #require(try await store.content(digest: digest))
+            #expect(content.document.utf8.count == ref.size)
+        }
     }
 }
