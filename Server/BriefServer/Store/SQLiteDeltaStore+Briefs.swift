@@ -12,20 +12,20 @@ extension SQLiteDeltaStore {
                 sql: "INSERT INTO topics (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
                 arguments: [brief.topic.id.rawValue, brief.topic.name]
             )
-            let existing = try Row.fetchOne(
+            let held = try Row.fetchOne(
                 db,
                 sql: "SELECT version, digest, retracted_at FROM briefs WHERE id = ?",
                 arguments: [brief.id.rawValue]
-            )
-            let previousVersion: Int = existing?["version"] ?? 0
-            if let existing, existing["digest"] as Data == digest, existing["retracted_at"] as Int64? == nil {
-                // why: an identical re-publish must not feed every device the same brief again
-                return PublishResultV1(
-                    id: brief.id,
-                    version: previousVersion,
-                    changed: false,
-                    digest: edition.hexDigest
+            ).map {
+                EditionPlan.Held(
+                    version: $0["version"],
+                    digest: ($0["digest"] as Data?).map { [UInt8]($0) },
+                    retracted: $0["retracted_at"] as Int64? != nil
                 )
+            }
+            let plan = EditionPlan.publish(digest: edition.digest, over: held)
+            guard case .write(let version) = plan else {
+                return plan.result(brief.id, digest: edition.hexDigest)
             }
             try db.execute(
                 sql: """
@@ -34,7 +34,6 @@ extension SQLiteDeltaStore {
                     """,
                 arguments: [digest, document, Data(edition.gzip), now]
             )
-            let version = previousVersion + 1
             try db.execute(
                 sql: """
                     INSERT INTO briefs (
@@ -50,7 +49,7 @@ extension SQLiteDeltaStore {
                     try Self.nextContentPosition(db), brief.date.iso,
                 ]
             )
-            return PublishResultV1(id: brief.id, version: version, changed: true, digest: edition.hexDigest)
+            return plan.result(brief.id, digest: edition.hexDigest)
         }
     }
 
@@ -74,25 +73,21 @@ extension SQLiteDeltaStore {
 
     public func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? {
         try await write { db in
-            guard
-                let existing = try Row.fetchOne(
-                    db,
-                    sql: "SELECT version, retracted_at FROM briefs WHERE id = ?",
-                    arguments: [id.rawValue]
+            let held = try Row.fetchOne(
+                db,
+                sql: "SELECT version, retracted_at FROM briefs WHERE id = ?",
+                arguments: [id.rawValue]
+            ).map {
+                EditionPlan.Held(version: $0["version"], digest: nil, retracted: $0["retracted_at"] as Int64? != nil)
+            }
+            let plan = EditionPlan.retract(held)
+            if case .tombstone(let version) = plan {
+                try db.execute(
+                    sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?",
+                    arguments: [version, now, try Self.nextContentPosition(db), id.rawValue]
                 )
-            else {
-                return nil
             }
-            let version: Int = existing["version"]
-            if existing["retracted_at"] as Int64? != nil {
-                return PublishResultV1(id: id, version: version, changed: false)
-            }
-            // The row stays as a tombstone, with a new position, so devices learn of the retraction.
-            try db.execute(
-                sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?",
-                arguments: [version + 1, now, try Self.nextContentPosition(db), id.rawValue]
-            )
-            return PublishResultV1(id: id, version: version + 1, changed: true)
+            return plan.result(id)
         }
     }
 

@@ -93,11 +93,9 @@ extension SQLiteDeltaStore {
 
     public func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1? {
         try await write { db in
-            guard let status = try Self.topics(db, user: user, only: topic).first else {
-                return nil
-            }
-            guard status.followed != follow else {
-                return status
+            let plan = FollowPlan(follow, current: try Self.topics(db, user: user, only: topic).first)
+            guard case .write(let updated) = plan else {
+                return plan.status
             }
             try db.execute(
                 sql: """
@@ -106,10 +104,6 @@ extension SQLiteDeltaStore {
                     """,
                 arguments: [user, topic.rawValue, follow, try Self.nextStatePositions(db, user: user)]
             )
-            // A topic followed again writes nothing per brief: the feed sends its briefs by query
-            // (a catch-up, FeedPager).
-            var updated = status
-            updated.followed = follow
             return updated
         }
     }

@@ -21,19 +21,15 @@ extension PostgresDeltaStore {
                 """,
                 logger: logger
             )
-            let existing = try await connection.query(
+            let held = try await connection.query(
                 "SELECT version, digest, retracted_at FROM briefs WHERE id = \(id)",
                 logger: logger
-            ).decode((Int, ByteBuffer, Int64?).self).first { _ in true }
-            let previousVersion = existing?.0 ?? 0
-            if let existing, Array(existing.1.readableBytesView) == digest, existing.2 == nil {
-                // why: an identical re-publish must not feed every device the same brief again
-                return PublishResultV1(
-                    id: brief.id,
-                    version: previousVersion,
-                    changed: false,
-                    digest: edition.hexDigest
-                )
+            ).decode((Int, ByteBuffer, Int64?).self).first { _ in true }.map {
+                EditionPlan.Held(version: $0.0, digest: Array($0.1.readableBytesView), retracted: $0.2 != nil)
+            }
+            let plan = EditionPlan.publish(digest: digest, over: held)
+            guard case .write(let version) = plan else {
+                return plan.result(brief.id, digest: edition.hexDigest)
             }
             try await connection.query(
                 """
@@ -43,7 +39,6 @@ extension PostgresDeltaStore {
                 """,
                 logger: logger
             )
-            let version = previousVersion + 1
             let position = try await feed.nextPosition()
             try await connection.query(
                 """
@@ -60,7 +55,7 @@ extension PostgresDeltaStore {
                 logger: logger
             )
             feed.notify(user: nil)
-            return PublishResultV1(id: brief.id, version: version, changed: true, digest: edition.hexDigest)
+            return plan.result(brief.id, digest: edition.hexDigest)
         }
     }
 
@@ -92,28 +87,25 @@ extension PostgresDeltaStore {
     public func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? {
         try await feedWrite(label: id.rawValue, plane: .content) { feed in
             let connection = feed.connection
-            guard
-                let (version, retractedAt) = try await connection.query(
-                    "SELECT version, retracted_at FROM briefs WHERE id = \(id.rawValue)",
-                    logger: logger
-                ).decode((Int, Int64?).self).first(where: { _ in true })
-            else {
-                return nil
-            }
-            if retractedAt != nil {
-                return PublishResultV1(id: id, version: version, changed: false)
-            }
-            // The row stays as a tombstone, with a new position, so devices learn of the retraction.
-            let position = try await feed.nextPosition()
-            try await connection.query(
-                """
-                UPDATE briefs SET version = \(version + 1), retracted_at = \(now), position = \(position)
-                WHERE id = \(id.rawValue)
-                """,
+            let held = try await connection.query(
+                "SELECT version, retracted_at FROM briefs WHERE id = \(id.rawValue)",
                 logger: logger
-            )
-            feed.notify(user: nil)
-            return PublishResultV1(id: id, version: version + 1, changed: true)
+            ).decode((Int, Int64?).self).first(where: { _ in true }).map {
+                EditionPlan.Held(version: $0.0, digest: nil, retracted: $0.1 != nil)
+            }
+            let plan = EditionPlan.retract(held)
+            if case .tombstone(let version) = plan {
+                let position = try await feed.nextPosition()
+                try await connection.query(
+                    """
+                    UPDATE briefs SET version = \(version), retracted_at = \(now), position = \(position)
+                    WHERE id = \(id.rawValue)
+                    """,
+                    logger: logger
+                )
+                feed.notify(user: nil)
+            }
+            return plan.result(id)
         }
     }
 
@@ -327,11 +319,12 @@ extension PostgresDeltaStore {
     public func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1? {
         try await feedWrite(label: "follow \(topic.rawValue)", plane: .user(user)) { feed in
             let connection = feed.connection
-            guard let status = try await Self.topics(connection, user: user, only: topic, logger: logger).first else {
-                return nil
-            }
-            guard status.followed != follow else {
-                return status
+            let plan = FollowPlan(
+                follow,
+                current: try await Self.topics(connection, user: user, only: topic, logger: logger).first
+            )
+            guard case .write(let updated) = plan else {
+                return plan.status
             }
             let position = try await feed.nextPosition()
             try await connection.query(
@@ -342,11 +335,7 @@ extension PostgresDeltaStore {
                 """,
                 logger: logger
             )
-            // A topic followed again writes nothing per brief: the feed sends its briefs by query
-            // (a catch-up, FeedPager).
             feed.notify(user: user)
-            var updated = status
-            updated.followed = follow
             return updated
         }
     }
