@@ -87,12 +87,24 @@ struct ClientSync: AsyncParsableCommand {
             transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120)
         )
         let started = ContinuousClock.now
-        let report = try await library.sync()
+        // the first page committed holds the newest brief: pages of a fresh device come newest first
+        let firstPage = FirstPage()
+        let report = try await library.sync { report in
+            if report.pages == 1 {
+                firstPage.mark(started.duration(to: .now))
+            }
+        }
         let elapsed = started.duration(to: .now)
         let held = try await library.status().briefCount
+        let units = Duration.UnitsFormatStyle(
+            allowedUnits: [.seconds, .milliseconds],
+            width: .narrow,
+            fractionalPart: .show(length: 1)
+        )
         print(
-            "\(label): \(report.received) briefs received, \(report.pages) pages, device holds \(held), "
-                + "wall \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], fractionalPart: .show(length: 1)))), "
+            "\(label): \(report.received) briefs received, \(report.contentFetched) fetched by digest, "
+                + "\(report.pages) pages, device holds \(held), wall \(elapsed.formatted(units)), "
+                + "newest brief stored after \(firstPage.elapsed.map { $0.formatted(units) } ?? "-"), "
                 + "peak RSS \(peakResidentMiB()) MiB"
         )
         if let referenceInsert, let referenceDownload {
@@ -128,6 +140,16 @@ struct ClientSync: AsyncParsableCommand {
             ])
         }
     }
+}
+
+/// When a sync's first page was committed.
+private final class FirstPage: @unchecked Sendable {
+    // why a lock: the sync's progress callback writes it from the engine's task
+    private let lock = NSLock()
+    private var value: Duration?
+
+    func mark(_ elapsed: Duration) { lock.withLock { value = value ?? elapsed } }
+    var elapsed: Duration? { lock.withLock { value } }
 }
 
 /// Publishes corrections of existing briefs, as a publisher would.

@@ -26,6 +26,9 @@ public actor SyncEngine {
         public var pushChunk = 100
         /// Changes per page asked for.
         public var pageSize = 200
+        /// Changes in the first page of a device starting from nothing (or over): small, so that
+        /// the newest briefs are stored and shown at once, whatever the history behind them.
+        public var firstPageSize = 20
         /// Content fetches in flight at once while a page's editions are fetched.
         public var contentFetches = 8
         /// How long a live long-poll is held, in seconds (the server allows up to 60).
@@ -290,10 +293,20 @@ public actor SyncEngine {
             do {
                 if let fetching = ahead {
                     ahead = nil
-                    fetched = try await fetching.value
+                    // why the handler: awaiting an unstructured task's value does not pass this
+                    // task's cancellation on (a round out of budget would wait for the page)
+                    fetched = try await withTaskCancellationHandler {
+                        try await fetching.value
+                    } onCancel: {
+                        fetching.cancel()
+                    }
                 } else {
                     fetched = try await Self.fetch(
-                        ChangesRequest(since: token, limit: pageSize, window: window),
+                        ChangesRequest(
+                            since: token,
+                            limit: token == nil ? min(pageSize, configuration.firstPageSize) : pageSize,
+                            window: window
+                        ),
                         from: transport,
                         for: store,
                         fetches: fetches

@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    @Test func aFreshDeviceGetsTheNewestBriefsFirstInASmallPage() async throws {
+        try await InProcessServer().run { server in
+            // published oldest first, as a history grows
+            for day in 1...30 {
+                try await server.publish(try Briefs.small("d-\(day)", date: String(format: "2026-07-%02d", day)))
+            }
+            let (phone, transport) = try await server.device("phone")
+            let recording = RecordingTransport(base: transport)
+            try await phone.connect(recording)
+            try await phone.sync()
+
+            // the first page is small and holds the newest briefs, newest first; the rest follows
+            let pages = recording.pages
+            #expect(pages.first?.briefs.count == 20)
+            #expect(pages.first?.briefs.map(\.id.rawValue) == (11...30).reversed().map { "d-\($0)" })
+            #expect(pages.flatMap(\.briefs).count == 30 && pages.count == 2)
+            #expect(try await phone.briefs().count == 30)
+        }
+    }
+
     @Test func aFailedPageTransactionLosesNothing() async throws {
         try await InProcessServer().run { server in
             for index in 0..<5 {
@@ -195,29 +215,27 @@ import Testing
                 try await server.publish(try Briefs.small("b-\(index)"))
             }
             let (phone, transport) = try await server.device("phone") { $0.sync.pageSize = 1 }
-            // Given pages that take 300 ms each to arrive: twelve need 3.6 s
-            try await phone.connect(
-                FlakyTransport(transport, faults: Array(repeating: .delay(.milliseconds(300)), count: 40))
-            )
+            // Given a network on which the third page never arrives
+            try await phone.connect(StallingTransport(base: transport, stallingAt: 3))
 
-            // When a round has a budget of 1 s
+            // When a round has a budget of 3 s
             let started = ContinuousClock.now
-            let partial = try await phone.sync(budget: .seconds(1))
+            let partial = try await phone.sync(budget: .seconds(3))
             let spent = ContinuousClock.now - started
 
-            // Then it stopped early, and left the device at a checkpoint: each page it counts is
-            // stored whole with its token, and nothing of the page it was fetching
+            // Then it ended when the budget ran out, on the last page committed: each page it
+            // counts is stored whole with its token, and nothing of the page it was waiting for
             #expect(!partial.complete)
-            #expect(spent < .seconds(3), "the round ran past its budget: \(spent)")
-            #expect(partial.pages >= 1 && partial.pages < 12)
-            #expect(try await phone.briefs().count == partial.pages)
+            #expect(spent >= .seconds(3) && spent < .seconds(20), "\(spent)")
+            #expect(partial.pages == 2 && partial.received == 2)
+            #expect(try await phone.briefs().count == 2)
             #expect(try await phone.store.changeToken() != nil)
             #expect(try await phone.status().lastError == nil, "running out of budget is not a failure")
 
             // And the next round goes on from there to the end
             try await phone.connect(transport)
             let rest = try await phone.sync()
-            #expect(rest.complete && rest.received == 12 - partial.pages)
+            #expect(rest.complete && rest.received == 10)
             #expect(try await phone.briefs().count == 12)
         }
     }
@@ -468,4 +486,55 @@ final class TamperingTransport: SyncTransport, @unchecked Sendable {
         }
         return bytes
     }
+}
+
+/// Keeps every page the server sent.
+final class RecordingTransport: SyncTransport, @unchecked Sendable {
+    let base: any SyncTransport
+    private let lock = NSLock()
+    private var received: [ChangesPageV2] = []
+
+    init(base: any SyncTransport) {
+        self.base = base
+    }
+
+    var pages: [ChangesPageV2] { lock.withLock { received } }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 { try await base.push(request) }
+
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
+        let page = try await base.changes(request)
+        lock.withLock { received.append(page) }
+        return page
+    }
+
+    func content(_ digest: String) async throws -> Data { try await base.content(digest) }
+}
+
+/// Passes every call through, except the `stallingAt`-th page, which never comes (until cancelled).
+final class StallingTransport: SyncTransport, @unchecked Sendable {
+    let base: any SyncTransport
+    let stallingAt: Int
+    private let lock = NSLock()
+    private var calls = 0
+
+    init(base: any SyncTransport, stallingAt: Int) {
+        self.base = base
+        self.stallingAt = stallingAt
+    }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 { try await base.push(request) }
+
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
+        let call = lock.withLock { () -> Int in
+            calls += 1
+            return calls
+        }
+        if call == stallingAt {
+            try await Task.sleep(for: .seconds(3_600))
+        }
+        return try await base.changes(request)
+    }
+
+    func content(_ digest: String) async throws -> Data { try await base.content(digest) }
 }
