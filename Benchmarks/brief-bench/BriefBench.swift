@@ -63,6 +63,7 @@ struct ClientSync: AsyncParsableCommand {
     var referenceIndexed: Double?
     @Option(help: "Seconds downloading the same bytes from nginx takes (sync-references).") var referenceDownload:
         Double?
+    @Option(help: "Content fetches in flight at once (the engine's contentFetches).") var contentFetches = 8
 
     func run() async throws {
         guard let url = URL(string: server) else {
@@ -73,6 +74,7 @@ struct ClientSync: AsyncParsableCommand {
             configuration: {
                 var configuration = BriefLibrary.Configuration()
                 configuration.keepDays = nil
+                configuration.sync.contentFetches = contentFetches
                 configuration.logger.logLevel = .warning
                 return configuration
             }()
