@@ -70,9 +70,9 @@ public struct HTTPSyncTransport: SyncTransport {
         )
     }
 
-    /// The edition's bytes. URLSession asks for gzip and undoes it on every platform, so the bytes
-    /// cross the network as the server compressed them at publish; `BriefHTTPNIO`'s requester
-    /// asks for them as they are.
+    /// The edition's bytes. Both HTTP stacks ask for gzip and undo it (URLSession on every
+    /// platform, `BriefHTTPNIO` through AsyncHTTPClient's decompression), so the bytes cross the
+    /// network as the server compressed them at publish.
     public func content(_ digest: String) async throws -> Data {
         guard ContentDigest.parse(Substring(digest)) != nil else {
             // why: the digest goes into the path; a manifest must not be able to steer the request

@@ -4,6 +4,7 @@ import BriefHTTP
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOSSL
 
 #if canImport(FoundationNetworking)
@@ -46,6 +47,9 @@ public final class NIOHTTPRequester: HTTPRequester {
         // why: an untrusted certificate does not fix itself; retried, it is reported only when the
         // connect timeout runs out (10 s), and the sync engine has its own backoff anyway
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Ask for gzip and undo it, as URLSession does: content is served as compressed at
+        // publish. Bounded, so that a small answer cannot unpack into an unbounded one.
+        configuration.decompression = .enabled(limit: .size(HTTPLimits.maxResponseBytes))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 

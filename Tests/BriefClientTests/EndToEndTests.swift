@@ -287,9 +287,8 @@ import Testing
         for (name, value) in response.allHeaderFields {
             headers[String(describing: name).lowercased()] = String(describing: value)
         }
-        // the body of a gzip answer stays compressed here; decode it only when it is not
-        let plain = headers["content-encoding"] == nil ? data : (try? gunzip(data)) ?? data
-        return Answer(status: response.statusCode, headers: headers, body: plain)
+        // the requester undoes gzip (as the devices' do); Content-Encoding says how it crossed
+        return Answer(status: response.statusCode, headers: headers, body: data)
     }
 
     private func publish(_ brief: Brief, to base: String, with requester: any HTTPRequester) async throws -> Int {
@@ -301,21 +300,6 @@ import Testing
             body: try WireCoding.encoder().encode(brief)
         )
         return answer.status
-    }
-
-    private func gunzip(_ data: Data) throws -> Data {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString).gz")
-        try data.write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc", file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return output
     }
 }
 
