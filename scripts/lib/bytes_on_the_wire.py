@@ -31,3 +31,6 @@ ref = sum(len(gzip.compress(d, 6)) for d in docs)
 total = wire["manifest"] + wire["content"]
 print(f"{len(docs)} briefs: manifests {wire['manifest']} B, content {wire['content']} B, total {total} B; "
       f"gzip -6 of the documents {ref} B; ratio {total / ref:.3f}")
+label = f"a {window}.. window" if window else "every brief"
+print(f"| 8. bytes a fresh device downloads, {label} ({len(docs)} briefs) | SQLite | {total} "
+      f"| gzip -6 of the same documents: {ref} | {total / ref:.2f} |")
