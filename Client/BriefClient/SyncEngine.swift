@@ -184,7 +184,13 @@ public actor SyncEngine {
                     return first
                 }
                 if let page {
-                    _ = try await apply(page, fetched: [])
+                    let fetched = try await Self.withContent(
+                        page,
+                        from: transport,
+                        for: store,
+                        fetches: configuration.contentFetches
+                    )
+                    _ = try await apply(fetched.page, fetched: fetched.editions)
                 }
             } catch let error as SyncError
                 where error.kind == .loginRequired || error.kind == .updateRequired || error.kind == .untrustedServer
@@ -380,7 +386,16 @@ public actor SyncEngine {
         for store: DeviceStore,
         fetches: Int
     ) async throws -> Fetched {
-        let page = try await transport.changes(request)
+        try await withContent(try await transport.changes(request), from: transport, for: store, fetches: fetches)
+    }
+
+    /// A page with the content of the editions the store lacks now.
+    private nonisolated static func withContent(
+        _ page: ChangesPageV2,
+        from transport: any SyncTransport,
+        for store: DeviceStore,
+        fetches: Int
+    ) async throws -> Fetched {
         let needed = try await store.editionsNeeded(for: page)
         return Fetched(page: page, editions: try await editions(of: needed, from: transport, fetches: fetches))
     }
@@ -399,7 +414,7 @@ public actor SyncEngine {
                 guard let ref = pending.popFirst() else {
                     break
                 }
-                group.addTask { try await edition(ref, from: transport) }
+                group.addTask { try await Self.edition(ref, from: transport) }
             }
             while let edition = try await group.next() {
                 editions.append(edition)

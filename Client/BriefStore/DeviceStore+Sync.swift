@@ -64,7 +64,7 @@ extension DeviceStore {
                     )
                 }
                 let held = try Self.held(ref.id, db)
-                if let held, held.version == ref.version, !held.retracted {
+                if Self.holds(ref, held) {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
                 }
                 guard let edition = fetched[ref.id], edition.ref.version == ref.version else {
@@ -188,11 +188,13 @@ extension DeviceStore {
             guard !ref.retracted else {
                 return false
             }
-            guard let held = try held(ref.id, db) else {
-                return true
-            }
-            return held.version != ref.version || held.retracted
+            return !holds(ref, try held(ref.id, db))
         }
+    }
+
+    /// Whether the brief held is the live edition `ref` names: nothing to fetch or write.
+    private static func holds(_ ref: BriefRefV2, _ held: (version: Int, retracted: Bool)?) -> Bool {
+        held.map { $0.version == ref.version && !$0.retracted } ?? false
     }
 
     private static func held(_ id: BriefID, _ db: Database) throws -> (version: Int, retracted: Bool)? {

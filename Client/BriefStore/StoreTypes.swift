@@ -119,8 +119,11 @@ public enum DeviceStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .accountChanged: "Another account signed in during the sync; nothing of it was kept."
         case .unknownBrief(let id): "There is no brief \(id) on this device. Sync first, or check the id."
         case .progressOutOfRange(let value): "Progress must be between 0 and 1, not \(value)."
-        case .missingContent(let id): "The page names brief \(id), whose content was not fetched; nothing was kept."
-        case .contentMismatch(let id, let why): "The content served for brief \(id) was refused: \(why)."
+        case .missingContent(let id):
+            "The page names brief \(id), whose content could not be fetched; nothing of the page was kept. Sync again."
+        case .contentMismatch(let id, let why):
+            "The content served for brief \(id) was refused: \(why). Nothing of the page was kept; sync again, and "
+                + "if it happens again, check any proxy or cache between this device and the server."
         }
     }
 }

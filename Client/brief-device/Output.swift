@@ -127,7 +127,7 @@ func explain(_ error: any Error) -> CLIError {
         case .accountChanged, .missingContent:
             return CLIError(error.description, code: 2)
         case .contentMismatch:
-            return CLIError("the server refused: \(error.description)", code: 5)
+            return CLIError(error.description, code: 5)
         case .progressOutOfRange: break
         }
         return CLIError(error.description, code: 1)

@@ -90,16 +90,7 @@ import Testing
     @Test(.enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"))
     func postgres() async throws {
         try await TestPostgres.withDatabase { settings in
-            try await TestPostgres.execute(
-                "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                on: settings
-            )
-            for (id, sql) in SchemaSQL.postgres.prefix(2) {
-                for statement in PostgresDeltaStore.statements(of: sql) {
-                    try await TestPostgres.execute(statement, on: settings)
-                }
-                try await TestPostgres.execute("INSERT INTO schema_migrations (id) VALUES ('\(id)')", on: settings)
-            }
+            try await TestPostgres.migrate(settings, through: 2)
             let saved = ReadState(briefID: BriefID(rawValue: "b-1")!)
                 .applying(.save, at: HybridTimestamp(wall: 1_000, device: DeviceID(rawValue: "phone")!))
             let state = String(decoding: try WireCoding.encoder().encode(saved), as: UTF8.self)

@@ -62,14 +62,7 @@ import Testing
     @Test(.enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)"))
     func postgres() async throws {
         try await TestPostgres.withDatabase { settings in
-            try await TestPostgres.execute(
-                "CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                on: settings
-            )
-            for statement in PostgresDeltaStore.statements(of: SchemaSQL.postgres[0].sql) {
-                try await TestPostgres.execute(statement, on: settings)
-            }
-            try await TestPostgres.execute("INSERT INTO schema_migrations (id) VALUES ('server_v1')", on: settings)
+            try await TestPostgres.migrate(settings, through: 1)
             try await TestPostgres.execute(
                 "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'anna', 'h', 1)",
                 on: settings

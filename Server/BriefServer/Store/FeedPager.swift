@@ -48,7 +48,8 @@ struct BriefRow: Sendable {
 /// which order, and what it makes of their rows. The store only runs the queries (sans I/O, so
 /// that both stores, one synchronous and one not, share every decision).
 ///
-/// A page serves, in this order and within `limit` items and about `maxBytes` of the content they name:
+/// A page serves, in this order, within `limit` items and about `maxBytes` of the content they
+/// name:
 /// 1. the cursor's catch-up, newest first: its window, then the saved briefs dated before it.
 ///    Retracted briefs come only when saved, as retractions with their state, so that a device
 ///    starting over keeps them marked retracted, as the one that held them does;

@@ -82,9 +82,4 @@ public struct ChangesPageV2: Sendable, Hashable, Codable {
         self.nextToken = nextToken
         self.hasMore = hasMore
     }
-
-    /// Whether the page carries nothing.
-    public var isEmpty: Bool {
-        briefs.isEmpty && readStates.isEmpty && followedTopics.isEmpty && unfollowedTopics.isEmpty
-    }
 }
