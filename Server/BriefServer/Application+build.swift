@@ -16,6 +16,7 @@ import ServiceLifecycle
 ///   - configuration: The settings (see ``ServerConfiguration``).
 ///   - store: The store; ``openStore(_:)`` makes the one the configuration names.
 ///   - clock: Wall time; tests pass a ``ManualWallClock``.
+///   - waitClock: The monotonic time long-polls are held by; tests pass a ``ManualWaitClock``.
 ///   - registry: Where metrics go and `/metrics` reads from; `nil` serves an empty `/metrics`.
 ///   - logger: The application's logger; its level is the configuration's.
 /// - Throws: When the token secret is too short or the database cannot be read.
@@ -23,6 +24,7 @@ public func buildApplication(
     configuration: ServerConfiguration,
     store: any DeltaStore,
     clock: any WallClock = SystemWallClock(),
+    waitClock: any WaitClock = SystemWaitClock(),
     registry: PrometheusCollectorRegistry? = nil,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
@@ -41,7 +43,11 @@ public func buildApplication(
         store: store,
         clock: clock,
         tokens: try ChangeTokenCodec(secret: secret ?? []),
-        notifier: ChangeNotifier(relayed: store.isShared, maxHeldPerUser: configuration.maxLongPollsPerUser),
+        notifier: ChangeNotifier(
+            relayed: store.isShared,
+            maxHeldPerUser: configuration.maxLongPollsPerUser,
+            clock: waitClock
+        ),
         sessions: SessionCache(lifetime: configuration.sessionCacheLifetime, clock: clock),
         upToDate: UpToDateCache(),
         limiter: LoginRateLimiter(limits: configuration.loginLimits),
@@ -54,7 +60,9 @@ public func buildApplication(
     )
     let router = buildRouter(environment, registry: registry)
     let serverName = "brief-server"
-    let polls = UpToDatePolls(environment: environment, logger: logger, serverName: serverName)
+    let polls =
+        configuration.answersPollsOnEventLoop
+        ? UpToDatePolls(environment: environment, logger: logger, serverName: serverName) : nil
     var app = Application(
         router: router,
         server: .http1(

@@ -68,6 +68,13 @@ struct Serve: AsyncParsableCommand {
     var contentAccess: String?
     @Option(
         help: """
+            on (the default) or off: answer the polls of devices already up to date on the event loop, \
+            before the routes; off only to measure what that saves (BRIEFSYNC_EVENT_LOOP_POLLS).
+            """
+    )
+    var eventLoopPolls: String?
+    @Option(
+        help: """
             How long a looked-up session is believed, e.g. 5s; a logout through another instance takes \
             effect here within it; 0s looks up every request (BRIEFSYNC_SESSION_CACHE).
             """
@@ -269,6 +276,13 @@ struct Serve: AsyncParsableCommand {
         }
         if let access = try parsed(value(contentAccess, "CONTENT_ACCESS"), "content-access", ContentAccess.init) {
             configuration.contentAccess = access
+        }
+        if let answers = try parsed(
+            value(eventLoopPolls, "EVENT_LOOP_POLLS"),
+            "event-loop-polls",
+            { ["on": true, "off": false][$0] }
+        ) {
+            configuration.answersPollsOnEventLoop = answers
         }
         if demo {
             configuration.loginLimits.registrationsPerAddress = 1_000  // why: demos register from one address

@@ -11,6 +11,7 @@ import Testing
 @Suite struct BenchmarkSmokeTests {
     enum Benchmark: String, CaseIterable, Sendable {
         case poll, delta, push, longpoll
+        case pollPath = "poll-path"
     }
 
     @Test(

@@ -282,15 +282,3 @@ private func pollIsKept(_ client: TestClient, _ token: String, _ since: String, 
     _ = try await client.changes(token, since: since)
     return store.calls("changes") == before
 }
-
-/// Polls `condition` until it holds, for at most 5 s (the relay runs as a service of its own).
-private func waitUntil(_ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while ContinuousClock.now < deadline {
-        if try await condition() {
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("the condition did not hold within 5 s")
-}

@@ -1,86 +1,127 @@
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import BriefServer
 
-@Suite struct ChangeNotifierTests {
-    @Test func shutdownReleasesHeldRequestsAtOnce() async {
-        let notifier = ChangeNotifier()
-        let started = ContinuousClock.now
-        async let held = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120))
-        while notifier.heldCount == 0 {
-            await Task.yield()
-        }
+/// The notifier's time is a ``ManualWaitClock`` that never moves unless a test moves it: a wait
+/// that ends with the clock standing still ended because of a change, a shutdown or a
+/// cancellation, never because of its deadline.
+@Suite(.timeLimit(.minutes(1))) struct ChangeNotifierTests {
+    let clock = ManualWaitClock()
+    let notifier: ChangeNotifier
+
+    init() {
+        notifier = ChangeNotifier(clock: clock)
+    }
+
+    /// A deadline `seconds` from the clock's now.
+    func after(_ duration: Duration) -> ContinuousClock.Instant { clock.now + duration }
+
+    @Test func shutdownReleasesHeldRequestsAtOnce() async throws {
+        async let held = notifier.wait(for: 1, after: notifier.generation(for: 1), until: after(.seconds(120)))
+        try await waitUntil { notifier.heldCount == 1 }
         notifier.releaseAll()
-        _ = await held
-        #expect(ContinuousClock.now - started < .seconds(60))
-        // and a wait after shutdown returns immediately
-        await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120))
-        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(await held == .ended)
+        // and a wait after shutdown returns at once, holding nothing
+        #expect(await notifier.wait(for: 1, after: notifier.generation(for: 1), until: after(.seconds(120))) == .ended)
+        #expect(notifier.heldCount == 0)
     }
 
     @Test func aChangeBetweenQueryAndWaitIsNotMissed() async {
-        let notifier = ChangeNotifier()
         let seen = notifier.generation(for: 7)
         notifier.notify(user: 7)  // commits after the query, before the wait
-        let started = ContinuousClock.now
-        await notifier.wait(for: 7, after: seen, timeout: .seconds(120))
-        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(await notifier.wait(for: 7, after: seen, until: after(.seconds(120))) == .ended)
         #expect(notifier.heldCount == 0)
     }
 
-    @Test func otherUsersChangesDoNotWake() async {
-        let notifier = ChangeNotifier()
-        let started = ContinuousClock.now
-        async let held = notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .milliseconds(300))
-        while notifier.heldCount == 0 {
-            await Task.yield()
+    @Test func otherUsersChangesDoNotWakeAndTheDeadlineDoes() async throws {
+        let ended = NIOLockedValueBox(false)
+        let seen = notifier.generation(for: 1)
+        let deadline = after(.milliseconds(300))
+        let held = Task {
+            await notifier.wait(for: 1, after: seen, until: deadline)
+            ended.withLockedValue { $0 = true }
         }
+        try await waitUntil { notifier.heldCount == 1 && clock.sleepers == 1 }
         notifier.notify(user: 2)
+        clock.advance(by: .milliseconds(200))
+        try await waitUntil { clock.sleepers == 1 }  // the sweeper looked, and sleeps again
         #expect(notifier.heldCount == 1)
-        _ = await held
-        #expect(ContinuousClock.now - started >= .milliseconds(250))
-    }
+        #expect(!ended.withLockedValue { $0 })
 
-    // why bounds this loose: the whole suite shares two cores, and a busy moment delays any task
-    // by seconds; what must hold is that no wait ends early and none is forgotten
-    @Test(.timeLimit(.minutes(2))) func eachWaitEndsAtItsOwnDeadlineAndTheSweeperComesBackWhenNeeded() async {
-        let notifier = ChangeNotifier()
-        let started = ContinuousClock.now
-        let timeouts: [Duration] = [.milliseconds(600), .milliseconds(100), .milliseconds(300)]
-        let ended = await withTaskGroup(of: (Duration, Duration).self) { group in
-            for timeout in timeouts {
-                group.addTask {
-                    await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: timeout)
-                    return (timeout, ContinuousClock.now - started)
-                }
-            }
-            return await group.reduce(into: [(Duration, Duration)]()) { $0.append($1) }
-        }
-        for (timeout, elapsed) in ended {
-            #expect(elapsed >= timeout, "a wait of \(timeout) ended after \(elapsed)")
-            #expect(elapsed < timeout + .seconds(60), "a wait of \(timeout) ended after \(elapsed)")
-        }
-        #expect(ended.count == timeouts.count)
-        #expect(notifier.heldCount == 0)
-
-        // the sweeper stopped with nothing held; a later wait still ends at its deadline
-        try? await Task.sleep(for: .milliseconds(300))
-        let again = ContinuousClock.now
-        await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .milliseconds(150))
-        #expect(ContinuousClock.now - again >= .milliseconds(150))
-        #expect(ContinuousClock.now - again < .seconds(60))
-    }
-
-    @Test func aCancelledWaitEndsAtOnceAndLeavesNothingHeld() async {
-        let notifier = ChangeNotifier()
-        let started = ContinuousClock.now
-        let held = Task { await notifier.wait(for: 1, after: notifier.generation(for: 1), timeout: .seconds(120)) }
-        while notifier.heldCount == 0 {
-            await Task.yield()
-        }
-        held.cancel()
+        clock.advance(by: .milliseconds(100))
         await held.value
-        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(notifier.heldCount == 0)
+    }
+
+    @Test func eachWaitEndsAtItsOwnDeadlineAndTheSweeperComesBackWhenNeeded() async throws {
+        let seen = notifier.generation(for: 1)
+        let start = clock.now
+        let timeouts = [600, 100, 300]
+        let waits = timeouts.map { milliseconds in
+            Task { await notifier.wait(for: 1, after: seen, until: start + .milliseconds(milliseconds)) }
+        }
+        try await waitUntil { notifier.heldCount == 3 && clock.sleepers == 1 }
+        for step in 1...6 {
+            clock.advance(by: .milliseconds(100))
+            try await waitUntil { clock.sleepers == 1 }  // the sweeper's pass is done
+            let due = timeouts.filter { $0 <= step * 100 }.count
+            #expect(notifier.heldCount == timeouts.count - due, "\(step * 100) ms after the start")
+        }
+        for wait in waits {
+            #expect(await wait.value == .ended)
+        }
+
+        // the sweeper stops with nothing held; a later wait still ends at its deadline, not before
+        clock.advance(by: .milliseconds(100))
+        let again = Task { await notifier.wait(for: 1, after: seen, until: after(.milliseconds(150))) }
+        try await waitUntil { notifier.heldCount == 1 && clock.sleepers == 1 }
+        clock.advance(by: .milliseconds(100))
+        try await waitUntil { clock.sleepers == 1 }
+        #expect(notifier.heldCount == 1)
+        clock.advance(by: .milliseconds(100))
+        #expect(await again.value == .ended)
+        #expect(notifier.heldCount == 0)
+    }
+
+    @Test func aDeadlineAlreadyPassedHoldsNothing() async {
+        let seen = notifier.generation(for: 1)
+        let deadline = clock.now
+        #expect(await notifier.wait(for: 1, after: seen, until: deadline) == .ended)
+        guard case .passed = notifier.park(user: 1, after: seen, until: deadline, wake: {}) else {
+            Issue.record("a poll past its deadline was parked")
+            return
+        }
+        #expect(notifier.heldCount == 0)
+    }
+
+    @Test func aCancelledWaitEndsAtOnceAndLeavesNothingHeld() async throws {
+        let held = Task { await notifier.wait(for: 1, after: notifier.generation(for: 1), until: after(.seconds(120))) }
+        try await waitUntil { notifier.heldCount == 1 }
+        held.cancel()
+        #expect(await held.value == .ended)
+        #expect(notifier.heldCount == 0)
+    }
+
+    @Test func aUserAtTheCapIsRefusedAndHoldsNothingMore() async throws {
+        let notifier = ChangeNotifier(maxHeldPerUser: 1, clock: clock)
+        let seen = notifier.generation(for: 1)
+        let first = Task { await notifier.wait(for: 1, after: seen, until: after(.seconds(120))) }
+        try await waitUntil { notifier.heldCount == 1 }
+        #expect(await notifier.wait(for: 1, after: seen, until: after(.seconds(120))) == .refused)
+        guard case .refused = notifier.park(user: 1, after: seen, until: after(.seconds(120)), wake: {}) else {
+            Issue.record("a poll beyond the cap was parked")
+            return
+        }
+        // another user is not capped by this one
+        guard case .parked(let parking) = notifier.park(user: 2, after: seen, until: after(.seconds(120)), wake: {})
+        else {
+            Issue.record("another user's poll was not parked")
+            return
+        }
+        #expect(notifier.heldCount == 2)
+        #expect(notifier.unpark(parking))
+        notifier.notify(user: 1)
+        #expect(await first.value == .ended)
     }
 }

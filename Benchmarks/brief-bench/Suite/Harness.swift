@@ -187,6 +187,18 @@ final class Child: @unchecked Sendable {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    /// CPU time the process has used so far, user and system, in seconds (from /proc).
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // why after the last ")": the command name in parentheses may hold spaces
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        // fields 14 and 15 of stat(5) (utime, stime), counted here from the state, field 3
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            return .nan
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Kills the process at once (a reference server with requests held: nothing to save).
     func forceStop() {
         if process.isRunning {
@@ -280,6 +292,7 @@ struct Fixture {
         briefs: Int,
         users: Int = 0,
         instances count: Int = 1,
+        serverArguments: [String] = [],
         prepare: (any DeltaStore, BenchDatabase) async throws -> Void = { _, _ in }
     ) async throws -> Fixture {
         let folder = try Bench.folder(name)
@@ -307,8 +320,9 @@ struct Fixture {
                     [
                         "serve", "--port", String(port), "--database", database.description, "--publisher-key",
                         Bench.publisherKey, "--log-level", "error", "--trusted-proxies", "127.0.0.1",
-                        "--bcrypt-cost", "4",
-                    ]
+                        // why no cap: one bench account stands for the devices of many users
+                        "--bcrypt-cost", "4", "--max-long-polls-per-user", "1000000",
+                    ] + serverArguments
                 )
             )
         }
@@ -354,7 +368,7 @@ struct Sample: CustomStringConvertible {
     }
 
     var description: String {
-        values.count > 1 ? "\(format(median)) (±\(Int(spread.rounded()))%)" : format(median)
+        values.count > 1 && spread.isFinite ? "\(format(median)) (±\(Int(spread.rounded()))%)" : format(median)
     }
 }
 

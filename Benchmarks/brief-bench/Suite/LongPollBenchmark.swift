@@ -133,7 +133,7 @@ struct LongPollBenchmark: AsyncParsableCommand {
 
     /// Opens `wanted` connections to `port`, writes `request` on each, and waits until the server
     /// says they are held (or 20 s pass); returns how many it held and its resident memory growth per held request.
-    private func hold(
+    func hold(
         _ wanted: Int,
         on port: Int,
         request: ByteBuffer,
@@ -175,14 +175,14 @@ struct LongPollBenchmark: AsyncParsableCommand {
         return (held, Double(during - before) * 1024 / Double(max(held, 1)), connected)
     }
 
-    private func closeAll(_ channels: inout [any Channel]) {
+    func closeAll(_ channels: inout [any Channel]) {
         for channel in channels {
             channel.close(promise: nil)
         }
         channels = []
     }
     /// The server's `briefsync_longpolls_held` gauge.
-    private func heldNow(_ server: String) async throws -> Int {
+    func heldNow(_ server: String) async throws -> Int {
         let metrics = String(decoding: try await Bench.request("GET", "\(server)/metrics").body, as: UTF8.self)
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("briefsync_longpolls_held") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0

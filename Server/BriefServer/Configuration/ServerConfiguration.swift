@@ -65,6 +65,10 @@ public struct ServerConfiguration: Sendable {
     public var sessionCacheLifetime: Int64 = 5_000
     /// The most long-polls one user may have held at once (each device needs one).
     public var maxLongPollsPerUser = 16
+    /// Whether polls of clients already up to date are answered, and their long-polls parked, on
+    /// the connection's event loop (``UpToDatePollHandler``) rather than by the route; both
+    /// answer the same. Off only to measure what it saves (`brief-bench poll-path`).
+    public var answersPollsOnEventLoop = true
     /// Who may fetch editions from `GET /v1/content/{digest}`: anyone (so that a CDN or a shared
     /// proxy cache may keep them), or holders of a session (briefs that are paid for).
     public var contentAccess = ContentAccess.session

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// *before* it queries the feed and, when the page is empty, waits for the generation to move
 /// past what it read; a change committed between the query and the wait is therefore never
 /// missed. Waiting costs a suspended task, no thread; a request parked on the event loop
-/// (``park(user:after:timeout:wake:)``) costs only its entry in the table.
+/// (``park(user:after:until:wake:)``) costs only its entry in the table.
 ///
 /// The notifier is a `Service`: on graceful shutdown it releases every held request at once and
 /// answers new waits immediately, so shutdown is not delayed by the long-poll hold.
@@ -41,7 +41,7 @@ public final class ChangeNotifier: Service, Sendable {
         }
     }
 
-    /// A request parked with ``park(user:after:timeout:wake:)``, to take back with ``unpark(_:)``.
+    /// A request parked with ``park(user:after:until:wake:)``, to take back with ``unpark(_:)``.
     struct Parking: Sendable, Hashable {
         fileprivate let id: UInt64
     }
@@ -62,14 +62,16 @@ public final class ChangeNotifier: Service, Sendable {
         /// Whether the sweeper that ends waits at their deadline runs.
         var sweeping = false
         /// No waiter's deadline is before this.
-        var earliestDeadline = ContinuousClock.Instant.now
+        var earliestDeadline: ContinuousClock.Instant
     }
 
     /// How often the sweeper looks for waits past their deadline: a wait ends up to this late.
     static let sweepInterval = Duration.milliseconds(100)
 
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let relayed: Bool
+    /// The time deadlines are read on.
+    let clock: any WaitClock
     /// The most requests one user may have held at once; `nil`: no cap.
     let maxHeldPerUser: Int?
 
@@ -78,9 +80,12 @@ public final class ChangeNotifier: Service, Sendable {
     ///     which this notifier then hears of only while the relay listens.
     ///   - maxHeldPerUser: The most requests one user may have held at once; a wait beyond it
     ///     returns ``WaitOutcome/refused`` at once, holding nothing.
-    public init(relayed: Bool = false, maxHeldPerUser: Int? = nil) {
+    ///   - clock: The time deadlines are read on; tests pass a ``ManualWaitClock``.
+    public init(relayed: Bool = false, maxHeldPerUser: Int? = nil, clock: any WaitClock = SystemWaitClock()) {
         self.relayed = relayed
         self.maxHeldPerUser = maxHeldPerUser
+        self.clock = clock
+        self.state = NIOLockedValueBox(State(earliestDeadline: clock.now))
     }
 
     /// How a wait ended.
@@ -134,35 +139,49 @@ public final class ChangeNotifier: Service, Sendable {
         woken.forEach { $0() }
     }
 
-    /// Waits until the user's generation moves past `seen`, the time runs out, the task is
-    /// cancelled or the server shuts down, whichever comes first.
+    /// Waits until the user's generation moves past `seen`, the ``clock`` reaches `deadline`,
+    /// the task is cancelled or the server shuts down, whichever comes first.
     ///
     /// A held wait is a continuation in a table, nothing more: one sweeper task for all of them
     /// ends those past their deadline (within ``sweepInterval``), instead of a timer task per wait.
     @discardableResult
-    public func wait(for user: UserID, after seen: Generation, timeout: Duration) async -> WaitOutcome {
+    public func wait(for user: UserID, after seen: Generation, until deadline: ContinuousClock.Instant) async
+        -> WaitOutcome
+    {
         // why a handler here too: the HTTP server shuts down first and waits for its requests, so
         // a held request must hear of the shutdown itself rather than wait for this service's turn
         await withGracefulShutdownHandler {
-            await waitForChange(user: user, seen: seen, deadline: .now + timeout)
+            await waitForChange(user: user, seen: seen, deadline: deadline)
         } onGracefulShutdown: {
             self.releaseAll()
         }
     }
 
     /// Parks a request without a task: `wake` is called once, from any thread, when the user's
-    /// generation moves past `seen`, at the deadline (within ``sweepInterval``), or at shutdown.
-    /// Returns `nil`, and never calls `wake`, when one of those has already happened or the user
-    /// is at ``maxHeldPerUser``.
+    /// generation moves past `seen`, at `deadline` (within ``sweepInterval``), or at shutdown.
+    /// Never calls `wake` when one of those has already happened (``Parked/passed``) or the
+    /// user is at ``maxHeldPerUser`` (``Parked/refused``).
     func park(
         user: UserID,
         after seen: Generation,
-        timeout: Duration,
+        until deadline: ContinuousClock.Instant,
         wake: @escaping @Sendable () -> Void
-    ) -> Parking? {
+    ) -> Parked {
         let id = nextID()
-        let held = hold(id, user: user, seen: seen, deadline: .now + timeout, wake: .callback(wake))
-        return held == .held ? Parking(id: id) : nil
+        switch hold(id, user: user, seen: seen, deadline: deadline, wake: .callback(wake)) {
+        case .held: return .parked(Parking(id: id))
+        case .passed: return .passed
+        case .refused: return .refused
+        }
+    }
+
+    /// What ``park(user:after:until:wake:)`` did.
+    enum Parked {
+        case parked(Parking)
+        /// The generation moved, the deadline passed or the server shuts down: nothing is held.
+        case passed
+        /// The user has ``maxHeldPerUser`` requests held already: nothing is held.
+        case refused
     }
 
     /// Takes back a parked request without calling its `wake` (its connection closed, or it went
@@ -185,10 +204,10 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Holds `wake` as waiter `id` until the user's generation moves past `seen`, the deadline or
     /// shutdown, and starts the sweeper if none runs. Holds nothing, and says `passed`, when the
-    /// generation has already moved, the server is shutting down, or `cancelled()` says so (read
-    /// under the same lock, so that a cancellation cannot slip in between); `refused` when the
-    /// user has ``maxHeldPerUser`` held already (counted under the lock: polls arriving at once
-    /// cannot all pass).
+    /// generation has already moved, the deadline has passed, the server is shutting down, or
+    /// `cancelled()` says so (read under the same lock, so that a cancellation cannot slip in
+    /// between); `refused` when the user has ``maxHeldPerUser`` held already (counted under the
+    /// lock: polls arriving at once cannot all pass).
     private func hold(
         _ id: UInt64,
         user: UserID,
@@ -199,7 +218,7 @@ public final class ChangeNotifier: Service, Sendable {
     ) -> Hold {
         let (held, startSweeper) = state.withLockedValue { state -> (Hold, Bool) in
             let current = Generation(global: state.global, user: state.users[user, default: 0])
-            guard !state.shuttingDown, current == seen, !cancelled() else {
+            guard !state.shuttingDown, current == seen, deadline > clock.now, !cancelled() else {
                 return (.passed, false)
             }
             if let cap = maxHeldPerUser, state.waiters.values.lazy.filter({ $0.user == user }).count >= cap {
@@ -264,8 +283,8 @@ public final class ChangeNotifier: Service, Sendable {
     /// Ends the waits past their deadline, every ``sweepInterval``, until none is held.
     private func sweep() async {
         while true {
-            try? await Task.sleep(for: Self.sweepInterval)
-            let now = ContinuousClock.now
+            try? await clock.sleep(until: clock.now + Self.sweepInterval)
+            let now = clock.now
             let (expired, done) = state.withLockedValue { state -> ([Wake], Bool) in
                 guard !state.waiters.isEmpty else {
                     state.sweeping = false

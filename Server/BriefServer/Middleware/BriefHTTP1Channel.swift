@@ -14,7 +14,8 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 
     let base: HTTP1Channel
-    let polls: UpToDatePolls
+    /// `nil` with `--event-loop-polls off`: every poll goes to the routes.
+    let polls: UpToDatePolls?
     let headTimeout: TimeAmount
     let maxBody: Int
 
@@ -36,7 +37,9 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
                 ConnectionGuardHandler(headTimeout: headTimeout, maxBody: maxBody),
                 position: .before(codec)
             )
-            try pipeline.addHandler(polls.makeHandler(), position: .before(codec))
+            if let polls {
+                try pipeline.addHandler(polls.makeHandler(), position: .before(codec))
+            }
             return value
         }
     }
@@ -47,13 +50,13 @@ struct BriefHTTP1Channel: HTTPChannelHandler {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1 as `.http1()` serves it, with up-to-date polls answered by `polls` first.
+    /// HTTP/1 as `.http1()` serves it, with up-to-date polls answered by `polls` first (when given).
     ///
     /// - Parameters:
     ///   - headTimeout: How long a connection may take to send a request's head.
     ///   - maxBody: The largest body any route takes (see ``ConnectionGuardHandler``).
     static func http1(
-        answeringUpToDatePollsWith polls: UpToDatePolls,
+        answeringUpToDatePollsWith polls: UpToDatePolls?,
         headTimeout: Duration,
         maxBody: Int
     ) -> HTTPServerBuilder {

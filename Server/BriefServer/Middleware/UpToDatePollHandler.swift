@@ -28,10 +28,12 @@ import NIOHTTP1
 /// - and no earlier request of the connection still with Hummingbird, so that pipelined answers
 ///   keep their order.
 ///
-/// A long-poll (`wait` > 0) that has a kept answer is parked with
-/// ``ChangeNotifier/park(user:after:timeout:wake:)``. At its deadline, or when the server shuts
-/// down, it gets the kept answer. When something changed for the user it goes on to Hummingbird
-/// with what is left of its wait, and the route reads the feed as for any poll. If the client
+/// What it answers, and how long it holds a poll, is decided by the ``UpToDatePollResponder``
+/// the route asks too. A long-poll (`wait` > 0) that has a kept answer is parked with
+/// ``UpToDatePollResponder/park(_:after:until:wake:)``. At its deadline, or when the server shuts
+/// down, it gets the kept answer. When something changed for the user, or the user already has as
+/// many long-polls held as allowed, it goes on to Hummingbird with what is left of its wait, and
+/// the route reads the feed (or refuses) as for any poll. If the client
 /// sends anything more on the connection meanwhile, the parked request goes on to Hummingbird
 /// first, for the same reason.
 final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -232,15 +234,17 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers a poll from memory, parks it, or hands it on.
     private func answer(_ poll: Poll, context: ChannelHandlerContext) {
-        let notifier = polls.notifier
+        let responder = polls.responder
+        let user = poll.session.userID
         // why before anything else: as in the route, a change after this read outdates the answer
-        let generation = notifier.generation(for: poll.session.userID)
-        guard let kept = polls.keptAnswer(poll, at: generation) else {
+        let moment = responder.moment(for: user)
+        guard let kept = responder.keptAnswer(for: user, since: poll.since, at: moment) else {
             forward(poll.head, context: context)
             context.fireChannelRead(wrapInboundOut(.end(nil)))
             return
         }
-        guard poll.wait > 0 else {
+        let deadline = responder.deadline(waiting: poll.wait)
+        guard responder.isBefore(deadline) else {
             respond(kept, to: poll, context: context, written: nil)
             return
         }
@@ -248,17 +252,23 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let ticket = tickets
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
-        let deadline = ContinuousClock.now + .seconds(poll.wait)
-        let parking = notifier.park(user: poll.session.userID, after: generation, timeout: .seconds(poll.wait)) {
-            loop.execute { handler.value.woken(ticket) }
-        }
-        guard let parking else {
+        switch responder.park(
+            user,
+            after: moment,
+            until: deadline,
+            wake: { loop.execute { handler.value.woken(ticket) } }
+        )
+        {
+        case .parked(let parking):
+            state = .parked(poll, parking, ticket: ticket, deadline: deadline)
+            polls.metrics.longPollsHeld(responder.heldCount)
+        case .passed:
             // it changed since the read above, or the server is shutting down
             finish(poll, waitingUntil: deadline, context: context, written: nil)
-            return
+        case .refused:
+            // the route answers that, as it answers any poll beyond the cap
+            forward(poll, waitingUntil: deadline, context: context)
         }
-        state = .parked(poll, parking, ticket: ticket, deadline: deadline)
-        polls.metrics.longPollsHeld(notifier.heldCount)
     }
 
     /// The notifier called back a parked poll: a change, its deadline, or shutdown.
@@ -268,7 +278,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         state = .idle
         finish(poll, waitingUntil: deadline, context: context, written: nil)
-        polls.metrics.longPollsHeld(polls.notifier.heldCount)
+        polls.metrics.longPollsHeld(polls.responder.heldCount)
     }
 
     /// Ends a parked poll: with the kept answer while it holds, otherwise on to Hummingbird with
@@ -279,8 +289,9 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context: ChannelHandlerContext,
         written: EventLoopPromise<Void>?
     ) {
-        let generation = polls.notifier.generation(for: poll.session.userID)
-        if let kept = polls.keptAnswer(poll, at: generation) {
+        let responder = polls.responder
+        let user = poll.session.userID
+        if let kept = responder.keptAnswer(for: user, since: poll.since, at: responder.moment(for: user)) {
             respond(kept, to: poll, context: context, written: written)
         } else {
             forward(poll, waitingUntil: deadline, context: context)
@@ -294,8 +305,8 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// caller ends it (or its connection is gone).
     private func takeBackParked() {
         if case .parked(_, let parking, _, _) = state {
-            polls.notifier.unpark(parking)
-            polls.metrics.longPollsHeld(polls.notifier.heldCount)
+            polls.responder.unpark(parking)
+            polls.metrics.longPollsHeld(polls.responder.heldCount)
         }
         state = .idle
     }
@@ -311,7 +322,7 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func forward(_ poll: Poll, waitingUntil deadline: ContinuousClock.Instant?, context: ChannelHandlerContext)
     {
         var head = poll.head
-        let left = deadline.map { max(0, Int(($0 - .now) / .seconds(1))) } ?? 0
+        let left = deadline.map(polls.responder.secondsLeft(until:)) ?? 0
         head.uri = Self.path(head.uri, wait: left)
         forward(head, context: context)
         context.fireChannelRead(wrapInboundOut(.end(nil)))

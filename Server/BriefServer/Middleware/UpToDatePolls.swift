@@ -10,8 +10,7 @@ final class UpToDatePolls: Sendable {
     static let pathPrefix = "/v1/changes?"
 
     // why the environment's parts one by one: copying the environment retains each of them (perf)
-    let notifier: ChangeNotifier
-    let upToDate: UpToDateCache
+    let responder: UpToDatePollResponder
     let sessions: SessionCache
     let metrics: ServerMetrics
     let publisherKeyHash: [UInt8]?
@@ -28,8 +27,7 @@ final class UpToDatePolls: Sendable {
     private let notModified: ServerMetrics.RequestHandles
 
     init(environment: ServerEnvironment, logger: Logger, serverName: String?) {
-        notifier = environment.notifier
-        upToDate = environment.upToDate
+        responder = environment.polls
         sessions = environment.sessions
         metrics = environment.metrics
         publisherKeyHash = environment.publisherKeyHash
@@ -68,15 +66,4 @@ final class UpToDatePolls: Sendable {
     }
 
     func makeHandler() -> UpToDatePollHandler { UpToDatePollHandler(self) }
-
-    /// The kept answer of the user's last up-to-date poll, if it still holds at `generation` and
-    /// the poll sends back exactly its token.
-    func keptAnswer(_ poll: UpToDatePollHandler.Poll, at generation: ChangeNotifier.Generation)
-        -> UpToDateCache.Answer?
-    {
-        guard notifier.answersCanBeCached else {
-            return nil
-        }
-        return upToDate.answer(for: poll.session.userID, tokenText: poll.since, generation: generation)
-    }
 }

@@ -14,30 +14,30 @@ struct ChangesRoutes {
         let session = try context.requireSession()
         let user = session.userID
         let query = try Query(request.uri.queryParameters, configuration: environment.configuration)
-        let notifier = environment.notifier
+        let polls = environment.polls
+        let deadline = polls.deadline(waiting: query.wait)
 
-        // Read the generation before querying: a change that commits after the query wakes the
-        // wait, and outdates the answer kept for this user.
-        var generation = notifier.generation(for: user)
-        var cacheable = notifier.answersCanBeCached
-        var kept: UpToDateCache.Answer?
+        // The moment is read before the feed: a change that commits after it wakes the hold and
+        // outdates the answer kept for this user.
+        var moment = polls.moment(for: user)
         var token: ChangeToken?
-        if cacheable, let since = query.since {
-            kept = environment.upToDate.answer(for: user, tokenText: since, generation: generation)
-        }
+        var kept = polls.keptAnswer(for: user, since: query.since, at: moment)
         if kept == nil {
             token = try decodeToken(query.since, user: user)
-            if cacheable, let token {
-                kept = environment.upToDate.answer(for: user, token: token, generation: generation)
-            }
+            kept = token.flatMap { polls.keptAnswer(for: user, token: $0, at: moment) }
         }
         if let kept {
-            guard query.wait > 0 else {
+            guard polls.isBefore(deadline) else {
                 return Self.response(kept, to: request)
             }
-            try await hold(user, after: generation, seconds: query.wait)
-            generation = notifier.generation(for: user)
-            cacheable = notifier.answersCanBeCached
+            try await hold(user, after: moment, until: deadline)
+            // as the event loop answers a parked poll: the kept answer while it still holds
+            moment = polls.moment(for: user)
+            if let still = polls.keptAnswer(for: user, since: query.since, at: moment)
+                ?? token.flatMap({ polls.keptAnswer(for: user, token: $0, at: moment) })
+            {
+                return Self.response(still, to: request)
+            }
             token = try token ?? decodeToken(query.since, user: user)
         }
 
@@ -45,20 +45,13 @@ struct ChangesRoutes {
         let cursor = try startCursor(token, feed: feed)
         var batch = try await changes(for: user, after: cursor, query: query)
         var answer: UpToDateCache.Answer?
-        if batch.isEmpty, !batch.hasMore, cacheable {
+        if batch.isEmpty, !batch.hasMore {
             let empty = try self.answer(batch, epoch: feed.epoch, user: user)
-            environment.upToDate.remember(
-                empty,
-                for: user,
-                epoch: feed.epoch,
-                since: cursor,
-                next: batch.next,
-                generation: generation
-            )
+            polls.remember(empty, for: user, epoch: feed.epoch, since: cursor, next: batch.next, at: moment)
             answer = empty
         }
-        if batch.isEmpty, query.wait > 0 {
-            try await hold(user, after: generation, seconds: query.wait)
+        if batch.isEmpty, polls.isBefore(deadline) {
+            try await hold(user, after: moment, until: deadline)
             batch = try await changes(for: user, after: cursor, query: query)
             answer = nil
         }
@@ -101,20 +94,18 @@ struct ChangesRoutes {
         )
     }
 
-    /// Holds a long-poll until something changes for the user or the wait runs out.
-    /// - Throws: `rate_limited` (429) when the user has as many long-polls held as allowed
-    ///   (`--max-long-polls-per-user`).
-    private func hold(_ user: UserID, after generation: ChangeNotifier.Generation, seconds: Int) async throws {
-        let notifier = environment.notifier
-        environment.metrics.longPollsHeld(notifier.heldCount + 1)
-        let outcome = await notifier.wait(for: user, after: generation, timeout: .seconds(seconds))
-        environment.metrics.longPollsHeld(notifier.heldCount)
-        if outcome == .refused {
-            throw APIError.rateLimited(
-                retryAfter: 5,
-                "This account already has \(notifier.maxHeldPerUser ?? 0) long-polls waiting; one device needs only one."
-            )
-        }
+    /// Holds a long-poll until something changes for the user or its deadline, counted.
+    private func hold(
+        _ user: UserID,
+        after moment: UpToDatePollResponder.Moment,
+        until deadline: ContinuousClock.Instant
+    )
+        async throws
+    {
+        let polls = environment.polls
+        environment.metrics.longPollsHeld(polls.heldCount + 1)
+        defer { environment.metrics.longPollsHeld(polls.heldCount) }
+        try await polls.hold(user, after: moment, until: deadline)
     }
 
     /// The scope a token is bound to: the user it was issued to.

@@ -2,7 +2,7 @@ import BriefModel
 import BriefToken
 import Logging
 
-/// What every route needs, built once by ``buildApplication(configuration:store:clock:metrics:logger:)``.
+/// What every route needs, built once by ``buildApplication(configuration:store:clock:waitClock:registry:logger:)``.
 struct ServerEnvironment: Sendable {
     let configuration: ServerConfiguration
     let store: any DeltaStore
@@ -22,6 +22,9 @@ struct ServerEnvironment: Sendable {
 }
 
 extension ServerEnvironment {
+    /// What decides up-to-date polls and long-poll holds, for the routes and the event loop alike.
+    var polls: UpToDatePollResponder { UpToDatePollResponder(notifier: notifier, cache: upToDate) }
+
     /// How often a session's last use is written: it is kept to the hour, not per request.
     static let touchInterval: Int64 = 60 * 60 * 1000
 
