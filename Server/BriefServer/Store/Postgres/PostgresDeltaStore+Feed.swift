@@ -232,39 +232,38 @@ extension PostgresDeltaStore {
         let device = push.deviceID.rawValue
         return try await feedWrite(label: "push \(device)", plane: .user(user)) { feed in
             let connection = feed.connection
-            // why few statements: every one is a round trip made while holding the feed's lock
+            // why three statements (the head's lock, one read, one write): every one is a round
+            // trip made while holding the user's lock. The push cursor needs no lock of its own:
+            // every push of the user holds the user's head first.
             var existing = Set<String>()
             var current: [BriefID: ReadState] = [:]
+            var cursor = PushCursor.initial
+            let incarnation = push.incarnation ?? ""
             let decoder = WireCoding.decoder(unknownFields: .ignore)
-            for try await (id, json) in try await connection.query(
+            for try await (id, json, last, recent) in try await connection.query(
                 """
-                SELECT b.id, r.state FROM briefs b
+                SELECT b.id, r.state, NULL::bigint, NULL::bytea FROM briefs b
                 LEFT JOIN read_states r ON r.user_id = \(user) AND r.brief_id = b.id
                 WHERE b.id = ANY(\(named))
+                UNION ALL
+                SELECT NULL, NULL, last_applied_id, recent FROM push_cursors
+                WHERE user_id = \(user) AND device_id = \(device) AND incarnation = \(incarnation)
                 """,
                 logger: logger
-            ).decode((String, String?).self) {
-                existing.insert(id)
-                if let json {
-                    let state = try decoder.decode(ReadState.self, from: Data(json.utf8))
-                    current[state.briefID] = state
+            ).decode((String?, String?, Int64?, ByteBuffer?).self) {
+                if let id {
+                    existing.insert(id)
+                    if let json {
+                        let state = try decoder.decode(ReadState.self, from: Data(json.utf8))
+                        current[state.briefID] = state
+                    }
+                } else if let last, let recent {
+                    cursor = PushCursor(lastAppliedID: UInt64(last), recentBytes: Array(recent.readableBytesView))
                 }
             }
             let unknown = push.mutations.enumerated().filter { !existing.contains($0.element.briefID.rawValue) }
             guard unknown.isEmpty else {
                 throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
-            }
-            let incarnation = push.incarnation ?? ""
-            var cursor = PushCursor.initial
-            for try await (last, recent) in try await connection.query(
-                """
-                SELECT last_applied_id, recent FROM push_cursors
-                WHERE user_id = \(user) AND device_id = \(device) AND incarnation = \(incarnation)
-                FOR UPDATE
-                """,
-                logger: logger
-            ).decode((Int64, ByteBuffer).self) {
-                cursor = PushCursor(lastAppliedID: UInt64(last), recentBytes: Array(recent.readableBytesView))
             }
             let outcome: PushApplier.Outcome
             do {
@@ -281,31 +280,39 @@ extension PostgresDeltaStore {
                 saved.append(state.isSaved)
             }
             if !ids.isEmpty {
-                try await connection.query(
-                    """
+                feed.notify(user: user)
+            }
+            guard !ids.isEmpty || outcome.cursor != nil else {
+                return outcome
+            }
+            // the states, the cursor, the head and the notification in one statement (every
+            // data-modifying WITH runs, whether or not its rows are read)
+            let next = outcome.cursor
+            let head = feed.headToWrite
+            try await connection.query(
+                """
+                WITH states AS (
                     INSERT INTO read_states (user_id, brief_id, state, position, saved)
                     SELECT \(user), changed.brief_id, changed.state, changed.position, changed.saved
                     FROM unnest(\(ids)::text[], \(states)::text[], \(positions)::bigint[], \(saved)::boolean[])
                         AS changed(brief_id, state, position, saved)
                     ON CONFLICT (user_id, brief_id) DO UPDATE
                     SET state = excluded.state, position = excluded.position, saved = excluded.saved
-                    """,
-                    logger: logger
-                )
-                feed.notify(user: user)
-            }
-            if let next = outcome.cursor {
-                let recent = ByteBuffer(bytes: next.recentBytes)
-                try await connection.query(
-                    """
+                ), pushed AS (
                     INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
-                    VALUES (\(user), \(device), \(incarnation), \(Int64(next.lastAppliedID)), \(recent))
+                    SELECT \(user), \(device), \(incarnation), \(next.map { Int64($0.lastAppliedID) }),
+                        \(next.map { ByteBuffer(bytes: $0.recentBytes) })
+                    WHERE \(next != nil)
                     ON CONFLICT (user_id, device_id, incarnation)
                     DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
-                    """,
-                    logger: logger
+                ), head AS (
+                    UPDATE user_heads SET position = \(head) WHERE user_id = \(user) AND \(head != nil)
                 )
-            }
+                SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(feed.payloads)::text[]) AS payload
+                """,
+                logger: logger
+            )
+            feed.wroteHeadAndNotified()
             return outcome
         }
     }

@@ -376,9 +376,27 @@ final class FeedTransaction {
         notifications.insert(user.map(String.init) ?? "*")
     }
 
+    /// The `pg_notify` payloads of the notifications queued so far.
+    var payloads: [String] { notifications.sorted().map { "\(store.instance) \($0)" } }
+
+    /// The head to write back at the end: the last position numbered, when the numbering writes it.
+    var headToWrite: Int64? { numbered && store.numbering.writesHead ? head : nil }
+
+    /// The caller wrote ``headToWrite`` and sent ``payloads`` in a statement of its own (one
+    /// round trip less); ``finish()`` then writes nothing.
+    func wroteHeadAndNotified() {
+        finished = true
+    }
+
+    private var finished = false
+
     /// Writes the head back and queues the notifications; they are delivered when the transaction commits.
     func finish() async throws {
-        let payloads = notifications.sorted().map { "\(store.instance) \($0)" }
+        guard !finished else {
+            return
+        }
+        finished = true
+        let payloads = payloads
         if numbered && store.numbering.writesHead {
             // one round trip for both (a data-modifying WITH runs whether or not its rows are read)
             switch plane {
