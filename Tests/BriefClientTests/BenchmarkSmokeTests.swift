@@ -12,6 +12,7 @@ import Testing
     enum Benchmark: String, CaseIterable, Sendable {
         case poll, delta, push, longpoll
         case pollPath = "poll-path"
+        case contentCache = "content-cache"
     }
 
     @Test(

@@ -57,6 +57,11 @@ enum Bench {
     /// Runs a program to its end; its standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        String(decoding: try runData(executable, arguments), as: UTF8.self)
+    }
+
+    /// What `executable` writes to its standard output, as bytes.
+    static func runData(_ executable: String, _ arguments: [String]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -69,7 +74,7 @@ enum Bench {
         guard process.terminationStatus == 0 else {
             throw BenchError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     /// One HTTP request over URLSession (setup and single measurements, not load).
