@@ -199,6 +199,12 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         router.get("v1/content/:digest", use: content.get)
     }
 
+    let feeds = FeedRoutes(environment: environment, cache: FeedCache())
+    if environment.configuration.contentAccess == .public {
+        router.get("v1/topics/:id/feed.json", use: feeds.json)
+        router.get("v1/topics/:id/feed.atom", use: feeds.atom)
+    }
+
     let changes = ChangesRoutes(environment: environment)
     let readStates = ReadStateRoutes(environment: environment)
     let topics = TopicRoutes(environment: environment)
@@ -220,6 +226,8 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         router.group("v1")
             .add(middleware: SessionMiddleware(environment: environment))
             .get("content/:digest", use: content.get)
+            .get("topics/:id/feed.json", use: feeds.json)
+            .get("topics/:id/feed.atom", use: feeds.atom)
     }
     return router
 }
@@ -232,7 +240,8 @@ let routeTable = RouteTable(routes: [
     (["v1", "sessions", "current"], ["GET", "DELETE"]), (["v1", "sessions", "{id}"], ["DELETE"]),
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
-    (["v1", "content", "{digest}"], ["GET"]),
+    (["v1", "content", "{digest}"], ["GET"]), (["v1", "topics", "{id}", "feed.json"], ["GET"]),
+    (["v1", "topics", "{id}", "feed.atom"], ["GET"]),
 ])
 
 /// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so

@@ -117,6 +117,12 @@ public final class ChangeNotifier: Service, Sendable {
         state.withLockedValue { Generation(global: $0.global, user: $0.users[user, default: 0]) }
     }
 
+    /// The generation of what concerns everyone (briefs published or retracted), while answers
+    /// may be cached (``answersCanBeCached``); `nil` otherwise, when a change may go unheard.
+    var contentGeneration: UInt64? {
+        state.withLockedValue { !relayed || $0.relayListening ? $0.global : nil }
+    }
+
     /// Something changed for everyone (a brief was published or retracted).
     public func notifyAll() {
         let woken = state.withLockedValue { state -> [Wake] in

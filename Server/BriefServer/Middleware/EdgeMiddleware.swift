@@ -20,6 +20,7 @@ struct EdgeMiddleware: RouterMiddleware {
 
     static let requestIDHeader = HTTPField.Name("X-Request-Id")!
     static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
+    static let forwardedProtoHeader = HTTPField.Name("X-Forwarded-Proto")!
     static let protocolHeader = HTTPField.Name(WireProtocol.header)!
 
     let trustedProxies: [AddressRange]

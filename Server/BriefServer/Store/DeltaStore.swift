@@ -58,6 +58,9 @@ public protocol DeltaStore: Sendable {
     func content(digest: [UInt8]) async throws -> StoredContent?
     /// Keeps the gzip of an edition stored without one (published before gzips were kept).
     func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws
+    /// The newest `limit` live editions of a topic, newest first (by the brief's date, then by
+    /// when the server received it), for its feeds; `nil` when there is no such topic.
+    func topicEditions(_ topic: TopicID, limit: Int) async throws -> TopicEditions?
 
     /// The changes a user has not seen after `cursor` (`nil`: a device holding nothing), as
     /// ``FeedPager`` lays them out: at most `limit` items, and stopping once about `maxBytes` of

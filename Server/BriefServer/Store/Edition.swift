@@ -44,3 +44,18 @@ enum Gzip {
         return Array(compressed.readableBytesView)
     }
 }
+
+/// A topic's newest editions, for its feeds (``DeltaStore/topicEditions(_:limit:)``).
+public struct TopicEditions: Sendable, Hashable {
+    public struct Edition: Sendable, Hashable {
+        public var version: Int
+        /// When the server received this edition, in milliseconds since 1970.
+        public var publishedAt: Int64
+        public var digest: [UInt8]
+        /// The canonical JSON, as published.
+        public var document: String
+    }
+
+    public var name: String
+    public var editions: [Edition]
+}

@@ -62,6 +62,41 @@ extension SQLiteDeltaStore {
         }
     }
 
+    public func topicEditions(_ topic: TopicID, limit: Int) async throws -> TopicEditions? {
+        try await read { db in
+            guard
+                let name = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT name FROM topics WHERE id = ?"),
+                    arguments: [topic.rawValue]
+                )
+            else {
+                return nil
+            }
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT b.version, b.published_at, b.digest, c.document FROM briefs b
+                        JOIN contents c ON c.digest = b.digest
+                        WHERE b.topic_id = ? AND b.retracted_at IS NULL
+                        ORDER BY b.brief_date DESC, b.position DESC LIMIT ?
+                        """
+                ),
+                arguments: [topic.rawValue, limit]
+            )
+            return TopicEditions(
+                name: name,
+                editions: rows.map {
+                    .init(
+                        version: $0["version"],
+                        publishedAt: $0["published_at"],
+                        digest: [UInt8]($0["digest"] as Data),
+                        document: $0["document"]
+                    )
+                }
+            )
+        }
+    }
+
     public func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
         try await write { db in
             try db.execute(

@@ -32,13 +32,13 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
         self.init(year: year, month: month, day: day)
     }
 
-    /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`), or `nil` outside 1970...9999.
     /// The date `days` days before the UTC day of `milliseconds` since 1970: the first day a
     /// storage budget of that many days keeps.
     public init?(daysBefore days: Int, millisecondsSince1970 milliseconds: Int64) {
         self.init(daysSinceEpoch: Int(milliseconds.dividedRoundingDown(by: 86_400_000)) - days)
     }
 
+    /// The day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`), or `nil` outside 1970...9999.
     public init?(daysSinceEpoch days: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -119,7 +119,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, CustomStrin
 
 extension Int64 {
     /// The quotient rounded towards minus infinity: a day number for times before 1970 too.
-    fileprivate func dividedRoundingDown(by divisor: Int64) -> Int64 {
+    func dividedRoundingDown(by divisor: Int64) -> Int64 {
         let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
         return remainder < 0 ? quotient - 1 : quotient
     }

@@ -79,6 +79,10 @@ final class CountingStore: DeltaStore {
         count("content")
         return try await base.content(digest: digest)
     }
+    func topicEditions(_ topic: TopicID, limit: Int) async throws -> TopicEditions? {
+        count("topicEditions")
+        return try await base.topicEditions(topic, limit: limit)
+    }
     func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
         try await base.keepCompressed(gzip, digest: digest)
     }

@@ -72,6 +72,38 @@ extension PostgresDeltaStore {
         }
     }
 
+    public func topicEditions(_ topic: TopicID, limit: Int) async throws -> TopicEditions? {
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
+            let name = try await connection.query(
+                "SELECT name FROM topics WHERE id = \(topic.rawValue)",
+                logger: logger
+            ).decode(String.self).first { _ in true }
+            guard let name else {
+                return nil
+            }
+            var editions: [TopicEditions.Edition] = []
+            for try await (version, publishedAt, digest, document) in try await connection.query(
+                """
+                SELECT b.version, b.published_at, b.digest, c.document FROM briefs b
+                JOIN contents c ON c.digest = b.digest
+                WHERE b.topic_id = \(topic.rawValue) AND b.retracted_at IS NULL
+                ORDER BY b.brief_date DESC, b.position DESC LIMIT \(Int64(limit))
+                """,
+                logger: logger
+            ).decode((Int, Int64, ByteBuffer, String).self) {
+                editions.append(
+                    .init(
+                        version: version,
+                        publishedAt: publishedAt,
+                        digest: Array(digest.readableBytesView),
+                        document: document
+                    )
+                )
+            }
+            return TopicEditions(name: name, editions: editions)
+        }
+    }
+
     public func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
         try await converting {
             try await client.query(
