@@ -127,6 +127,7 @@ let package = Package(
                 .embedInCode("sqlite/device_v1.sql"), .embedInCode("sqlite/device_v2.sql"),
                 .embedInCode("postgres/pg_server_v1.sql"), .embedInCode("postgres/pg_server_v2.sql"),
                 .embedInCode("postgres/pg_server_v3.sql"), .embedInCode("postgres/pg_server_v4.sql"),
+                .embedInCode("sqlite/server_v5.sql"), .embedInCode("postgres/pg_server_v5.sql"),
             ],
             swiftSettings: swiftSettings
         ),

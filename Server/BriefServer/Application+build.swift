@@ -214,6 +214,7 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         .delete("sessions/current", use: accounts.logout)
         .get("sessions/current", use: sessions.check)
         .get("sessions", use: sessions.list)
+        .post("feed-keys", use: sessions.createFeedKey)
         .delete("sessions/:id", use: sessions.revoke)
         .put("accounts/current/password", use: sessions.changePassword)
         .delete("accounts/current", use: sessions.deleteAccount)
@@ -241,7 +242,7 @@ let routeTable = RouteTable(routes: [
     (["v1", "briefs", "{id}"], ["PUT", "DELETE"]), (["v1", "changes"], ["GET"]), (["v1", "read-states"], ["POST"]),
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
     (["v1", "content", "{digest}"], ["GET"]), (["v1", "topics", "{id}", "feed.json"], ["GET"]),
-    (["v1", "topics", "{id}", "feed.atom"], ["GET"]),
+    (["v1", "topics", "{id}", "feed.atom"], ["GET"]), (["v1", "feed-keys"], ["POST"]),
 ])
 
 /// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so

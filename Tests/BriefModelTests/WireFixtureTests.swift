@@ -21,6 +21,7 @@ import Yams
         "SessionList": roundTrip(SessionListV1.self),
         "PasswordChange": roundTrip(PasswordChangeV1.self),
         "AccountDeletion": roundTrip(AccountDeletionV1.self),
+        "FeedKey": roundTrip(FeedKeyV1.self),
     ]
 
     let openAPI: JSONValue

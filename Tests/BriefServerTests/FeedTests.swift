@@ -16,7 +16,10 @@ import Testing
             let published = try await client.publish(
                 try TestServer.brief(id, title: "Brief \(id)").setting("date", .string(date))
             )
-            #expect(published.status == .ok || published.status == .created, "\(String(decoding: published.body, as: UTF8.self))")
+            #expect(
+                published.status == .ok || published.status == .created,
+                "\(String(decoding: published.body, as: UTF8.self))"
+            )
         }
         try await client.publish(try TestServer.example())
     }
@@ -109,6 +112,54 @@ import Testing
             let feed = try await client.send(.get, "/v1/topics/climate/feed.atom")
             #expect(feed.status == .ok)
             #expect(feed.headers[.cacheControl] == "public, no-cache")
+        }
+    }
+
+    @Test func aFeedKeyReadsTheFeedsOnlyAndIsRevokedLikeASession() async throws {
+        try await TestServer().test { client in
+            let token = try await client.register("anna")
+            try await Self.publishClimate(client)
+            let created = try await client.send(.post, "/v1/feed-keys", token: token)
+            #expect(created.status == .created)
+            let feedKey = try created.decode(FeedKeyV1.self)
+
+            // in the address, for readers that cannot send headers, or as a bearer token
+            for path in [
+                "/v1/topics/climate/feed.json?key=\(feedKey.key)", "/v1/topics/climate/feed.atom?key=\(feedKey.key)",
+            ] {
+                #expect(try await client.send(.get, path).status == .ok, "\(path)")
+            }
+            #expect(try await client.send(.get, "/v1/topics/climate/feed.json", token: feedKey.key).status == .ok)
+            // nothing else: not the changes, the session check nginx asks, content, nor more keys
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/v1/changes"), (.get, "/v1/sessions/current"), (.get, "/v1/topics"),
+                (.post, "/v1/feed-keys"), (.get, "/v1/sessions"),
+            ] {
+                let refused = try await client.send(method, path, token: feedKey.key)
+                #expect(refused.status == .forbidden, "\(method) \(path)")
+            }
+            // a device's session is not taken from an address, and a forged key is unknown
+            #expect(try await client.send(.get, "/v1/topics/climate/feed.json?key=\(token)").status == .forbidden)
+            #expect(try await client.send(.get, "/v1/topics/climate/feed.json?key=bs1_forged").status == .unauthorized)
+
+            // listed as its own device, and revoked like any session
+            let listed = try await client.send(.get, "/v1/sessions", token: token).decode(SessionListV1.self)
+            let entry = try #require(listed.sessions.first { $0.id == feedKey.id })
+            #expect(entry.deviceId.rawValue == "feed-reader" && entry.deviceName == "Feed reader")
+            #expect(try await client.send(.delete, "/v1/sessions/\(feedKey.id)", token: token).status == .noContent)
+            let revoked = try await client.send(.get, "/v1/topics/climate/feed.json?key=\(feedKey.key)")
+            #expect(revoked.status == .unauthorized)
+        }
+    }
+
+    @Test func anAccountHoldsTwentyFeedKeysAtMost() async throws {
+        try await TestServer().test { client in
+            let token = try await client.register("anna")
+            for _ in 0..<SessionRoutes.maxFeedKeys {
+                #expect(try await client.send(.post, "/v1/feed-keys", token: token).status == .created)
+            }
+            let refused = try await client.send(.post, "/v1/feed-keys", token: token)
+            #expect(refused.status == .tooManyRequests && refused.error?.code == .rateLimited)
         }
     }
 

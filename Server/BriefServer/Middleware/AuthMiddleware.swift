@@ -12,7 +12,10 @@ struct SessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let token = request.bearerToken else {
+        let isFeed = Self.feedPaths(request.uri.path)
+        // a feed reader that cannot send headers sends its feed key in the address instead
+        let key: String? = isFeed && request.bearerToken == nil ? request.uri.queryParameters.get("key") : nil
+        guard let token = request.bearerToken ?? key else {
             throw APIError.unauthorized("This request needs a session: log in and send Authorization: Bearer <token>.")
         }
         let hash = SessionTokens.hash(token)
@@ -22,6 +25,17 @@ struct SessionMiddleware: RouterMiddleware {
         guard let session = try await environment.liveSession(tokenHash: hash) else {
             throw APIError.unauthorized("The session is unknown, expired or logged out: log in again.")
         }
+        guard session.scope == .device || isFeed && session.scope == .feeds else {
+            throw APIError(.forbidden, .forbidden, "A feed key reads the topic feeds only.")
+        }
+        // why: a device's token in an address ends up in logs and histories; only feed keys go there
+        guard key == nil || session.scope == .feeds else {
+            throw APIError(
+                .forbidden,
+                .forbidden,
+                "?key= takes a feed key (POST /v1/feed-keys); send a device's session as Authorization: Bearer."
+            )
+        }
         var context = context
         context.session = session
         // why only when something will be logged: setting metadata re-renders all of it (StreamLogHandler)
@@ -29,6 +43,13 @@ struct SessionMiddleware: RouterMiddleware {
             context.logger[metadataKey: "sync.device"] = .string(session.deviceID.rawValue)
         }
         return try await next(request, context)
+    }
+}
+
+extension SessionMiddleware {
+    /// Whether a path is a topic's feed, which a feed key may read.
+    static func feedPaths(_ path: String) -> Bool {
+        path.hasPrefix("/v1/topics/") && (path.hasSuffix("/feed.json") || path.hasSuffix("/feed.atom"))
     }
 }
 

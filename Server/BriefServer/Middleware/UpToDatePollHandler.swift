@@ -178,7 +178,9 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let session = polls.sessions.cached(
                 tokenHash: accepted.tokenHash,
                 usedWithin: ServerEnvironment.touchInterval
-            )
+            ),
+            // a feed key is the routes' to refuse
+            session.scope == .device
         else {
             return nil
         }

@@ -48,6 +48,12 @@ struct FeedRoutes {
         guard let topic = TopicID(rawValue: text) else {
             throw APIError.notFound("There is no topic \(text). GET /v1/topics lists them.")
         }
+        // the session middleware read a feed key from here, when it came without a bearer token
+        if let key = request.uri.queryParameters.get("key"), key.utf8.count > 512 {
+            var error = APIError(.badRequest, .malformedRequest, "The query has 1 bad parameter(s).")
+            error.body.error.details = [ValidationIssue(path: "key", reason: "must be a feed key (512 bytes at most)")]
+            throw error
+        }
         var limit = Self.defaultLimit
         if let value = request.uri.queryParameters.get("limit") {
             guard let parsed = Int(value), (1...Self.maxLimit).contains(parsed) else {

@@ -30,6 +30,40 @@ struct SessionRoutes {
         return try jsonResponse(SessionListV1(sessions: sessions))
     }
 
+    /// The most feed keys one account may hold at once: each reader app needs one.
+    static let maxFeedKeys = 20
+
+    /// `POST /v1/feed-keys`: a new feed key for this user (``SessionScope/feeds``), shown once.
+    func createFeedKey(_ request: Request, context: BriefRequestContext) async throws -> Response {
+        let current = try context.requireSession()
+        let held = try await environment.store.sessions(of: current.userID).filter { $0.scope == .feeds }.count
+        guard held < Self.maxFeedKeys else {
+            throw APIError.rateLimited(
+                retryAfter: 60,
+                "This account already has \(Self.maxFeedKeys) feed keys: revoke one (DELETE /v1/sessions/{id}) first."
+            )
+        }
+        let (key, hash) = SessionTokens.make()
+        let id = SessionTokens.makeID()
+        try await environment.store.createSession(
+            SessionRecord(
+                tokenHash: hash,
+                id: id,
+                userID: current.userID,
+                username: current.username,
+                deviceID: Self.feedReader,
+                deviceName: "Feed reader",
+                createdAt: environment.clock.now(),
+                scope: .feeds
+            )
+        )
+        context.logger.info("Created feed key", metadata: ["session.id": "\(id)"])
+        return try jsonResponse(FeedKeyV1(key: key, id: id), status: .created)
+    }
+
+    /// The device a feed key is listed as.
+    static let feedReader = DeviceID(rawValue: "feed-reader")!
+
     /// `GET /v1/sessions/current`: 204 while the session is live, 401 otherwise; nothing is read
     /// beyond the session check every request makes (its cache). nginx asks it before serving
     /// content from its cache in `session` mode (`auth_request`, `deploy/nginx/briefsync.conf`).

@@ -157,6 +157,8 @@ public struct SessionRecord: Sendable, Hashable {
     public var createdAt: Int64
     /// When it was last used, to the hour (``SessionLifetime``).
     public var lastUsedAt: Int64
+    /// What the session may do.
+    public var scope: SessionScope
 
     public init(
         tokenHash: [UInt8],
@@ -166,8 +168,10 @@ public struct SessionRecord: Sendable, Hashable {
         deviceID: DeviceID,
         deviceName: String?,
         createdAt: Int64,
-        lastUsedAt: Int64? = nil
+        lastUsedAt: Int64? = nil,
+        scope: SessionScope = .device
     ) {
+        self.scope = scope
         self.tokenHash = tokenHash
         self.id = id
         self.userID = userID
@@ -241,4 +245,13 @@ public enum StoreError: Error, Sendable, Hashable {
             self.briefID = briefID
         }
     }
+}
+
+/// What a session may do.
+public enum SessionScope: String, Sendable, Hashable {
+    /// A device's session: everything of its user (`POST /v1/sessions`).
+    case device
+    /// A feed key: that user's topic feeds only, sent as `?key=` by feed readers that cannot send
+    /// headers (`POST /v1/feed-keys`). It is refused everywhere else.
+    case feeds
 }

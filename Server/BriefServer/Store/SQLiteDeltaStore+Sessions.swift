@@ -7,12 +7,13 @@ extension SQLiteDeltaStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO sessions (token_hash, id, user_id, device_id, device_name, created_at, last_used_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO sessions (
+                        token_hash, id, user_id, device_id, device_name, created_at, last_used_at, scope)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     Data(session.tokenHash), session.id, session.userID, session.deviceID.rawValue, session.deviceName,
-                    session.createdAt, session.lastUsedAt,
+                    session.createdAt, session.lastUsedAt, session.scope.rawValue,
                 ]
             )
         }
@@ -109,12 +110,14 @@ extension SQLiteDeltaStore {
     }
 
     private static let sessionSelect = """
-        SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at
+        SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at,
+            s.scope
         FROM sessions s JOIN users u ON u.id = s.user_id
         """
 
     private static func session(_ row: Row) -> SessionRecord? {
-        guard let device = DeviceID(rawValue: row["device_id"]) else {
+        // why nil for a scope this build does not know: a newer instance's session grants nothing here
+        guard let device = DeviceID(rawValue: row["device_id"]), let scope = SessionScope(rawValue: row["scope"]) else {
             return nil
         }
         return SessionRecord(
@@ -125,7 +128,8 @@ extension SQLiteDeltaStore {
             deviceID: device,
             deviceName: row["device_name"],
             createdAt: row["created_at"],
-            lastUsedAt: row["last_used_at"]
+            lastUsedAt: row["last_used_at"],
+            scope: scope
         )
     }
 }

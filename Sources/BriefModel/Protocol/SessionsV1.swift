@@ -107,3 +107,18 @@ public struct AccountDeletionV1: Sendable, Hashable, Codable {
         return AccountDeletionV1(password: password)
     }
 }
+
+/// `POST /v1/feed-keys`: a key that lets a feed reader read this user's topic feeds, sent as
+/// `?key=` by readers that cannot send headers. It reads feeds only; it is listed in
+/// `GET /v1/sessions` as the device `feed-reader` and revoked with `DELETE /v1/sessions/{id}`.
+public struct FeedKeyV1: Sendable, Hashable, Codable {
+    /// The key; the server keeps only its hash, so it is shown this once.
+    public var key: String
+    /// The session id it is listed and revoked by.
+    public var id: String
+
+    public init(key: String, id: String) {
+        self.key = key
+        self.id = id
+    }
+}

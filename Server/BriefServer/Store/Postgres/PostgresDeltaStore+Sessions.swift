@@ -9,9 +9,11 @@ extension PostgresDeltaStore {
         try await converting {
             try await client.query(
                 """
-                INSERT INTO sessions (token_hash, id, user_id, device_id, device_name, created_at, last_used_at)
+                INSERT INTO sessions (
+                    token_hash, id, user_id, device_id, device_name, created_at, last_used_at, scope)
                 VALUES (\(ByteBuffer(bytes: session.tokenHash)), \(session.id), \(session.userID),
-                        \(session.deviceID.rawValue), \(session.deviceName), \(session.createdAt), \(session.lastUsedAt))
+                        \(session.deviceID.rawValue), \(session.deviceName), \(session.createdAt), \(session.lastUsedAt),
+                        \(session.scope.rawValue))
                 """,
                 logger: logger
             )
@@ -32,7 +34,8 @@ extension PostgresDeltaStore {
             var sessions: [SessionRecord] = []
             for try await row in try await client.query(
                 """
-                SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at
+                SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at,
+                    s.scope
                 FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.user_id = \(user) AND s.revoked_at IS NULL
                 ORDER BY s.last_used_at DESC, s.created_at DESC
@@ -126,7 +129,8 @@ extension PostgresDeltaStore {
     }
 
     private static func session(_ row: SessionByToken.Row) -> SessionRecord? {
-        guard let device = DeviceID(rawValue: row.4) else {
+        // why nil for a scope this build does not know: a newer instance's session grants nothing here
+        guard let device = DeviceID(rawValue: row.4), let scope = SessionScope(rawValue: row.8) else {
             return nil
         }
         return SessionRecord(
@@ -137,7 +141,8 @@ extension PostgresDeltaStore {
             deviceID: device,
             deviceName: row.5,
             createdAt: row.6,
-            lastUsedAt: row.7
+            lastUsedAt: row.7,
+            scope: scope
         )
     }
 }
@@ -145,11 +150,12 @@ extension PostgresDeltaStore {
 /// The session lookup every authenticated request makes, prepared once per connection.
 struct SessionByToken: PostgresPreparedStatement {
     static let sql = """
-        SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at
+        SELECT s.token_hash, s.id, s.user_id, u.username, s.device_id, s.device_name, s.created_at, s.last_used_at,
+            s.scope
         FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL
         """
-    typealias Row = (ByteBuffer, String, Int64, String, String, String?, Int64, Int64)
+    typealias Row = (ByteBuffer, String, Int64, String, String, String?, Int64, Int64, String)
 
     var tokenHash: [UInt8]
 
