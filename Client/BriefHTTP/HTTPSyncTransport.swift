@@ -147,6 +147,11 @@ public struct BriefServiceClient: Sendable {
         try await connection(token).send("GET", "v1/sessions", as: SessionListV1.self).sessions
     }
 
+    /// A new feed key, for a feed reader that cannot send headers (`?key=` on the topic feeds).
+    public func createFeedKey(token: String) async throws -> FeedKeyV1 {
+        try await connection(token).send("POST", "v1/feed-keys", as: FeedKeyV1.self)
+    }
+
     /// Revokes one of the account's sessions by its id.
     public func revokeSession(_ id: String, token: String) async throws {
         _ = try await connection(token).sendRaw("DELETE", "v1/sessions/\(id)")

@@ -25,6 +25,42 @@ struct Sessions: DeviceCommand {
     }
 }
 
+struct FeedKey: DeviceCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed-key",
+        abstract: """
+            Make a key for a feed reader that cannot send headers: it reads the topic feeds only \
+            (…/v1/topics/ID/feed.atom?key=…), and brief-device revoke ID turns it off.
+            """
+    )
+    @ParentCommand var device: BriefDevice
+    @Option(help: "A topic whose feed addresses to print.") var topic: String?
+    @Flag(help: "Print JSON: key, id, and the feed addresses.") var json = false
+
+    struct Printed: Encodable {
+        var key: String
+        var id: String
+        var feeds: [String]
+    }
+
+    func execute(_ home: DeviceHome) async throws {
+        let session = try home.session()
+        let made = try await home.serviceClient(for: session).createFeedKey(token: session.token)
+        let base = session.server.hasSuffix("/") ? String(session.server.dropLast()) : session.server
+        let feeds =
+            topic.map { topic in
+                ["json", "atom"].map { "\(base)/v1/topics/\(topic)/feed.\($0)?key=\(made.key)" }
+            } ?? []
+        if json {
+            try printJSON(Printed(key: made.key, id: made.id, feeds: feeds))
+            return
+        }
+        print("Feed key \(made.id): \(made.key)")
+        feeds.forEach { print($0) }
+        print("It reads feeds only. brief-device revoke \(made.id) turns it off.")
+    }
+}
+
 struct Revoke: DeviceCommand {
     static let configuration = CommandConfiguration(
         abstract: "End one of the account's sessions (an id from brief-device sessions); that device must log in again."

@@ -8,6 +8,10 @@ import Logging
 import NIOCore
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -176,6 +180,42 @@ import Testing
             #expect(try mode("") == 0o700)
             #expect(try mode("device.sqlite") == 0o600)
             #expect(try mode("session.json") == 0o600)
+        }
+    }
+
+    @Test func aFeedKeyFromTheCommandLineLetsAReaderSubscribeUntilItIsRevoked() async throws {
+        try await LiveServer.run { url in
+            let phone = try TemporaryHome()
+            _ = try await BriefDeviceProcess.succeed(
+                phone,
+                ["register", "--server", url, "--user", "anna"],
+                password: "correct horse battery"
+            )
+            let made = try await BriefDeviceProcess.succeed(
+                phone,
+                ["feed-key", "--topic", "ai-tech", "--json"],
+                password: ""
+            )
+            guard case .array(let feeds)? = made.json?["feeds"], case .string(let id)? = made.json?["id"] else {
+                Issue.record("feed-key --json: \(made.stdout)")
+                return
+            }
+            #expect(feeds.count == 2)
+            // a reader with nothing but the address
+            for case .string(let feed) in feeds {
+                let (body, answer) = try await URLSession.shared.data(from: URL(string: feed)!)
+                #expect((answer as? HTTPURLResponse)?.statusCode == 200, "\(feed)")
+                #expect(String(decoding: body, as: UTF8.self).contains("ai-tech-2026-06-26"))
+            }
+            #expect(
+                try await BriefDeviceProcess.succeed(phone, ["sessions"], password: "").stdout.contains("feed-reader")
+            )
+            _ = try await BriefDeviceProcess.succeed(phone, ["revoke", id], password: "")
+            guard case .string(let feed)? = feeds.first else {
+                return
+            }
+            let (_, revoked) = try await URLSession.shared.data(from: URL(string: feed)!)
+            #expect((revoked as? HTTPURLResponse)?.statusCode == 401)
         }
     }
 
