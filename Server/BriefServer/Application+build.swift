@@ -38,6 +38,9 @@ public func buildApplication(
             return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         }
     }
+    let metrics = ServerMetrics(
+        factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance
+    )
     let environment = ServerEnvironment(
         configuration: configuration,
         store: store,
@@ -46,14 +49,13 @@ public func buildApplication(
         notifier: ChangeNotifier(
             relayed: store.isShared,
             maxHeldPerUser: configuration.maxLongPollsPerUser,
-            clock: waitClock
+            clock: waitClock,
+            heldCountChanged: { metrics.longPollsHeld($0) }
         ),
         sessions: SessionCache(lifetime: configuration.sessionCacheLifetime, clock: clock),
         upToDate: UpToDateCache(),
         limiter: LoginRateLimiter(limits: configuration.loginLimits),
-        metrics: ServerMetrics(
-            factory: registry.map { PrometheusMetricsFactory(registry: $0) } ?? NOOPMetricsHandler.instance
-        ),
+        metrics: metrics,
         applier: PushApplier(skew: configuration.clockSkew),
         publisherKeyHash: configuration.publisherKey.map(SessionTokens.hash),
         decoyPasswordHash: try await decoyPasswordHash(cost: configuration.bcryptCost)
@@ -205,6 +207,16 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
         router.get("v1/topics/:id/feed.atom", use: feeds.atom)
     }
 
+    let reader = ReaderAPIRoutes(environment: environment, accounts: accounts)
+    router.post("greader/accounts/ClientLogin", use: reader.clientLogin)
+    router.get("greader/check/compatibility", use: reader.compatibility)
+    router.get("greader/reader/api/0/token", use: reader.token)
+    router.post("greader/reader/api/0/token", use: reader.token)
+    router.get("greader/reader/api/0/user-info", use: reader.userInfo)
+    router.get("greader/reader/api/0/subscription/list", use: reader.subscriptions)
+    router.post("greader/reader/api/0/subscription/edit", use: reader.editSubscription)
+    router.get("greader/reader/api/0/tag/list", use: reader.tags)
+
     let changes = ChangesRoutes(environment: environment)
     let readStates = ReadStateRoutes(environment: environment)
     let topics = TopicRoutes(environment: environment)
@@ -243,6 +255,12 @@ let routeTable = RouteTable(routes: [
     (["v1", "topics"], ["GET"]), (["v1", "topics", "{id}", "follow"], ["PUT", "DELETE"]),
     (["v1", "content", "{digest}"], ["GET"]), (["v1", "topics", "{id}", "feed.json"], ["GET"]),
     (["v1", "topics", "{id}", "feed.atom"], ["GET"]), (["v1", "feed-keys"], ["POST"]),
+    (["greader", "accounts", "ClientLogin"], ["POST"]), (["greader", "check", "compatibility"], ["GET"]),
+    (["greader", "reader", "api", "0", "token"], ["GET", "POST"]),
+    (["greader", "reader", "api", "0", "user-info"], ["GET"]),
+    (["greader", "reader", "api", "0", "subscription", "list"], ["GET"]),
+    (["greader", "reader", "api", "0", "subscription", "edit"], ["POST"]),
+    (["greader", "reader", "api", "0", "tag", "list"], ["GET"]),
 ])
 
 /// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so

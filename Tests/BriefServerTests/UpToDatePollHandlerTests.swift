@@ -247,7 +247,9 @@ import Testing
         let channel = try await fixture.channel()
         try await channel.send(PollFixture.poll(wait: 30))
         #expect(fixture.environment.notifier.heldCount == 1)
+        #expect(fixture.metricsText().contains("briefsync_longpolls_held 1"))
         try await channel.close()
+        #expect(fixture.metricsText().contains("briefsync_longpolls_held 0"))
         #expect(fixture.environment.notifier.heldCount == 0)
         // a change afterwards wakes nothing
         fixture.environment.notifier.notify(user: PollFixture.user)
@@ -398,16 +400,21 @@ struct PollFixture {
         var configuration = ServerConfiguration()
         configuration.publisherKey = Self.publisherKey
         let clock = ManualWallClock()
+        let metrics = ServerMetrics(factory: PrometheusMetricsFactory(registry: registry))
         environment = ServerEnvironment(
             configuration: configuration,
             store: try openStore(.sqliteInMemory),
             clock: clock,
             tokens: try ChangeTokenCodec(secret: Array(repeating: 7, count: 32)),
-            notifier: ChangeNotifier(maxHeldPerUser: maxLongPollsPerUser, clock: self.clock),
+            notifier: ChangeNotifier(
+                maxHeldPerUser: maxLongPollsPerUser,
+                clock: self.clock,
+                heldCountChanged: { metrics.longPollsHeld($0) }
+            ),
             sessions: SessionCache(lifetime: 60_000, clock: clock),
             upToDate: UpToDateCache(),
             limiter: LoginRateLimiter(),
-            metrics: ServerMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            metrics: metrics,
             applier: PushApplier(),
             publisherKeyHash: SessionTokens.hash(Self.publisherKey),
             decoyPasswordHash: "$2b$04$" + String(repeating: "a", count: 53)

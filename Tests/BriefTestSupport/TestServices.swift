@@ -12,6 +12,8 @@ public enum TestServices {
     public static var nginx: Bool { present("BRIEFSYNC_TEST_NGINX") }
     /// wrk (`BRIEFSYNC_TEST_WRK`).
     public static var wrk: Bool { present("BRIEFSYNC_TEST_WRK") }
+    /// A python3 with PyPI's google-reader (`BRIEFSYNC_TEST_READER_CLIENT`).
+    public static var readerClient: Bool { present("BRIEFSYNC_TEST_READER_CLIENT") }
     /// A python3 with PyPI's feedparser and jsonfeed-util (`BRIEFSYNC_TEST_FEED_PARSERS`).
     public static var feedParsers: Bool { present("BRIEFSYNC_TEST_FEED_PARSERS") }
 

@@ -74,6 +74,9 @@ public final class ChangeNotifier: Service, Sendable {
     let clock: any WaitClock
     /// The most requests one user may have held at once; `nil`: no cap.
     let maxHeldPerUser: Int?
+    /// Told the number of requests held each time it changes, under the lock, so that a gauge
+    /// set from it is never left behind by a racing update.
+    private let heldCountChanged: (@Sendable (Int) -> Void)?
 
     /// - Parameters:
     ///   - relayed: Whether other processes commit changes too (a shared PostgreSQL database),
@@ -81,7 +84,15 @@ public final class ChangeNotifier: Service, Sendable {
     ///   - maxHeldPerUser: The most requests one user may have held at once; a wait beyond it
     ///     returns ``WaitOutcome/refused`` at once, holding nothing.
     ///   - clock: The time deadlines are read on; tests pass a ``ManualWaitClock``.
-    public init(relayed: Bool = false, maxHeldPerUser: Int? = nil, clock: any WaitClock = SystemWaitClock()) {
+    ///   - heldCountChanged: Told the number of requests held whenever it changes (the
+    ///     `briefsync_longpolls_held` gauge), while the count cannot change.
+    public init(
+        relayed: Bool = false,
+        maxHeldPerUser: Int? = nil,
+        clock: any WaitClock = SystemWaitClock(),
+        heldCountChanged: (@Sendable (Int) -> Void)? = nil
+    ) {
+        self.heldCountChanged = heldCountChanged
         self.relayed = relayed
         self.maxHeldPerUser = maxHeldPerUser
         self.clock = clock
@@ -109,6 +120,18 @@ public final class ChangeNotifier: Service, Sendable {
         notifyAll()
     }
 
+    /// Changes the state under its lock, and reports a change of the held count.
+    private func mutate<T>(_ body: (inout State) -> T) -> T {
+        state.withLockedValue { state in
+            let before = state.waiters.count
+            let result = body(&state)
+            if state.waiters.count != before {
+                heldCountChanged?(state.waiters.count)
+            }
+            return result
+        }
+    }
+
     /// How many requests are held right now.
     public var heldCount: Int { state.withLockedValue { $0.waiters.count } }
 
@@ -125,7 +148,7 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Something changed for everyone (a brief was published or retracted).
     public func notifyAll() {
-        let woken = state.withLockedValue { state -> [Wake] in
+        let woken = mutate { state -> [Wake] in
             state.global += 1
             let waiters = state.waiters
             state.waiters = [:]
@@ -136,7 +159,7 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Something changed for one user (their read-state or subscriptions).
     public func notify(user: UserID) {
-        let woken = state.withLockedValue { state -> [Wake] in
+        let woken = mutate { state -> [Wake] in
             state.users[user, default: 0] += 1
             let matching = state.waiters.filter { $0.value.user == user }
             matching.keys.forEach { state.waiters[$0] = nil }
@@ -194,7 +217,7 @@ public final class ChangeNotifier: Service, Sendable {
     /// on another way). Returns whether it was still parked.
     @discardableResult
     func unpark(_ parking: Parking) -> Bool {
-        state.withLockedValue { $0.waiters.removeValue(forKey: parking.id) } != nil
+        mutate { $0.waiters.removeValue(forKey: parking.id) } != nil
     }
 
     private func nextID() -> UInt64 {
@@ -222,7 +245,7 @@ public final class ChangeNotifier: Service, Sendable {
         wake: Wake,
         unless cancelled: () -> Bool = { false }
     ) -> Hold {
-        let (held, startSweeper) = state.withLockedValue { state -> (Hold, Bool) in
+        let (held, startSweeper) = mutate { state -> (Hold, Bool) in
             let current = Generation(global: state.global, user: state.users[user, default: 0])
             guard !state.shuttingDown, current == seen, deadline > clock.now, !cancelled() else {
                 return (.passed, false)
@@ -250,7 +273,7 @@ public final class ChangeNotifier: Service, Sendable {
 
     /// Answers every held request now, and every later wait at once.
     public func releaseAll() {
-        let woken = state.withLockedValue { state -> [Wake] in
+        let woken = mutate { state -> [Wake] in
             state.shuttingDown = true
             let waiters = state.waiters
             state.waiters = [:]
@@ -280,7 +303,7 @@ public final class ChangeNotifier: Service, Sendable {
                 }
             }
         } onCancel: {
-            let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
+            let waiter = mutate { $0.waiters.removeValue(forKey: id) }
             waiter?.wake()
         }
         return refused.withLockedValue { $0 } ? .refused : .ended
@@ -291,7 +314,7 @@ public final class ChangeNotifier: Service, Sendable {
         while true {
             try? await clock.sleep(until: clock.now + Self.sweepInterval)
             let now = clock.now
-            let (expired, done) = state.withLockedValue { state -> ([Wake], Bool) in
+            let (expired, done) = mutate { state -> ([Wake], Bool) in
                 guard !state.waiters.isEmpty else {
                     state.sweeping = false
                     return ([], true)

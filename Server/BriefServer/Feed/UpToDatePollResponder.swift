@@ -104,9 +104,6 @@ struct UpToDatePollResponder: Sendable {
         notifier.unpark(parking)
     }
 
-    /// How many requests are held, by task or parked.
-    var heldCount: Int { notifier.heldCount }
-
     static func tooManyHeld(_ cap: Int?) -> APIError {
         .rateLimited(
             retryAfter: 5,

@@ -263,7 +263,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         {
         case .parked(let parking):
             state = .parked(poll, parking, ticket: ticket, deadline: deadline)
-            polls.metrics.longPollsHeld(responder.heldCount)
         case .passed:
             // it changed since the read above, or the server is shutting down
             finish(poll, waitingUntil: deadline, context: context, written: nil)
@@ -280,7 +279,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         state = .idle
         finish(poll, waitingUntil: deadline, context: context, written: nil)
-        polls.metrics.longPollsHeld(polls.responder.heldCount)
     }
 
     /// Ends a parked poll: with the kept answer while it holds, otherwise on to Hummingbird with
@@ -308,7 +306,6 @@ final class UpToDatePollHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func takeBackParked() {
         if case .parked(_, let parking, _, _) = state {
             polls.responder.unpark(parking)
-            polls.metrics.longPollsHeld(polls.responder.heldCount)
         }
         state = .idle
     }

@@ -94,7 +94,8 @@ struct ChangesRoutes {
         )
     }
 
-    /// Holds a long-poll until something changes for the user or its deadline, counted.
+    /// Holds a long-poll until something changes for the user or its deadline (the notifier
+    /// keeps the held gauge).
     private func hold(
         _ user: UserID,
         after moment: UpToDatePollResponder.Moment,
@@ -102,10 +103,7 @@ struct ChangesRoutes {
     )
         async throws
     {
-        let polls = environment.polls
-        environment.metrics.longPollsHeld(polls.heldCount + 1)
-        defer { environment.metrics.longPollsHeld(polls.heldCount) }
-        try await polls.hold(user, after: moment, until: deadline)
+        try await environment.polls.hold(user, after: moment, until: deadline)
     }
 
     /// The scope a token is bound to: the user it was issued to.

@@ -251,6 +251,9 @@ public enum StoreError: Error, Sendable, Hashable {
 public enum SessionScope: String, Sendable, Hashable {
     /// A device's session: everything of its user (`POST /v1/sessions`).
     case device
+    /// A Reader API session (`/greader/accounts/ClientLogin`): the Google Reader API only, as a
+    /// device of its own.
+    case reader
     /// A feed key: that user's topic feeds only, sent as `?key=` by feed readers that cannot send
     /// headers (`POST /v1/feed-keys`). It is refused everywhere else.
     case feeds

@@ -1,0 +1,173 @@
+import BriefModel
+import BriefTestSupport
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The Google Reader API at `/greader`, driven by a client nobody here wrote (PyPI's
+/// google-reader, `scripts/lib/reader_api_flow.py`) and by hand: sign-in makes a session of its
+/// own that works there only; subscriptions are the topics the user follows, and their changes
+/// are the user's follows that every device sees.
+@Suite struct ReaderAPITests {
+    static let password = "correct horse battery"
+
+    /// Registers `user` and returns a device's session token.
+    static func register(_ user: String, at url: String) async throws -> String {
+        let body = try WireCoding.encoder().encode(
+            CredentialsV1(username: user, password: password, deviceId: DeviceID(rawValue: "phone")!)
+        )
+        let (data, _) = try await send("POST", "\(url)/v1/accounts", body: body, type: "application/json")
+        return try WireCoding.decoder(unknownFields: .ignore).decode(SessionV1.self, from: data).token
+    }
+
+    static func send(
+        _ method: String,
+        _ url: String,
+        headers: [String: String] = [:],
+        body: Data? = nil,
+        type: String? = nil
+    ) async throws -> (Data, Int) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.setValue(type, forHTTPHeaderField: "Content-Type")
+        request.setValue(String(WireProtocol.version), forHTTPHeaderField: WireProtocol.header)
+        for (name, value) in headers {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        let (data, answer) = try await URLSession.shared.data(for: request)
+        return (data, (answer as? HTTPURLResponse)?.statusCode ?? 0)
+    }
+
+    @Test(
+        .enabled(
+            if: TestServices.readerClient,
+            "needs python3 with google-reader (BRIEFSYNC_TEST_READER_CLIENT; scripts/test installs it)"
+        )
+    )
+    func aReaderClientNobodyHereWroteSignsInAndEditsTheSubscriptions() async throws {
+        let python = try TestPostgres.required(
+            "google-reader",
+            variable: "BRIEFSYNC_TEST_READER_CLIENT",
+            test: #function
+        )
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/lib/reader_api_flow.py")
+        try await LiveServer.run { url in
+            let token = try await Self.register("anna", at: url)
+            let run = try await BriefDeviceProcess.run(
+                [script.path, "\(url)/greader", "anna", Self.password],
+                executable: URL(fileURLWithPath: python)
+            )
+            #expect(run.code == 0 && run.stdout.hasSuffix("ok\n"), "\(run.stdout)\(run.stderr)")
+            // the reader app is a device of its own in the account's sessions
+            let (listed, _) = try await Self.send(
+                "GET",
+                "\(url)/v1/sessions",
+                headers: ["Authorization": "Bearer \(token)"]
+            )
+            let sessions = try WireCoding.decoder(unknownFields: .ignore).decode(SessionListV1.self, from: listed)
+            #expect(sessions.sessions.contains { $0.deviceId.rawValue.hasPrefix("reader-") })
+        }
+    }
+
+    @Test func aReaderSessionWorksAtTheReaderAPIOnlyAndItsWritesNeedTheWriteToken() async throws {
+        try await LiveServer.run { url in
+            let device = try await Self.register("anna", at: url)
+            let form = Data("Email=anna&Passwd=correct+horse+battery&client=Tests".utf8)
+            let (signedIn, status) = try await Self.send(
+                "POST",
+                "\(url)/greader/accounts/ClientLogin",
+                body: form,
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(status == 200)
+            let lines = String(decoding: signedIn, as: UTF8.self).split(separator: "\n")
+            #expect(lines.map { $0.prefix(4) } == ["SID=", "LSID", "Auth"])
+            let auth = try #require(lines.last.map { String($0.dropFirst("Auth=".count)) })
+            let reader = ["Authorization": "GoogleLogin auth=\(auth)"]
+
+            #expect(try await Self.send("GET", "\(url)/greader/reader/api/0/user-info", headers: reader).1 == 200)
+            // not the rest of the API, and a device's session is not a Reader API session
+            #expect(
+                try await Self.send("GET", "\(url)/v1/changes", headers: ["Authorization": "Bearer \(auth)"]).1 == 403
+            )
+            let deviceAsReader = ["Authorization": "GoogleLogin auth=\(device)"]
+            #expect(
+                try await Self.send("GET", "\(url)/greader/reader/api/0/user-info", headers: deviceAsReader).1 == 401
+            )
+
+            // a write without the write token changes nothing
+            let unsubscribe = Data("ac=unsubscribe&s=feed%2Fclimate".utf8)
+            let (refused, code) = try await Self.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: unsubscribe,
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(code == 401 && String(decoding: refused, as: UTF8.self).contains("write token"))
+            let (topics, _) = try await Self.send(
+                "GET",
+                "\(url)/v1/topics",
+                headers: ["Authorization": "Bearer \(device)"]
+            )
+            let listed = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: topics)
+            #expect(listed.topics.allSatisfy { $0.followed })
+
+            // with it, the device sees the unfollow
+            let (writeToken, _) = try await Self.send("GET", "\(url)/greader/reader/api/0/token", headers: reader)
+            let (_, edited) = try await Self.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: unsubscribe + Data("&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(edited == 200)
+            let (after, _) = try await Self.send(
+                "GET",
+                "\(url)/v1/topics",
+                headers: ["Authorization": "Bearer \(device)"]
+            )
+            let now = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: after)
+            #expect(now.topics.first { $0.id.rawValue == "climate" }?.followed == false)
+
+            // bad credentials and malformed forms: 401 and 400 with a short text, never 5xx
+            let wrong = Data("Email=anna&Passwd=nope".utf8)
+            #expect(
+                try await Self.send(
+                    "POST",
+                    "\(url)/greader/accounts/ClientLogin",
+                    body: wrong,
+                    type: "application/x-www-form-urlencoded"
+                ).1 == 401
+            )
+            #expect(try await Self.send("POST", "\(url)/greader/accounts/ClientLogin", body: Data()).1 == 400)
+            let (_, noAction) = try await Self.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: Data("s=feed%2Fclimate&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(noAction == 400)
+        }
+    }
+
+    @Test func theCompatibilityCheckSaysWhetherTheAuthorizationHeaderArrives() async throws {
+        try await LiveServer.run { url in
+            let (without, _) = try await Self.send("GET", "\(url)/greader/check/compatibility")
+            #expect(String(decoding: without, as: UTF8.self) == "FAIL")
+            let (with, _) = try await Self.send(
+                "GET",
+                "\(url)/greader/check/compatibility",
+                headers: ["Authorization": "GoogleLogin auth=x"]
+            )
+            #expect(String(decoding: with, as: UTF8.self) == "PASS")
+        }
+    }
+}
