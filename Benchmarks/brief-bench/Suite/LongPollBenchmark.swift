@@ -34,14 +34,7 @@ struct LongPollBenchmark: AsyncParsableCommand {
         do {
             let token = try await Bench.login(fixture.server)
             let since = try await Bench.upToDateToken(fixture.server, token: token)
-            // warm up: the first requests allocate what every later one reuses
-            for _ in 0..<20 {
-                _ = try await Bench.request("GET", "\(fixture.server)/v1/changes?since=\(since)", token: token)
-            }
-            let request = ByteBuffer(
-                string: "GET /v1/changes?since=\(since)&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Authorization: Bearer \(token)\r\n\(WireProtocol.header): \(WireProtocol.version)\r\n\r\n"
-            )
+            let request = try await Self.longPollRequest(fixture.server, token: token, since: since)
             let ours = try await hold(
                 wanted,
                 on: fixture.ports[0],
@@ -181,6 +174,18 @@ struct LongPollBenchmark: AsyncParsableCommand {
         }
         channels = []
     }
+    /// A long-poll of 60 s as raw HTTP/1.1, after 20 polls that warm the server up (the first
+    /// requests allocate what every later one reuses).
+    static func longPollRequest(_ server: String, token: String, since: String) async throws -> ByteBuffer {
+        for _ in 0..<20 {
+            _ = try await Bench.request("GET", "\(server)/v1/changes?since=\(since)", token: token)
+        }
+        return ByteBuffer(
+            string: "GET /v1/changes?since=\(since)&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(token)\r\n\(WireProtocol.header): \(WireProtocol.version)\r\n\r\n"
+        )
+    }
+
     /// The server's `briefsync_longpolls_held` gauge.
     func heldNow(_ server: String) async throws -> Int {
         let metrics = String(decoding: try await Bench.request("GET", "\(server)/metrics").body, as: UTF8.self)

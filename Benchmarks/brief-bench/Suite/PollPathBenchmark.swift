@@ -127,13 +127,7 @@ struct PollPathBenchmark: AsyncParsableCommand {
         do {
             let token = try await Bench.login(fixture.server)
             let since = try await Bench.upToDateToken(fixture.server, token: token)
-            for _ in 0..<20 {
-                _ = try await Bench.request("GET", "\(fixture.server)/v1/changes?since=\(since)", token: token)
-            }
-            let request = ByteBuffer(
-                string: "GET /v1/changes?since=\(since)&wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Authorization: Bearer \(token)\r\n\(WireProtocol.header): \(WireProtocol.version)\r\n\r\n"
-            )
+            let request = try await LongPollBenchmark.longPollRequest(fixture.server, token: token, since: since)
             let held = try await bench.hold(
                 count,
                 on: fixture.ports[0],

@@ -15,10 +15,7 @@ public struct BriefHTMLRenderer: Sendable {
         if let price = brief.price {
             html += "<p><strong>Price: \(escape(price))</strong></p>\n"
         }
-        let dateLine =
-            "\(brief.date.longText) · from \(Self.count(brief.sourceCounts.podcasts, "podcast")), "
-            + Self.count(brief.sourceCounts.episodes, "episode")
-        html += "<p><em>\(escape(dateLine))</em></p>\n"
+        html += "<p><em>\(escape(brief.dateLine))</em></p>\n"
         if !brief.takeaways.isEmpty {
             html += "<h2>Key takeaways</h2>\n" + list(brief.takeaways)
         }
@@ -66,10 +63,6 @@ public struct BriefHTMLRenderer: Sendable {
 
     private func list(_ items: [String]) -> String {
         "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
-    }
-
-    private static func count(_ number: Int, _ noun: String) -> String {
-        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     /// `text` with the five characters that HTML and XML give a meaning escaped.

@@ -31,10 +31,7 @@ public struct BriefTextRenderer: Sendable {
         }
         blocks.append([strong(brief.topic.name)])
         blocks.append(wrap(brief.title).map(strong))
-        let dateLine =
-            "\(brief.date.longText) · from \(Self.count(brief.sourceCounts.podcasts, "podcast")), "
-            + Self.count(brief.sourceCounts.episodes, "episode")
-        blocks.append(wrap(dateLine).map(dim) + brief.takeaways.flatMap(bullet))
+        blocks.append(wrap(brief.dateLine).map(dim) + brief.takeaways.flatMap(bullet))
         for block in brief.body {
             switch block {
             case .paragraph(let text):
@@ -84,10 +81,6 @@ public struct BriefTextRenderer: Sendable {
         wrap(text, first: "  • ", rest: "    ")
     }
 
-    private static func count(_ number: Int, _ noun: String) -> String {
-        "\(number) \(noun)\(number == 1 ? "" : "s")"
-    }
-
     // MARK: Text
 
     /// Breaks `text` into lines of at most `width` characters at spaces; a word longer than the
@@ -118,5 +111,14 @@ public struct BriefTextRenderer: Sendable {
 
     private func dim(_ text: String) -> String {
         emphasis == .ansi ? "\u{1B}[2m\(text)\u{1B}[0m" : text
+    }
+}
+
+extension Brief {
+    /// `Friday, June 26, 2026 · from 3 podcasts, 4 episodes`: the reader's line under the headline.
+    public var dateLine: String {
+        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        return "\(date.longText) · from \(count(sourceCounts.podcasts, "podcast")), "
+            + count(sourceCounts.episodes, "episode")
     }
 }
