@@ -17,7 +17,8 @@ struct BriefDevice: AsyncParsableCommand {
         subcommands: [
             Register.self, Login.self, Logout.self, Sync.self, List.self, Show.self, Read.self, Unread.self,
             Save.self, Unsave.self, Progress.self, Search.self, Topics.self, Subscribe.self, Unsubscribe.self,
-            Status.self, Explain.self, Sessions.self, FeedKey.self, Revoke.self, Passwd.self, DeleteAccount.self, Simulate.self,
+            Status.self, Explain.self, Sessions.self, FeedKey.self, Revoke.self, Passwd.self, DeleteAccount.self,
+            Simulate.self,
             Render.self,
             Validate.self,
         ]

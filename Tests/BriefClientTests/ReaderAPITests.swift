@@ -12,6 +12,197 @@ import Testing
 /// own that works there only; subscriptions are the topics the user follows, and their changes
 /// are the user's follows that every device sees.
 @Suite struct ReaderAPITests {
+    @Test(
+        .enabled(
+            if: TestServices.readerClient,
+            "needs python3 with google-reader (BRIEFSYNC_TEST_READER_CLIENT; scripts/test installs it)"
+        )
+    )
+    func aReaderClientNobodyHereWroteSignsInAndEditsTheSubscriptions() async throws {
+        let python = try TestPostgres.required(
+            "google-reader",
+            variable: "BRIEFSYNC_TEST_READER_CLIENT",
+            test: #function
+        )
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/lib/reader_api_flow.py")
+        try await LiveServer.run { url in
+            let token = try await LiveHTTP.register("anna", at: url)
+            let run = try await BriefDeviceProcess.run(
+                [script.path, "\(url)/greader", "anna", LiveHTTP.password],
+                executable: URL(fileURLWithPath: python)
+            )
+            #expect(run.code == 0 && run.stdout.hasSuffix("ok\n"), "\(run.stdout)\(run.stderr)")
+            // the reader app is a device of its own in the account's sessions
+            let (listed, _) = try await LiveHTTP.send(
+                "GET",
+                "\(url)/v1/sessions",
+                headers: ["Authorization": "Bearer \(token)"]
+            )
+            let sessions = try WireCoding.decoder(unknownFields: .ignore).decode(SessionListV1.self, from: listed)
+            #expect(sessions.sessions.contains { $0.deviceId.rawValue.hasPrefix("reader-") })
+        }
+    }
+
+    @Test func aReaderSessionWorksAtTheReaderAPIOnlyAndItsWritesNeedTheWriteToken() async throws {
+        try await LiveServer.run { url in
+            let device = try await LiveHTTP.register("anna", at: url)
+            let form = Data("Email=anna&Passwd=correct+horse+battery&client=Tests".utf8)
+            let (signedIn, status) = try await LiveHTTP.send(
+                "POST",
+                "\(url)/greader/accounts/ClientLogin",
+                body: form,
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(status == 200)
+            let lines = String(decoding: signedIn, as: UTF8.self).split(separator: "\n")
+            #expect(lines.map { $0.prefix(4) } == ["SID=", "LSID", "Auth"])
+            let auth = try #require(lines.last.map { String($0.dropFirst("Auth=".count)) })
+            let reader = ["Authorization": "GoogleLogin auth=\(auth)"]
+
+            #expect(try await LiveHTTP.send("GET", "\(url)/greader/reader/api/0/user-info", headers: reader).1 == 200)
+            // not the rest of the API, and a device's session is not a Reader API session
+            #expect(
+                try await LiveHTTP.send("GET", "\(url)/v1/changes", headers: ["Authorization": "Bearer \(auth)"]).1
+                    == 403
+            )
+            let deviceAsReader = ["Authorization": "GoogleLogin auth=\(device)"]
+            #expect(
+                try await LiveHTTP.send("GET", "\(url)/greader/reader/api/0/user-info", headers: deviceAsReader).1
+                    == 401
+            )
+
+            // a write without the write token changes nothing
+            let unsubscribe = Data("ac=unsubscribe&s=feed%2Fclimate".utf8)
+            let (refused, code) = try await LiveHTTP.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: unsubscribe,
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(code == 401 && String(decoding: refused, as: UTF8.self).contains("write token"))
+            let (topics, _) = try await LiveHTTP.send(
+                "GET",
+                "\(url)/v1/topics",
+                headers: ["Authorization": "Bearer \(device)"]
+            )
+            let listed = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: topics)
+            #expect(listed.topics.allSatisfy { $0.followed })
+
+            // with it, the device sees the unfollow
+            let (writeToken, _) = try await LiveHTTP.send("GET", "\(url)/greader/reader/api/0/token", headers: reader)
+            let (_, edited) = try await LiveHTTP.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: unsubscribe + Data("&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(edited == 200)
+            let (after, _) = try await LiveHTTP.send(
+                "GET",
+                "\(url)/v1/topics",
+                headers: ["Authorization": "Bearer \(device)"]
+            )
+            let now = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: after)
+            #expect(now.topics.first { $0.id.rawValue == "climate" }?.followed == false)
+
+            // bad credentials and malformed forms: 401 and 400 with a short text, never 5xx
+            let wrong = Data("Email=anna&Passwd=nope".utf8)
+            #expect(
+                try await LiveHTTP.send(
+                    "POST",
+                    "\(url)/greader/accounts/ClientLogin",
+                    body: wrong,
+                    type: "application/x-www-form-urlencoded"
+                ).1 == 401
+            )
+            #expect(try await LiveHTTP.send("POST", "\(url)/greader/accounts/ClientLogin", body: Data()).1 == 400)
+            let (_, noAction) = try await LiveHTTP.send(
+                "POST",
+                "\(url)/greader/reader/api/0/subscription/edit",
+                headers: reader,
+                body: Data("s=feed%2Fclimate&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
+                type: "application/x-www-form-urlencoded"
+            )
+            #expect(noAction == 400)
+        }
+    }
+
+    @Test func theCompatibilityCheckSaysWhetherTheAuthorizationHeaderArrives() async throws {
+        try await LiveServer.run { url in
+            let (without, _) = try await LiveHTTP.send("GET", "\(url)/greader/check/compatibility")
+            #expect(String(decoding: without, as: UTF8.self) == "FAIL")
+            let (with, _) = try await LiveHTTP.send(
+                "GET",
+                "\(url)/greader/check/compatibility",
+                headers: ["Authorization": "GoogleLogin auth=x"]
+            )
+            #expect(String(decoding: with, as: UTF8.self) == "PASS")
+        }
+    }
+}
+
+/// The feeds read by parsers nobody here wrote: jsonfeed-util and feedparser find every element
+/// of the example brief (`scripts/lib/check_feeds.py`), newest first.
+@Suite struct FeedParserTests {
+    @Test(
+        .enabled(
+            if: TestServices.feedParsers,
+            "needs python3 with feedparser and jsonfeed-util (BRIEFSYNC_TEST_FEED_PARSERS; scripts/test installs them)"
+        )
+    )
+    func feedReadersParsersFindEveryElementOfTheBrief() async throws {
+        let python = try TestPostgres.required(
+            "feedparser and jsonfeed-util",
+            variable: "BRIEFSYNC_TEST_FEED_PARSERS",
+            test: #function
+        )
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("feeds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        try await LiveServer.run { url in
+            let token = try await LiveHTTP.register("anna", at: url)
+            // the seed brief is published; one of the day before goes behind it
+            var older = try Briefs.seed()
+            older.id = BriefID(rawValue: "ai-tech-2026-06-25")!
+            older.date = CalendarDate(iso: "2026-06-25")!
+            let (_, published) = try await LiveHTTP.send(
+                "PUT",
+                "\(url)/v1/briefs/\(older.id.rawValue)",
+                headers: ["Authorization": "Bearer \(LiveServer.publisherKey)"],
+                body: try WireCoding.encoder().encode(older),
+                type: "application/json"
+            )
+            #expect(published == 200)
+            for format in ["json", "atom"] {
+                let (feed, status) = try await LiveHTTP.send(
+                    "GET",
+                    "\(url)/v1/topics/ai-tech/feed.\(format)",
+                    headers: ["Authorization": "Bearer \(token)"]
+                )
+                #expect(status == 200)
+                try feed.write(to: folder.appendingPathComponent("feed.\(format)"))
+            }
+        }
+        let run = try await BriefDeviceProcess.run(
+            [
+                repository.appendingPathComponent("scripts/lib/check_feeds.py").path,
+                folder.appendingPathComponent("feed.json").path, folder.appendingPathComponent("feed.atom").path,
+                repository.appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json").path,
+                "ai-tech-2026-06-26", "ai-tech-2026-06-25",
+            ],
+            executable: URL(fileURLWithPath: python)
+        )
+        #expect(run.code == 0 && run.stdout == "ok\n", "\(run.stdout)\(run.stderr)")
+    }
+}
+
+/// Requests to a live server, for the tests of clients that speak HTTP themselves.
+enum LiveHTTP {
     static let password = "correct horse battery"
 
     /// Registers `user` and returns a device's session token.
@@ -40,134 +231,5 @@ import Testing
         }
         let (data, answer) = try await URLSession.shared.data(for: request)
         return (data, (answer as? HTTPURLResponse)?.statusCode ?? 0)
-    }
-
-    @Test(
-        .enabled(
-            if: TestServices.readerClient,
-            "needs python3 with google-reader (BRIEFSYNC_TEST_READER_CLIENT; scripts/test installs it)"
-        )
-    )
-    func aReaderClientNobodyHereWroteSignsInAndEditsTheSubscriptions() async throws {
-        let python = try TestPostgres.required(
-            "google-reader",
-            variable: "BRIEFSYNC_TEST_READER_CLIENT",
-            test: #function
-        )
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lib/reader_api_flow.py")
-        try await LiveServer.run { url in
-            let token = try await Self.register("anna", at: url)
-            let run = try await BriefDeviceProcess.run(
-                [script.path, "\(url)/greader", "anna", Self.password],
-                executable: URL(fileURLWithPath: python)
-            )
-            #expect(run.code == 0 && run.stdout.hasSuffix("ok\n"), "\(run.stdout)\(run.stderr)")
-            // the reader app is a device of its own in the account's sessions
-            let (listed, _) = try await Self.send(
-                "GET",
-                "\(url)/v1/sessions",
-                headers: ["Authorization": "Bearer \(token)"]
-            )
-            let sessions = try WireCoding.decoder(unknownFields: .ignore).decode(SessionListV1.self, from: listed)
-            #expect(sessions.sessions.contains { $0.deviceId.rawValue.hasPrefix("reader-") })
-        }
-    }
-
-    @Test func aReaderSessionWorksAtTheReaderAPIOnlyAndItsWritesNeedTheWriteToken() async throws {
-        try await LiveServer.run { url in
-            let device = try await Self.register("anna", at: url)
-            let form = Data("Email=anna&Passwd=correct+horse+battery&client=Tests".utf8)
-            let (signedIn, status) = try await Self.send(
-                "POST",
-                "\(url)/greader/accounts/ClientLogin",
-                body: form,
-                type: "application/x-www-form-urlencoded"
-            )
-            #expect(status == 200)
-            let lines = String(decoding: signedIn, as: UTF8.self).split(separator: "\n")
-            #expect(lines.map { $0.prefix(4) } == ["SID=", "LSID", "Auth"])
-            let auth = try #require(lines.last.map { String($0.dropFirst("Auth=".count)) })
-            let reader = ["Authorization": "GoogleLogin auth=\(auth)"]
-
-            #expect(try await Self.send("GET", "\(url)/greader/reader/api/0/user-info", headers: reader).1 == 200)
-            // not the rest of the API, and a device's session is not a Reader API session
-            #expect(
-                try await Self.send("GET", "\(url)/v1/changes", headers: ["Authorization": "Bearer \(auth)"]).1 == 403
-            )
-            let deviceAsReader = ["Authorization": "GoogleLogin auth=\(device)"]
-            #expect(
-                try await Self.send("GET", "\(url)/greader/reader/api/0/user-info", headers: deviceAsReader).1 == 401
-            )
-
-            // a write without the write token changes nothing
-            let unsubscribe = Data("ac=unsubscribe&s=feed%2Fclimate".utf8)
-            let (refused, code) = try await Self.send(
-                "POST",
-                "\(url)/greader/reader/api/0/subscription/edit",
-                headers: reader,
-                body: unsubscribe,
-                type: "application/x-www-form-urlencoded"
-            )
-            #expect(code == 401 && String(decoding: refused, as: UTF8.self).contains("write token"))
-            let (topics, _) = try await Self.send(
-                "GET",
-                "\(url)/v1/topics",
-                headers: ["Authorization": "Bearer \(device)"]
-            )
-            let listed = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: topics)
-            #expect(listed.topics.allSatisfy { $0.followed })
-
-            // with it, the device sees the unfollow
-            let (writeToken, _) = try await Self.send("GET", "\(url)/greader/reader/api/0/token", headers: reader)
-            let (_, edited) = try await Self.send(
-                "POST",
-                "\(url)/greader/reader/api/0/subscription/edit",
-                headers: reader,
-                body: unsubscribe + Data("&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
-                type: "application/x-www-form-urlencoded"
-            )
-            #expect(edited == 200)
-            let (after, _) = try await Self.send(
-                "GET",
-                "\(url)/v1/topics",
-                headers: ["Authorization": "Bearer \(device)"]
-            )
-            let now = try WireCoding.decoder(unknownFields: .ignore).decode(TopicListV1.self, from: after)
-            #expect(now.topics.first { $0.id.rawValue == "climate" }?.followed == false)
-
-            // bad credentials and malformed forms: 401 and 400 with a short text, never 5xx
-            let wrong = Data("Email=anna&Passwd=nope".utf8)
-            #expect(
-                try await Self.send(
-                    "POST",
-                    "\(url)/greader/accounts/ClientLogin",
-                    body: wrong,
-                    type: "application/x-www-form-urlencoded"
-                ).1 == 401
-            )
-            #expect(try await Self.send("POST", "\(url)/greader/accounts/ClientLogin", body: Data()).1 == 400)
-            let (_, noAction) = try await Self.send(
-                "POST",
-                "\(url)/greader/reader/api/0/subscription/edit",
-                headers: reader,
-                body: Data("s=feed%2Fclimate&T=\(String(decoding: writeToken, as: UTF8.self))".utf8),
-                type: "application/x-www-form-urlencoded"
-            )
-            #expect(noAction == 400)
-        }
-    }
-
-    @Test func theCompatibilityCheckSaysWhetherTheAuthorizationHeaderArrives() async throws {
-        try await LiveServer.run { url in
-            let (without, _) = try await Self.send("GET", "\(url)/greader/check/compatibility")
-            #expect(String(decoding: without, as: UTF8.self) == "FAIL")
-            let (with, _) = try await Self.send(
-                "GET",
-                "\(url)/greader/check/compatibility",
-                headers: ["Authorization": "GoogleLogin auth=x"]
-            )
-            #expect(String(decoding: with, as: UTF8.self) == "PASS")
-        }
     }
 }

@@ -1,5 +1,4 @@
 import BriefModel
-import BriefTestSupport
 import Foundation
 import HTTPTypes
 import Testing
@@ -182,65 +181,4 @@ import Testing
             #expect(String(decoding: atom.body, as: UTF8.self).contains("<updated>1970-01-01T00:00:00Z</updated>"))
         }
     }
-
-    /// Read by parsers nobody here wrote: jsonfeed-util and feedparser find every element of the
-    /// example brief (`scripts/lib/check_feeds.py`), newest first.
-    @Test(
-        .enabled(
-            if: TestServices.feedParsers,
-            "needs python3 with feedparser and jsonfeed-util (BRIEFSYNC_TEST_FEED_PARSERS; scripts/test installs them)"
-        )
-    )
-    func feedReadersParsersFindEveryElementOfTheBrief() async throws {
-        let python = try TestPostgres.required(
-            "feedparser and jsonfeed-util",
-            variable: "BRIEFSYNC_TEST_FEED_PARSERS",
-            test: #function
-        )
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("feeds-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        try await TestServer().test { client in
-            let token = try await client.register("anna")
-            var older = try TestServer.example()
-            older = older.setting("id", .string("ai-tech-2026-06-25")).setting("date", .string("2026-06-25"))
-            try await client.publish(older)
-            try await client.publish(try TestServer.example())
-            for format in ["json", "atom"] {
-                let feed = try await client.send(.get, "/v1/topics/ai-tech/feed.\(format)", token: token)
-                try feed.body.write(to: folder.appendingPathComponent("feed.\(format)"))
-            }
-        }
-        let run = try runProcess(
-            URL(fileURLWithPath: python),
-            [
-                repository.appendingPathComponent("scripts/lib/check_feeds.py").path,
-                folder.appendingPathComponent("feed.json").path, folder.appendingPathComponent("feed.atom").path,
-                repository.appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json").path,
-                "ai-tech-2026-06-26", "ai-tech-2026-06-25",
-            ]
-        )
-        #expect(run.code == 0 && run.stdout == "ok\n", "\(run.stdout)\(run.stderr)")
-    }
-}
-
-/// Runs a short program to its end: its exit code and what it printed.
-private func runProcess(_ executable: URL, _ arguments: [String]) throws -> (
-    code: Int32, stdout: String, stderr: String
-) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let (out, err) = (Pipe(), Pipe())
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let printed = out.fileHandleForReading.readDataToEndOfFile()
-    let complained = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (
-        process.terminationStatus, String(decoding: printed, as: UTF8.self), String(decoding: complained, as: UTF8.self)
-    )
 }

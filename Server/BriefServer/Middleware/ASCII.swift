@@ -1,6 +1,5 @@
 /// Comparisons of HTTP's ASCII names and keywords, which are case-insensitive (RFC 9110).
 enum ASCII {
-    /// `byte` with an ASCII capital letter made small, any other byte as it is.
     /// Whether a byte may stand in a `Host` value of a plain name or address and port:
     /// letters, digits, `-`, `.`, `:` and the brackets of an IPv6 address.
     static func isHostCharacter(_ byte: UInt8) -> Bool {
@@ -14,6 +13,7 @@ enum ASCII {
         }
     }
 
+    /// `byte` with an ASCII capital letter made small, any other byte as it is.
     static func lowercased(_ byte: UInt8) -> UInt8 {
         (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }

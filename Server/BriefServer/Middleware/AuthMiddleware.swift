@@ -26,7 +26,11 @@ struct SessionMiddleware: RouterMiddleware {
             throw APIError.unauthorized("The session is unknown, expired or logged out: log in again.")
         }
         guard session.scope == .device || isFeed && session.scope == .feeds else {
-            throw APIError(.forbidden, .forbidden, "A feed key reads the topic feeds only.")
+            throw APIError(
+                .forbidden,
+                .forbidden,
+                "A feed key reads the topic feeds only; this request needs a device's session (POST /v1/sessions)."
+            )
         }
         // why: a device's token in an address ends up in logs and histories; only feed keys go there
         guard key == nil || session.scope == .feeds else {
@@ -112,13 +116,19 @@ extension HTTPFields {
 
     /// The token of an `Authorization` value `Bearer <token>`, if well formed.
     static func bearerToken(_ authorization: String) -> String? {
+        token(authorization, scheme: bearerScheme)
+    }
+
+    /// What follows `scheme` (lowercase, compared in any case) in an `Authorization` value of
+    /// at most `maxLength` bytes; `nil` when the value is longer, names another scheme, or has
+    /// nothing after it.
+    static func token(_ authorization: String, scheme: [UInt8], maxLength: Int = 512) -> String? {
         var value = authorization
-        guard value.utf8.count <= 512 else {
+        guard value.utf8.count <= maxLength else {
             return nil
         }
         // the scheme is case-insensitive (RFC 9110): compare it with ASCII letters lowercased
         return value.withUTF8 { bytes -> String? in
-            let scheme = bearerScheme
             guard bytes.count > scheme.count, ASCII.equalsIgnoringCase(bytes.prefix(scheme.count), scheme) else {
                 return nil
             }

@@ -39,6 +39,13 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.notFound, .notFound, message)
     }
 
+    /// 400 `malformed_request` for query parameters, each issue listed with its parameter.
+    static func badQuery(_ issues: [ValidationIssue]) -> APIError {
+        var error = APIError(.badRequest, .malformedRequest, "The query has \(issues.count) bad parameter(s).")
+        error.body.error.details = issues
+        return error
+    }
+
     static func rateLimited(retryAfter seconds: Int, _ message: String) -> APIError {
         var answer = APIError(.tooManyRequests, .rateLimited, message)
         answer.body.error.retryAfterSeconds = seconds

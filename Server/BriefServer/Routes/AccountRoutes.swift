@@ -106,17 +106,12 @@ struct AccountRoutes {
                 DocumentValidationError(issues: [ValidationIssue(path: "deviceId", reason: "missing")])
             )
         }
-        let (token, hash) = SessionTokens.make()
-        try await environment.store.createSession(
-            SessionRecord(
-                tokenHash: hash,
-                id: SessionTokens.makeID(),
-                userID: user.id,
-                username: user.username,
-                deviceID: device,
-                deviceName: credentials.deviceName,
-                createdAt: environment.clock.now()
-            )
+        let (token, _) = try await environment.startSession(
+            userID: user.id,
+            username: user.username,
+            device: device,
+            deviceName: credentials.deviceName,
+            scope: .device
         )
         return try jsonResponse(SessionV1(token: token, username: user.username, deviceId: device), status: .created)
     }

@@ -30,7 +30,7 @@ struct ChangesRoutes {
             guard polls.isBefore(deadline) else {
                 return Self.response(kept, to: request)
             }
-            try await hold(user, after: moment, until: deadline)
+            try await polls.hold(user, after: moment, until: deadline)
             // as the event loop answers a parked poll: the kept answer while it still holds
             moment = polls.moment(for: user)
             if let still = polls.keptAnswer(for: user, since: query.since, at: moment)
@@ -51,7 +51,7 @@ struct ChangesRoutes {
             answer = empty
         }
         if batch.isEmpty, polls.isBefore(deadline) {
-            try await hold(user, after: moment, until: deadline)
+            try await polls.hold(user, after: moment, until: deadline)
             batch = try await changes(for: user, after: cursor, query: query)
             answer = nil
         }
@@ -92,18 +92,6 @@ struct ChangesRoutes {
             headers: HTTPFields(fields),
             body: body.map { .init(byteBuffer: $0) } ?? .init()
         )
-    }
-
-    /// Holds a long-poll until something changes for the user or its deadline (the notifier
-    /// keeps the held gauge).
-    private func hold(
-        _ user: UserID,
-        after moment: UpToDatePollResponder.Moment,
-        until deadline: ContinuousClock.Instant
-    )
-        async throws
-    {
-        try await environment.polls.hold(user, after: moment, until: deadline)
     }
 
     /// The scope a token is bound to: the user it was issued to.
@@ -207,9 +195,7 @@ struct ChangesRoutes {
                 }
             }
             guard issues.isEmpty else {
-                var error = APIError(.badRequest, .malformedRequest, "The query has \(issues.count) bad parameter(s).")
-                error.body.error.details = issues
-                throw error
+                throw APIError.badQuery(issues)
             }
         }
     }

@@ -1,5 +1,4 @@
 import BriefModel
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -50,18 +49,14 @@ struct FeedRoutes {
         }
         // the session middleware read a feed key from here, when it came without a bearer token
         if let key = request.uri.queryParameters.get("key"), key.utf8.count > 512 {
-            var error = APIError(.badRequest, .malformedRequest, "The query has 1 bad parameter(s).")
-            error.body.error.details = [ValidationIssue(path: "key", reason: "must be a feed key (512 bytes at most)")]
-            throw error
+            throw APIError.badQuery([ValidationIssue(path: "key", reason: "must be a feed key (512 bytes at most)")])
         }
         var limit = Self.defaultLimit
         if let value = request.uri.queryParameters.get("limit") {
             guard let parsed = Int(value), (1...Self.maxLimit).contains(parsed) else {
-                var error = APIError(.badRequest, .malformedRequest, "The query has 1 bad parameter(s).")
-                error.body.error.details = [
+                throw APIError.badQuery([
                     ValidationIssue(path: "limit", reason: "must be a whole number from 1 to \(Self.maxLimit)")
-                ]
-                throw error
+                ])
             }
             limit = parsed
         }

@@ -38,20 +38,16 @@ struct ReaderAPIRoutes {
             guard let user else {
                 throw ReaderError(.unauthorized, "Error=BadAuthentication")
             }
-            let (token, hash) = SessionTokens.make()
-            let id = SessionTokens.makeID()
             let client = (form.first("client") ?? request.headers[.userAgent]).map { String($0.prefix(64)) }
-            try await environment.store.createSession(
-                SessionRecord(
-                    tokenHash: hash,
-                    id: id,
-                    userID: user.id,
-                    username: user.username,
-                    deviceID: DeviceID(rawValue: "reader-" + id.dropFirst(2))!,
-                    deviceName: client.map { "Reader app (\($0))" } ?? "Reader app",
-                    createdAt: environment.clock.now(),
-                    scope: .reader
-                )
+            // the app is listed as the device of its session: reader- and the session id's digits
+            let id = SessionTokens.makeID()
+            let (token, _) = try await environment.startSession(
+                id: id,
+                userID: user.id,
+                username: user.username,
+                device: DeviceID(rawValue: "reader-" + id.dropFirst(2))!,
+                deviceName: client.map { "Reader app (\($0))" } ?? "Reader app",
+                scope: .reader
             )
             context.logger.info("Reader API sign-in", metadata: ["session.id": "\(id)"])
             return Self.text("SID=\(token)\nLSID=\(token)\nAuth=\(token)\n")
@@ -170,13 +166,12 @@ struct ReaderAPIRoutes {
 
     /// The token of an `Authorization` value `GoogleLogin auth=<token>`.
     static func googleLoginToken(_ value: String) -> String? {
-        let scheme = "googlelogin auth="
-        guard value.utf8.count <= 600, value.lowercased().hasPrefix(scheme) else {
-            return nil
-        }
-        let token = value.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        let token = HTTPFields.token(value, scheme: googleLoginScheme, maxLength: 600)?
+            .trimmingCharacters(in: .whitespaces)
+        return token?.isEmpty == false ? token : nil
     }
+
+    private static let googleLoginScheme = Array("googlelogin auth=".utf8)
 
     /// The write token of a session: derived from its token's hash, so it is the same on every
     /// instance and known only to whoever holds the session.

@@ -28,6 +28,32 @@ extension ServerEnvironment {
     /// How often a session's last use is written: it is kept to the hour, not per request.
     static let touchInterval: Int64 = 60 * 60 * 1000
 
+    /// Stores a new session of the user for `device` and returns its token (shown once; only its
+    /// hash is kept) and the id it is listed and revoked by (`id`, a new one unless given).
+    func startSession(
+        id: String = SessionTokens.makeID(),
+        userID: UserID,
+        username: String,
+        device: DeviceID,
+        deviceName: String?,
+        scope: SessionScope
+    ) async throws -> (token: String, id: String) {
+        let (token, hash) = SessionTokens.make()
+        try await store.createSession(
+            SessionRecord(
+                tokenHash: hash,
+                id: id,
+                userID: userID,
+                username: username,
+                deviceID: device,
+                deviceName: deviceName,
+                createdAt: clock.now(),
+                scope: scope
+            )
+        )
+        return (token, id)
+    }
+
     /// Whether `session` has gone unused longer than the idle lifetime (`--session-lifetime`).
     func isIdleTooLong(_ session: SessionRecord, now: Int64) -> Bool {
         now - session.lastUsedAt > configuration.sessionIdleLifetime

@@ -43,19 +43,12 @@ struct SessionRoutes {
                 "This account already has \(Self.maxFeedKeys) feed keys: revoke one (DELETE /v1/sessions/{id}) first."
             )
         }
-        let (key, hash) = SessionTokens.make()
-        let id = SessionTokens.makeID()
-        try await environment.store.createSession(
-            SessionRecord(
-                tokenHash: hash,
-                id: id,
-                userID: current.userID,
-                username: current.username,
-                deviceID: Self.feedReader,
-                deviceName: "Feed reader",
-                createdAt: environment.clock.now(),
-                scope: .feeds
-            )
+        let (key, id) = try await environment.startSession(
+            userID: current.userID,
+            username: current.username,
+            device: Self.feedReader,
+            deviceName: "Feed reader",
+            scope: .feeds
         )
         context.logger.info("Created feed key", metadata: ["session.id": "\(id)"])
         return try jsonResponse(FeedKeyV1(key: key, id: id), status: .created)
