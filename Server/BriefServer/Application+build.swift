@@ -216,6 +216,13 @@ func buildRouter(_ environment: ServerEnvironment, registry: PrometheusCollector
     router.get("greader/reader/api/0/subscription/list", use: reader.subscriptions)
     router.post("greader/reader/api/0/subscription/edit", use: reader.editSubscription)
     router.get("greader/reader/api/0/tag/list", use: reader.tags)
+    router.get("greader/reader/api/0/unread-count", use: reader.unreadCount)
+    router.get("greader/reader/api/0/stream/items/ids", use: reader.itemIDs)
+    router.post("greader/reader/api/0/stream/items/ids", use: reader.itemIDs)
+    router.get("greader/reader/api/0/stream/items/contents", use: reader.itemContents)
+    router.post("greader/reader/api/0/stream/items/contents", use: reader.itemContents)
+    router.post("greader/reader/api/0/edit-tag", use: reader.editTag)
+    router.post("greader/reader/api/0/mark-all-as-read", use: reader.markAllAsRead)
 
     let changes = ChangesRoutes(environment: environment)
     let readStates = ReadStateRoutes(environment: environment)
@@ -261,6 +268,11 @@ let routeTable = RouteTable(routes: [
     (["greader", "reader", "api", "0", "subscription", "list"], ["GET"]),
     (["greader", "reader", "api", "0", "subscription", "edit"], ["POST"]),
     (["greader", "reader", "api", "0", "tag", "list"], ["GET"]),
+    (["greader", "reader", "api", "0", "unread-count"], ["GET"]),
+    (["greader", "reader", "api", "0", "stream", "items", "ids"], ["GET", "POST"]),
+    (["greader", "reader", "api", "0", "stream", "items", "contents"], ["GET", "POST"]),
+    (["greader", "reader", "api", "0", "edit-tag"], ["POST"]),
+    (["greader", "reader", "api", "0", "mark-all-as-read"], ["POST"]),
 ])
 
 /// A bcrypt hash of a random password at `cost`, checked when a login names an unknown user so

@@ -479,7 +479,8 @@ enum LiveServer {
         configuration.logLevel = .warning
         let store = try openStore(.sqliteInMemory)
         for brief in [try Briefs.seed(), try Briefs.example("brief-climate-2026-06-26.json")] {
-            _ = try await store.publish(brief, now: 1)
+            // received at a time of this century, as the Reader API's times (ot, ts) assume
+            _ = try await store.publish(brief, now: 1_782_460_800_000)
         }
         let app = try await buildApplication(configuration: configuration, store: store, logger: Logger(label: "cli"))
         try await app.test(.live) { client in

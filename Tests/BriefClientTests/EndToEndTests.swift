@@ -226,6 +226,57 @@ import Testing
         )
         #expect(large.status == 413 && large.json?["error"]?["code"] == "payload_too_large")
 
+        // A reader app through nginx: the Authorization header reaches the instances (what the
+        // compatibility check tells), and its session lists anna's briefs and marks them read
+        func reader(_ path: String, auth: String, form: String? = nil) async throws -> (status: Int, text: String) {
+            var request = URLRequest(url: URL(string: "\(https)/greader/\(path)")!, timeoutInterval: 30)
+            request.setValue("GoogleLogin auth=\(auth)", forHTTPHeaderField: "Authorization")
+            if let form {
+                request.httpMethod = "POST"
+                request.httpBody = Data(form.utf8)
+                request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            }
+            let (data, response) = try await publisher.data(for: request)
+            return (response.statusCode, String(decoding: data, as: UTF8.self))
+        }
+        let signedIn = try await reader(
+            "accounts/ClientLogin",
+            auth: "",
+            form: "Email=anna&Passwd=correct+horse+battery"
+        )
+        let auth = signedIn.text.split(separator: "\n").first { $0.hasPrefix("Auth=") }.map { String($0.dropFirst(5)) }
+        #expect(signedIn.status == 200 && auth != nil, "\(signedIn)")
+        #expect(try await reader("check/compatibility", auth: auth ?? "").text == "PASS")
+        let unread =
+            "reader/api/0/stream/items/ids?s=user/-/state/com.google/reading-list"
+            + "&xt=user/-/state/com.google/read&n=1000"
+        let listed = try await reader(unread, auth: auth ?? "")
+        let ids = (try? JSONDecoder().decode(JSONValue.self, from: Data(listed.text.utf8)))?["itemRefs"]
+        #expect(listed.status == 200 && ids?[0]?["id"] != nil, "\(listed)")
+        let writeToken = try await reader("reader/api/0/token", auth: auth ?? "").text
+        if case .array(let refs)? = ids {
+            let marks = refs.compactMap { ref -> String? in
+                guard case .string(let id)? = ref["id"] else {
+                    return nil
+                }
+                return "i=\(id)"
+            }
+            let marked = try await reader(
+                "reader/api/0/edit-tag",
+                auth: auth ?? "",
+                form: (marks + ["a=user/-/state/com.google/read", "T=\(writeToken)"]).joined(separator: "&")
+            )
+            #expect(marked.status == 200)
+        }
+        #expect(try await reader(unread, auth: auth ?? "").text.contains(#""itemRefs":[]"#))
+        _ = try await device(homeA, ["sync"])
+        let rows = try JSONDecoder().decode(
+            [Row].self,
+            from: Data(try await device(homeA, ["list", "--json"]).stdout.utf8)
+        )
+        // all but e-2, which was retracted (A keeps it because it is saved; no stream lists it)
+        #expect(rows.count == 5 && rows.filter { $0.id != "e-2" }.allSatisfy(\.isRead), "\(rows)")
+
         // Logins from one address beyond the burst are refused by nginx before any instance
         // runs bcrypt for them, in the protocol's error shape (its message is nginx's own)
         var refusedByNginx = 0

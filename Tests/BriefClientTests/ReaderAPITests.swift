@@ -18,7 +18,7 @@ import Testing
             "needs python3 with google-reader (BRIEFSYNC_TEST_READER_CLIENT; scripts/test installs it)"
         )
     )
-    func aReaderClientNobodyHereWroteSignsInAndEditsTheSubscriptions() async throws {
+    func aReaderClientNobodyHereWroteSignsInListsAndMarksAndADeviceSeesItAndBack() async throws {
         let python = try TestPostgres.required(
             "google-reader",
             variable: "BRIEFSYNC_TEST_READER_CLIENT",
@@ -27,20 +27,59 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/lib/reader_api_flow.py")
         try await LiveServer.run { url in
-            let token = try await LiveHTTP.register("anna", at: url)
-            let run = try await BriefDeviceProcess.run(
-                [script.path, "\(url)/greader", "anna", LiveHTTP.password],
-                executable: URL(fileURLWithPath: python)
+            let phone = try TemporaryHome()
+            func device(_ arguments: String...) async throws -> BriefDeviceProcess.Output {
+                try await BriefDeviceProcess.succeed(phone, arguments, password: LiveHTTP.password)
+            }
+            func reader(_ mode: String) async throws -> BriefDeviceProcess.Output {
+                let run = try await BriefDeviceProcess.run(
+                    [script.path, "\(url)/greader", "anna", LiveHTTP.password, mode],
+                    executable: URL(fileURLWithPath: python)
+                )
+                #expect(run.code == 0, "\(mode): \(run.stdout)\(run.stderr)")
+                return run
+            }
+            func shown() async throws -> [String: (read: Bool, saved: Bool)] {
+                _ = try await device("sync")
+                var states: [String: (read: Bool, saved: Bool)] = [:]
+                guard case .array(let briefs)? = try await device("list", "--json").json else {
+                    Issue.record("brief-device list --json is not a list")
+                    return states
+                }
+                for brief in briefs {
+                    if case .string(let id)? = brief["id"], case .bool(let read)? = brief["isRead"],
+                        case .bool(let saved)? = brief["isSaved"]
+                    {
+                        states[id] = (read, saved)
+                    }
+                }
+                return states
+            }
+            _ = try await device("register", "--server", url, "--user", "anna")
+            #expect(try await shown().values.allSatisfy { !$0.read && !$0.saved })
+
+            // sign-in, subscriptions, ids with each filter and paging, contents, edit-tag in
+            // every id form, mark-all-as-read: ai-tech is left read, climate starred
+            let flow = try await reader("items")
+            #expect(flow.stdout.hasSuffix("ok\n"), "\(flow.stdout)")
+            let marked = try await shown()
+            #expect(marked["ai-tech-2026-06-26"]?.read == true && marked["ai-tech-2026-06-26"]?.saved == false)
+            #expect(marked["climate-2026-06-26"]?.read == false && marked["climate-2026-06-26"]?.saved == true)
+
+            // and the other way round: the phone's marks reach the reader app
+            _ = try await device("unread", "ai-tech-2026-06-26")
+            _ = try await device("read", "climate-2026-06-26")
+            _ = try await device("unsave", "climate-2026-06-26")
+            _ = try await device("sync")
+            let state = try await reader("state")
+            #expect(
+                state.stdout == #"{"read": ["feed/climate"], "starred": [], "unread": ["feed/ai-tech"]}"# + "\n",
+                "\(state.stdout)"
             )
-            #expect(run.code == 0 && run.stdout.hasSuffix("ok\n"), "\(run.stdout)\(run.stderr)")
+
             // the reader app is a device of its own in the account's sessions
-            let (listed, _) = try await LiveHTTP.send(
-                "GET",
-                "\(url)/v1/sessions",
-                headers: ["Authorization": "Bearer \(token)"]
-            )
-            let sessions = try WireCoding.decoder(unknownFields: .ignore).decode(SessionListV1.self, from: listed)
-            #expect(sessions.sessions.contains { $0.deviceId.rawValue.hasPrefix("reader-") })
+            let sessions = try await device("sessions", "--json")
+            #expect(sessions.stdout.contains("reader-"), "\(sessions.stdout)")
         }
     }
 

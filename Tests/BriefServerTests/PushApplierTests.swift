@@ -21,6 +21,31 @@ import Testing
         Dictionary(uniqueKeysWithValues: outcome.states.map { ($0.briefID, $0) })
     }
 
+    /// A Reader API session's push is the server's to number: whatever ids it carries, each
+    /// mutation is applied, above the cursor, stamped at the server's time with its id as the
+    /// counter, so a later mark of the same session wins within one millisecond too.
+    @Test func aPushTheServerNumbersIsAlwaysAppliedAndItsStampsAscend() throws {
+        let applier = PushApplier(numbersMutations: true)
+        let read = push([(0, brief, .markRead, 99_999_999), (0, other, .save, 5)])
+        let first = try applier.apply(read, cursor: .initial, current: [:], now: 1_000)
+        #expect(first.appliedCount == 2 && first.lastAppliedID == 2)
+        let cursor = try #require(first.cursor)
+        let unread = push([(0, brief, .markUnread, 1)])
+        let second = try applier.apply(unread, cursor: cursor, current: states(first), now: 1_000)
+        #expect(second.appliedCount == 1 && second.lastAppliedID == 3)
+        let state = try #require(states(second)[brief])
+        #expect(!state.isRead)
+        #expect(state.read.setAt == HybridTimestamp(wall: 1_000, counter: 1, device: phone))
+        #expect(state.read.clearedAt == HybridTimestamp(wall: 1_000, counter: 3, device: phone))
+        // the same push again is a new mark, not a retry
+        let again = try applier.apply(unread, cursor: try #require(second.cursor), current: states(second), now: 1_001)
+        #expect(again.appliedCount == 1 && again.lastAppliedID == 4)
+        // without numbering the same ids would be a conflict
+        #expect(throws: PushConflict.self) {
+            try PushApplier().apply(self.push([(1, self.brief, .markUnread, 1)]), cursor: cursor, current: [:], now: 1)
+        }
+    }
+
     @Test func retriedMutationsAreAcknowledgedNotReapplied() throws {
         let applier = PushApplier()
         let batch = push([(1, brief, .markRead, 10), (2, brief, .progress(0.5), 11), (3, other, .save, 12)])

@@ -12,10 +12,16 @@ import Foundation
 public struct PushApplier: Sendable {
     /// The bound on stamps ahead of the server's clock.
     public var skew: ClockSkewPolicy
+    /// Whether the server numbers and stamps the push itself, for a device it plays (a Reader
+    /// API session): each mutation then gets the next id above the cursor, whatever it carried,
+    /// and the stamp (`now`, its id as the counter), so the session's stamps ascend strictly
+    /// across requests. Such a push has no retry to recognise: each is applied.
+    public var numbersMutations = false
 
     /// Creates an applier.
-    public init(skew: ClockSkewPolicy = ClockSkewPolicy()) {
+    public init(skew: ClockSkewPolicy = ClockSkewPolicy(), numbersMutations: Bool = false) {
         self.skew = skew
+        self.numbersMutations = numbersMutations
     }
 
     /// The outcome of one push.
@@ -51,6 +57,18 @@ public struct PushApplier: Sendable {
         current: [BriefID: ReadState],
         now: Int64
     ) throws(PushConflict) -> Outcome {
+        var push = push
+        if numbersMutations {
+            for index in push.mutations.indices {
+                let id = cursor.lastAppliedID + UInt64(index) + 1
+                push.mutations[index].id = id
+                push.mutations[index].stamp = HybridTimestamp(
+                    wall: now,
+                    counter: UInt32(truncatingIfNeeded: id),
+                    device: push.mutations[index].stamp.device
+                )
+            }
+        }
         let digests = push.mutations.map(Self.digest)
         for (index, mutation) in push.mutations.enumerated() where mutation.id <= cursor.lastAppliedID {
             guard cursor.recent[mutation.id] == digests[index] else {

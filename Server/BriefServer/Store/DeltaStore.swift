@@ -20,6 +20,7 @@ import Foundation
 /// - Feed: ``changes(for:after:window:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
 /// - Read-state: ``push(_:for:applier:now:)``
 /// - Topics: ``topics(for:)``, ``setFollowing(_:_:for:)``
+/// - The Reader API: ``readerItems(for:matching:)``, ``readerContents(for:ids:)``, ``readerUnreadCounts(for:)``
 /// - Several instances: ``listenForChanges(_:)``
 public protocol DeltaStore: Sendable {
     /// Creates a user. - Throws: ``StoreError/duplicate`` when the name is taken (case-insensitively).
@@ -89,6 +90,15 @@ public protocol DeltaStore: Sendable {
     func topics(for user: UserID) async throws -> [TopicStatusV1]
     /// Follows or unfollows a topic. `nil` when no such topic exists.
     func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1?
+
+    /// The user's live briefs that a Reader API stream lists, in the query's order, at most its
+    /// `limit` (nothing when it ``ReaderItemQuery/matchesNothing``).
+    func readerItems(for user: UserID, matching query: ReaderItemQuery) async throws -> [ReaderItemRef]
+    /// The live briefs with these item ids, with their current editions, in item id order; an id
+    /// of no live brief is left out.
+    func readerContents(for user: UserID, ids: [Int64]) async throws -> [ReaderItem]
+    /// For each topic the user follows that has a live brief they have not read: how many.
+    func readerUnreadCounts(for user: UserID) async throws -> [ReaderUnreadCount]
 
     /// A secret kept in the database, created on first use: lets every instance share one
     /// token key without configuring it.

@@ -37,16 +37,18 @@ extension SQLiteDeltaStore {
             try db.execute(
                 sql: """
                     INSERT INTO briefs (
-                        id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date)
-                    VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
+                        id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date, item_id)
+                    VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, MAX(?, COALESCE((SELECT MAX(item_id) FROM briefs), 0) + 1))
                     ON CONFLICT (id) DO UPDATE SET
                         topic_id = excluded.topic_id, version = excluded.version, digest = excluded.digest,
                         size = excluded.size, published_at = excluded.published_at, retracted_at = NULL,
                         position = excluded.position, brief_date = excluded.brief_date
                     """,
+                // why item_id is not updated: a Reader API client keeps it as the item's identity
+                // (Schema/sqlite/server_v6.sql), so a correction or a return keeps it
                 arguments: [
                     brief.id.rawValue, brief.topic.id.rawValue, version, digest, document.utf8.count, now,
-                    try Self.nextContentPosition(db), brief.date.iso,
+                    try Self.nextContentPosition(db), brief.date.iso, now * 1000,
                 ]
             )
             return plan.result(brief.id, digest: edition.hexDigest)

@@ -58,13 +58,15 @@ extension SQLiteDeltaStore {
                 for state in changed {
                     try db.execute(
                         sql: """
-                            INSERT INTO read_states (user_id, brief_id, state, position, saved) VALUES (?, ?, ?, ?, ?)
+                            INSERT INTO read_states (user_id, brief_id, state, position, saved, is_read)
+                            VALUES (?, ?, ?, ?, ?, ?)
                             ON CONFLICT (user_id, brief_id) DO UPDATE
-                            SET state = excluded.state, position = excluded.position, saved = excluded.saved
+                            SET state = excluded.state, position = excluded.position, saved = excluded.saved,
+                                is_read = excluded.is_read
                             """,
                         arguments: [
                             user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
-                            position, state.isSaved,
+                            position, state.isSaved, state.isRead,
                         ]
                     )
                     position += 1

@@ -98,6 +98,15 @@ final class CountingStore: DeltaStore {
     func setFollowing(_ topic: TopicID, _ follow: Bool, for user: UserID) async throws -> TopicStatusV1? {
         try await base.setFollowing(topic, follow, for: user)
     }
+    func readerItems(for user: UserID, matching query: ReaderItemQuery) async throws -> [ReaderItemRef] {
+        try await base.readerItems(for: user, matching: query)
+    }
+    func readerContents(for user: UserID, ids: [Int64]) async throws -> [ReaderItem] {
+        try await base.readerContents(for: user, ids: ids)
+    }
+    func readerUnreadCounts(for user: UserID) async throws -> [ReaderUnreadCount] {
+        try await base.readerUnreadCounts(for: user)
+    }
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
         try await base.sharedSecret(named: name, create: create)
     }

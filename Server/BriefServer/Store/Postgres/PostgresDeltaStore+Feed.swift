@@ -40,13 +40,15 @@ extension PostgresDeltaStore {
                 logger: logger
             )
             let position = try await feed.nextPosition()
+            // why item_id is not updated on conflict, and why MAX needs no lock of its own: see
+            // Schema/postgres/pg_server_v6.sql; every publish holds the content log's lock here
             try await connection.query(
                 """
                 INSERT INTO briefs (
-                    id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date)
+                    id, topic_id, version, digest, size, published_at, retracted_at, position, brief_date, item_id)
                 VALUES (
                     \(id), \(topic), \(version), \(ByteBuffer(bytes: digest)), \(document.utf8.count), \(now), NULL,
-                    \(position), \(brief.date.iso))
+                    \(position), \(brief.date.iso), GREATEST(\(now * 1000), COALESCE((SELECT MAX(item_id) FROM briefs), 0) + 1))
                 ON CONFLICT (id) DO UPDATE SET
                     topic_id = excluded.topic_id, version = excluded.version, digest = excluded.digest,
                     size = excluded.size, published_at = excluded.published_at, retracted_at = NULL,
@@ -304,12 +306,13 @@ extension PostgresDeltaStore {
                 throw StoreError.incarnationConflict(conflict)
             }
             let encoder = WireCoding.encoder()
-            var (ids, states, positions, saved) = ([String](), [String](), [Int64](), [Bool]())
+            var (ids, states, positions, saved, read) = ([String](), [String](), [Int64](), [Bool](), [Bool]())
             for state in outcome.changedStates(from: current) {
                 ids.append(state.briefID.rawValue)
                 states.append(String(decoding: try encoder.encode(state), as: UTF8.self))
                 positions.append(try await feed.nextPosition())
                 saved.append(state.isSaved)
+                read.append(state.isRead)
             }
             if !ids.isEmpty {
                 feed.notify(user: user)
@@ -324,12 +327,14 @@ extension PostgresDeltaStore {
             try await connection.query(
                 """
                 WITH states AS (
-                    INSERT INTO read_states (user_id, brief_id, state, position, saved)
-                    SELECT \(user), changed.brief_id, changed.state, changed.position, changed.saved
-                    FROM unnest(\(ids)::text[], \(states)::text[], \(positions)::bigint[], \(saved)::boolean[])
-                        AS changed(brief_id, state, position, saved)
+                    INSERT INTO read_states (user_id, brief_id, state, position, saved, is_read)
+                    SELECT \(user), changed.brief_id, changed.state, changed.position, changed.saved, changed.is_read
+                    FROM unnest(
+                        \(ids)::text[], \(states)::text[], \(positions)::bigint[], \(saved)::boolean[],
+                        \(read)::boolean[]) AS changed(brief_id, state, position, saved, is_read)
                     ON CONFLICT (user_id, brief_id) DO UPDATE
-                    SET state = excluded.state, position = excluded.position, saved = excluded.saved
+                    SET state = excluded.state, position = excluded.position, saved = excluded.saved,
+                        is_read = excluded.is_read
                 ), pushed AS (
                     INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
                     SELECT \(user), \(device), \(incarnation), \(next.map { Int64($0.lastAppliedID) }),

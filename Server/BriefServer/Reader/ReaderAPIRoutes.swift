@@ -152,7 +152,7 @@ struct ReaderAPIRoutes {
     // MARK: Sessions, forms, answers
 
     /// The Reader API session of `Authorization: GoogleLogin auth=<token>`.
-    private func reader(_ request: Request) async throws -> SessionRecord {
+    func reader(_ request: Request) async throws -> SessionRecord {
         guard let token = request.headers[.authorization].flatMap(Self.googleLoginToken) else {
             throw ReaderError(.unauthorized, "Unauthorized")
         }
@@ -207,7 +207,7 @@ struct ReaderAPIRoutes {
     }
 
     /// Runs `body`, answering its ``ReaderError`` as text.
-    private func answering(_ body: () async throws -> Response) async throws -> Response {
+    func answering(_ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
         } catch let error as ReaderError {
@@ -272,33 +272,4 @@ struct Form {
 
     func first(_ name: String) -> String? { fields.first { $0.name == name }?.value }
     func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
-}
-
-// The Reader API's JSON, with the names its clients read.
-
-struct ReaderUserInfo: Encodable {
-    var userId: String
-    var userName: String
-    var userProfileId: String
-    var userEmail: String
-}
-
-struct ReaderSubscriptionList: Encodable {
-    struct Subscription: Encodable {
-        var id: String
-        var title: String
-        var categories: [ReaderTagList.Tag]
-        var url: String
-        var htmlUrl: String
-        var iconUrl: String
-    }
-    var subscriptions: [Subscription]
-}
-
-struct ReaderTagList: Encodable {
-    struct Tag: Encodable {
-        var id: String
-        var type: String?
-    }
-    var tags: [Tag]
 }
