@@ -104,10 +104,25 @@ let package = Package(
             path: "Client/BriefHTTPNIO",
             swiftSettings: swiftSettings
         ),
+        // The simulator's engine (brief-device simulate): devices, faults and the verdict, against
+        // a server over HTTP or in this process; a library so that tests drive it in process.
+        .target(
+            name: "BriefSimulation",
+            dependencies: [
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Client/BriefSimulation",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "brief-device",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefSchema",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefSchema", "BriefSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -216,7 +231,7 @@ let package = Package(
             name: "BriefClientTests",
             dependencies: [
                 "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefServer",
-                "BriefSchema", "BriefTestSupport",
+                "BriefSchema", "BriefSimulation", "BriefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -238,6 +253,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "Tests/BriefServerTests",
             swiftSettings: swiftSettings

@@ -56,13 +56,17 @@ extension DeviceStore {
             var outcome = PageOutcome()
             let fetched = Dictionary(editions.map { ($0.ref.id, $0) }, uniquingKeysWith: { $1 })
             let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
-            for ref in page.briefs where !ref.retracted {
-                if resyncing {
+            if resyncing {
+                // why retractions too: the server sends a retracted brief when it is saved, and
+                // the device keeps it then
+                for ref in page.briefs {
                     try db.execute(
                         sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
                         arguments: [ref.id.rawValue]
                     )
                 }
+            }
+            for ref in page.briefs where !ref.retracted {
                 let held = try Self.held(ref.id, db)
                 if Self.holds(ref, held) {
                     continue  // why: after a token reset, briefs already held arrive again unchanged
@@ -102,7 +106,10 @@ extension DeviceStore {
     }
 
     /// Ends a resync from scratch: a brief the device holds that the server no longer sent is
-    /// gone (retracted and purged meanwhile), so it goes here too, or is marked retracted if saved.
+    /// gone for this account (retracted and not saved, retracted and purged, or of a topic
+    /// unfollowed and not saved: the server sends every saved brief, retracted or not), so it
+    /// goes here too. Only one the reader saved here, with that save not yet sent, stays, marked
+    /// retracted: any other mark the device holds is older than the server's.
     ///
     /// - Returns: How many briefs were removed or marked.
     @discardableResult
@@ -113,11 +120,23 @@ extension DeviceStore {
             }
             let missing = try String.fetchAll(
                 db,
-                sql: "SELECT id FROM briefs WHERE retracted = 0 AND id NOT IN (SELECT brief_id FROM resync_seen)"
+                sql: "SELECT id FROM briefs WHERE id NOT IN (SELECT brief_id FROM resync_seen)"
             )
             var removed = 0
             for id in missing.compactMap(BriefID.init(rawValue:)) {
-                removed += try Self.retract(id, db)
+                let pending =
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE brief_id = ?)",
+                        arguments: [id.rawValue]
+                    ) ?? false
+                if pending {
+                    removed += try Self.retract(id, db)
+                } else {
+                    try Self.removeFromSearch(id.rawValue, db)
+                    try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id.rawValue])
+                    removed += db.changesCount > 0 ? 1 : 0
+                }
             }
             try db.execute(sql: "DELETE FROM resync_seen")
             try db.execute(sql: "UPDATE sync_state SET full_resync = 0 WHERE id = 1")

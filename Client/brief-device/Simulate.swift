@@ -2,34 +2,37 @@ import ArgumentParser
 import BriefClient
 import BriefHTTP
 import BriefModel
-import BriefStore
+import BriefSimulation
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// Many devices in one process, editing at random with offline periods, against a running
-/// server; at the end every device of a user must show the merge of all that user's mutations.
+/// `brief-device simulate`: many devices in one process, editing at random, with faults,
+/// against a server; at the end every device of a user must show the merge of all that user's
+/// mutations. The engine is ``Simulation`` (BriefSimulation); this parses and reports.
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Simulate devices editing concurrently, then check they all converge.",
+        abstract: "Simulate devices editing concurrently, with faults, then check they all converge.",
         discussion: """
             N devices (stores in memory) of U users perform M random operations (read, unread, save, \
             unsave, progress, restart, open, follow changes, going offline and back, syncing) against \
-            the server. With --publisher-key, briefs are also corrected and retracted meanwhile. At the \
-            end every device syncs, and each user's devices must show the merge of all that user's \
-            mutations, computed independently from the log. Exits 6 naming the first divergence. \
-            Seeded: the same --seed replays the same operations.
+            the server, while briefs are corrected and retracted (in process, or with --publisher-key). \
+            --faults injects what phones meet: network (requests and answers lost, requests duplicated, \
+            pushes delivered late, after newer ones), skew (clocks off by up to ±6 hours, drifting). At \
+            the end every device syncs until quiet, and each user's devices must show the merge of all \
+            that user's mutations, computed from the log alone. A divergence exits 6, naming the device, \
+            the brief and the field, and (in process) the first operation after which the run diverges, \
+            with the command that replays it. Seeded: the same --seed replays the same operations.
             """
     )
 
-    @Option(help: "The server, such as http://127.0.0.1:8080.") var server: String
+    @Option(help: "The server, such as http://127.0.0.1:8080 (or --in-process).") var server: String?
+    @Flag(help: "Run the server in this process, on in-memory SQLite, through its router.") var inProcess = false
     @Option(help: "How many devices.") var devices: Int
     @Option(help: "How many random operations in all.") var ops: Int
     @Option(help: "How many users share the devices.") var users = 1
     @Option(help: "The seed (default: random, printed).") var seed: UInt64?
-    @Option(help: "The publisher key, to correct and retract briefs during the run.") var publisherKey: String?
+    @Option(help: "Faults to inject: network, skew, or all (comma-separated).") var faults = ""
+    @Option(help: "The publisher key, to correct and retract briefs on --server during the run.")
+    var publisherKey: String?
     @Option(
         name: .customLong("ca-file"),
         help: "A PEM file of a private CA to trust besides the system's (default: $SSL_CERT_FILE)."
@@ -45,232 +48,116 @@ struct Simulate: AsyncParsableCommand {
         guard devices >= 1, users >= 1, users <= devices, ops >= 0 else {
             throw ValidationError("need 1 ≤ --users ≤ --devices and --ops ≥ 0")
         }
+        guard (server == nil) != !inProcess else {
+            throw ValidationError("give --server URL or --in-process")
+        }
+        do {
+            _ = try SimulationFault.parse(faults)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() async throws {
-        let seed = self.seed ?? UInt64.random(in: 0...999_999)
-        guard let url = URL(string: server) else {
-            throw ValidationError("--server \(server) is not a URL")
-        }
+        let plan = SimulationPlan(
+            seed: seed ?? UInt64.random(in: 0...999_999),
+            devices: devices,
+            users: users,
+            ops: ops,
+            faults: try SimulationFault.parse(faults)
+        )
+        let target = inProcess ? "in process" : server ?? ""
+        print(
+            "Simulating \(devices) devices of \(users) user(s) \(inProcess ? target : "against " + target), seed \(plan.seed)"
+        )
         do {
-            var run = try await SimulationRun(
-                server: url,
-                seed: seed,
-                devices: devices,
-                users: users,
-                publisherKey: publisherKey,
-                requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile),
-                allowInsecureHTTP: allowInsecureHTTP
-            )
-            try await run.perform(ops: ops)
-            try await run.finish()
-        } catch let failure as CLIError {
-            Terminal.error("brief-device simulate: \(failure.message) (replay with --seed \(seed))")
-            throw ExitCode(failure.code)
+            let report = try await run(plan)
+            print(Self.summary(report))
+        } catch let divergence as SimulationDivergence {
+            Terminal.error("brief-device simulate: divergence: \(divergence)")
+            try await reportFirstDivergence(plan)
+            throw ExitCode(6)
+        } catch let error as SimulationError {
+            Terminal.error("brief-device simulate: \(error.description) (seed \(plan.seed))")
+            throw ExitCode(1)
         } catch {
             let failure = explain(error)
-            Terminal.error("brief-device simulate: \(failure.message) (replay with --seed \(seed))")
+            Terminal.error("brief-device simulate: \(failure.message) (seed \(plan.seed))")
             throw ExitCode(failure.code)
         }
     }
-}
 
-/// The state of one simulation.
-struct SimulationRun {
-    struct Device {
-        var name: String
-        var user: String
-        var token: String
-        var library: BriefLibrary
-        var online = true
-    }
-
-    let server: URL
-    let seed: UInt64
-    let publisherKey: String?
-    let requester: any HTTPRequester
-    let allowInsecureHTTP: Bool
-    var generator: SeededRandomGenerator
-    var devices: [Device] = []
-    var log: [String: [MutationV1]] = [:]
-    var counts = (edits: 0, syncs: 0, failedSyncs: 0, offline: 0, follows: 0, publishes: 0)
-    let started = ContinuousClock.now
-
-    init(
-        server: URL,
-        seed: UInt64,
-        devices count: Int,
-        users: Int,
-        publisherKey: String?,
-        requester: any HTTPRequester,
-        allowInsecureHTTP: Bool
-    ) async throws {
-        self.allowInsecureHTTP = allowInsecureHTTP
-        self.server = server
-        self.seed = seed
-        self.publisherKey = publisherKey
-        self.requester = requester
-        generator = SeededRandomGenerator(seed: seed)
-        let client = BriefServiceClient(baseURL: server, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
-        let password = "simulated-password-\(seed)"
-        for index in 0..<count {
-            let user = "sim-\(seed)-u\(index % users)"
-            let id = DeviceID(rawValue: "sim-\(seed)-d\(index)-\(UInt32.random(in: 0...UInt32.max))")!
-            let session: SessionV1
-            if index < users {
-                do {
-                    session = try await client.register(username: user, password: password, deviceID: id)
-                } catch let error as TransportError where error.kind == .status(409) {
-                    session = try await client.login(username: user, password: password, deviceID: id)
-                }
-            } else {
-                session = try await client.login(username: user, password: password, deviceID: id)
+    private func run(_ plan: SimulationPlan) async throws -> SimulationReport {
+        if inProcess {
+            return try await InProcessSimulationServer.run(briefs: try Self.exampleBriefs()) { server in
+                try await Simulation.run(plan, on: server)
             }
-            let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.libraryConfiguration)
-            try await library.signIn(
-                AccountID(server: server.absoluteString, username: session.username),
-                transport: HTTPSyncTransport(
-                    baseURL: server,
-                    sessionToken: session.token,
-                    requester: requester,
-                    allowInsecureHTTP: allowInsecureHTTP
-                )
+        }
+        guard let server, let url = URL(string: server) else {
+            throw ValidationError("--server \(server ?? "") is not a URL")
+        }
+        return try await Simulation.run(
+            plan,
+            on: HTTPSimulationServer(
+                baseURL: url,
+                requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile),
+                allowInsecureHTTP: allowInsecureHTTP,
+                publisherKey: publisherKey
             )
-            devices.append(Device(name: "d\(index)", user: user, token: session.token, library: library))
-        }
-        for device in devices {
-            try await device.library.sync()
-        }
-        guard try await !devices[0].library.briefs().isEmpty else {
-            throw CLIError("the server has no briefs to read: start it with --demo, or publish some first", code: 1)
-        }
-        print("Simulating \(count) devices of \(users) user(s) against \(server.absoluteString), seed \(seed)")
-    }
-
-    static var libraryConfiguration: BriefLibrary.Configuration {
-        var configuration = BriefLibrary.Configuration()
-        configuration.keepDays = nil
-        return configuration
-    }
-
-    mutating func perform(ops: Int) async throws {
-        for _ in 0..<ops {
-            let index = Int.random(in: 0..<devices.count, using: &generator)
-            let roll = Int.random(in: 0..<100, using: &generator)
-            switch roll {
-            case 0..<10:
-                devices[index].online.toggle()
-                counts.offline += devices[index].online ? 0 : 1
-            case 10..<25:
-                try await sync(index)
-            case 25..<28:
-                try await changeFollowing(index)
-            case 28..<31 where publisherKey != nil:
-                try await correctOrRetract()
-            default:
-                try await edit(index)
-            }
-        }
-    }
-
-    mutating func finish() async throws {
-        for index in devices.indices {
-            devices[index].online = true
-        }
-        for _ in 0..<2 {
-            for index in devices.indices {
-                try await sync(index)
-            }
-        }
-        let elapsed = ContinuousClock.now - started
-        var conflicts = 0
-        for user in Set(devices.map(\.user)).sorted() {
-            let expected = ConvergenceCheck.expectedStates(log[user] ?? [])
-            conflicts +=
-                Set((log[user] ?? []).map { "\($0.briefID)|\($0.stamp.device)" }).count
-                - Set((log[user] ?? []).map(\.briefID)).count
-            for device in devices where device.user == user {
-                let states = Dictionary(
-                    uniqueKeysWithValues: try await device.library.store.readStates().map { ($0.briefID, $0) }
-                )
-                if let divergence = ConvergenceCheck.firstDivergence(expected: expected, actual: states) {
-                    throw CLIError("divergence on \(device.name) of \(user): \(divergence)", code: 6)
-                }
-            }
-        }
-        let edits = counts.edits
-        print(
-            "OK: \(edits) edits, \(counts.syncs) syncs (\(counts.failedSyncs) failed and retried), "
-                + "\(counts.offline) offline periods, \(counts.follows) follow changes, \(counts.publishes) publisher changes, "
-                + "\(max(0, conflicts)) conflicting edits merged (briefs edited on several devices), in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds]))). "
-                + "Every device of every user shows the merge of that user's \(edits) mutations."
         )
     }
 
-    // MARK: Operations
-
-    private mutating func edit(_ index: Int) async throws {
-        let device = devices[index]
-        let held = try await device.library.briefs()
-        guard let brief = held.randomElement(using: &generator) else {
+    /// In process, the first operation after which the run diverges (each probe a fresh server),
+    /// and the command that replays the run up to there.
+    private func reportFirstDivergence(_ plan: SimulationPlan) async throws {
+        var replay = ["brief-device simulate"]
+        replay += inProcess ? ["--in-process"] : ["--server", server ?? ""]
+        replay += ["--devices", String(devices), "--users", String(users), "--seed", String(plan.seed)]
+        if !plan.faults.isEmpty {
+            replay += ["--faults", plan.faults.sorted().map(\.rawValue).joined(separator: ",")]
+        }
+        guard inProcess else {
+            // a real server keeps the first run's state: a replay needs a fresh one
+            Terminal.error("replay on a fresh server: \((replay + ["--ops", String(plan.ops)]).joined(separator: " "))")
             return
         }
-        let actions: [ReadAction] = [
-            .markRead, .markUnread, .save, .unsave, .open,
-            .progress(Double(Int.random(in: 0...20, using: &generator)) / 20),
-            .restartProgress(Double(Int.random(in: 0...4, using: &generator)) / 20),
-        ]
-        let action = actions[Int.random(in: 0..<actions.count, using: &generator)]
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        let mutation = try await device.library.store.record(action, on: brief.id, now: now)
-        log[device.user, default: []].append(mutation)
-        counts.edits += 1
+        let first = try await Simulation.firstDivergingOps(plan) { probe in try await run(probe) }
+        guard let first else {
+            Terminal.error("a replay of all \(plan.ops) operations converged: the divergence depends on timing")
+            return
+        }
+        Terminal.error("first divergence after operation \(first) (of \(plan.ops))")
+        Terminal.error("replay: \((replay + ["--ops", String(first)]).joined(separator: " "))")
     }
 
-    private mutating func sync(_ index: Int) async throws {
-        guard devices[index].online else {
-            return
-        }
-        counts.syncs += 1
-        do {
-            try await devices[index].library.sync()
-        } catch let error as SyncError where error.kind == .offline {
-            counts.failedSyncs += 1  // a busy server: the changes stay queued for the next round
-        }
+    static func summary(_ report: SimulationReport) -> String {
+        let faults =
+            report.faults.isEmpty
+            ? "no faults injected"
+            : "faults injected: "
+                + report.faults.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                .joined(separator: ", ")
+        return "OK: \(report.ops) operations, \(report.edits) edits, \(report.syncs) syncs "
+            + "(\(report.failedSyncs) failed and retried), \(report.offlinePeriods) offline periods, "
+            + "\(report.followChanges) follow changes, \(report.publisherChanges) publisher changes, "
+            + "\(max(0, report.conflicts)) conflicting edits merged, in "
+            + "\(report.elapsed.formatted(.units(allowed: [.seconds, .milliseconds]))) "
+            + "(\(Int(report.rate)) operations/s); \(faults). "
+            + "Every device of every user shows the merge of that user's \(report.edits) mutations."
     }
 
-    private mutating func changeFollowing(_ index: Int) async throws {
-        let device = devices[index]
-        let client = BriefServiceClient(baseURL: server, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
-        let topics = try await client.topics(token: device.token)
-        guard let topic = topics.randomElement(using: &generator) else {
-            return
+    /// What an in-process server starts with: a dozen briefs made from the example briefs of
+    /// `Schema/examples` (those of `brief-server serve --demo`), on consecutive days.
+    static func exampleBriefs() throws -> [Brief] {
+        let folder = URL(fileURLWithPath: "Schema/examples")
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            throw CLIError("--in-process reads Schema/examples/: run it from the repository's folder")
         }
-        _ = try await client.setFollowing(topic.id, !topic.followed, token: device.token)
-        counts.follows += 1
-    }
-
-    private mutating func correctOrRetract() async throws {
-        guard let key = publisherKey,
-            let summary = try await devices[0].library.briefs().randomElement(using: &generator),
-            var brief = try await devices[0].library.brief(summary.id)?.brief
-        else {
-            return
+        let examples = try files.sorted().filter { $0.hasPrefix("brief-") && $0.hasSuffix(".json") }.map {
+            try Brief.validate(
+                try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: folder.appendingPathComponent($0)))
+            )
         }
-        var request = URLRequest(url: server.appendingPathComponent("v1/briefs/\(brief.id)"))
-        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-        if Int.random(in: 0..<4, using: &generator) == 0 {
-            request.httpMethod = "DELETE"
-        } else {
-            brief.title = String(brief.title.prefix(250)) + " (corrected \(counts.publishes + 1))"
-            request.httpMethod = "PUT"
-            request.httpBody = try WireCoding.encoder().encode(brief)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (_, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            throw CLIError("the publisher key was refused", code: 5)
-        }
-        counts.publishes += 1
+        return SimulationBriefs.make(from: examples, count: 12)
     }
 }

@@ -3,6 +3,7 @@ import BriefModel
 import BriefServer
 import BriefStore
 import Foundation
+import HTTPTypes
 import Testing
 
 /// One store, two accounts: each queued edit and each reading state belongs to the account that
@@ -65,6 +66,50 @@ import Testing
             try await bobsTablet.sync()
             #expect(try await bobsTablet.store.readStates().map(\.briefID) == [b2])
             #expect(try await bobsTablet.brief(b1)?.readState.isSaved == false)
+        }
+    }
+
+    /// Found by `brief-device simulate --faults switch`: a home that comes back to its account
+    /// starts over, and its own sealed marks are older than the server's. A brief saved there
+    /// but unsaved since on another device, in a topic unfollowed meanwhile, must not stay
+    /// saved; one still saved comes back even though its topic is unfollowed.
+    @Test func aHomeComingBackToItsAccountKeepsNoStaleSavedMark() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            try await server.publish(try Briefs.small("b-2"))
+            let (shared, aliceTransport) = try await server.device("shared", user: "alice")
+            let (phone, _) = try await server.device("alices-phone", user: "alice")
+            try await shared.sync()
+            try await shared.save(b1)
+            try await shared.save(b2)
+            try await shared.sync()
+
+            // Bob borrows the home; meanwhile Alice unsaves b-1 on her phone and unfollows climate
+            _ = try await shared.signOut()
+            let bobTransport = RouterTransport(
+                handle: server,
+                token: try await server.login("bob", device: shared.store.deviceID)
+            )
+            _ = try await shared.signIn(InProcessServer.account("bob"), transport: bobTransport)
+            try await shared.sync()
+            try await phone.sync()
+            try await phone.unsave(b1)
+            try await phone.sync()
+            let alice = try await server.login("alice", device: DeviceID(rawValue: "browser")!)
+            #expect(try await server.request(.delete, "/v1/topics/climate/follow", token: alice).0 == .ok)
+
+            // When Alice comes back to the home, it starts over
+            _ = try await shared.signIn(InProcessServer.account("alice"), transport: aliceTransport)
+            try await shared.sync()
+
+            // Then b-1 is gone from it (unsaved, of a topic she no longer follows), and b-2,
+            // still saved, is there, saved, as on her phone
+            #expect(try await shared.brief(b1) == nil)
+            #expect(try await shared.brief(b2)?.readState.isSaved == true)
+            #expect(try await phone.brief(b2)?.readState.isSaved == true)
+            let fresh = try await server.device("alices-new-phone", user: "alice").0
+            try await fresh.sync()
+            #expect(try await fresh.briefs().map(\.id) == [b2], "a device starting over gets her saved brief too")
         }
     }
 

@@ -445,6 +445,19 @@ import Testing
             #expect(run.stdout.contains("OK:") && run.stdout.contains("seed 7"))
         }
     }
+
+    @Test func simulateInProcessInjectsFaultsAndCountsThem() async throws {
+        let run = try await BriefDeviceProcess.run([
+            "simulate", "--in-process", "--devices", "4", "--ops", "400", "--users", "2", "--seed", "3",
+            "--faults", "network,crash,switch",
+        ])
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("OK: 400 operations") && run.stdout.contains("faults injected: "), "\(run.stdout)")
+        let refused = try await BriefDeviceProcess.run([
+            "simulate", "--in-process", "--devices", "2", "--ops", "1", "--faults", "gremlins",
+        ])
+        #expect(refused.code != 0 && refused.stderr.contains("unknown fault gremlins"), "\(refused.stderr)")
+    }
 }
 
 @Suite struct ConvergenceCheckTests {

@@ -2,6 +2,7 @@ import BriefModel
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import InMemoryLogging
 import Logging
 import NIOConcurrencyHelpers
 import Testing
@@ -48,8 +49,9 @@ import Testing
 
     @Test func theEventLoopsAnswerIsLoggedAsTheRoutesAnswerIs() async throws {
         let server = try TestServer { $0.logLevel = .info }
-        let records = RecordingLogHandler.Records()
-        let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+        var records = InMemoryLogHandler()
+        records.logLevel = .trace
+        let logger = Logger(label: "test") { [records] _ in records }
         try await server.test(.live, logger: logger) { client in
             let port = try #require(client.client.port)
             let token = try await client.register("anna")
@@ -68,7 +70,7 @@ import Testing
         }
         #expect(server.metricsText().contains("briefsync_polls_answered_on_event_loop_total 1"))
         let answered = records.entries.filter {
-            $0.message == "Answered request" && $0.metadata["hb.request.id"]?.hasPrefix("poll-") == true
+            $0.message == "Answered request" && $0.metadata["hb.request.id"]?.description.hasPrefix("poll-") == true
         }
         #expect(answered.count == 2)
         guard answered.count == 2 else { return }
@@ -210,42 +212,5 @@ enum RawHTTP {
             Answer(statusLine: lines[0], headers: headers, body: Array(bytes[bodyStart..<bodyStart + length])),
             bodyStart + length
         )
-    }
-}
-
-/// Keeps every log entry, with its metadata flattened to text.
-struct RecordingLogHandler: LogHandler {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    final class Records: Sendable {
-        private let box = NIOLockedValueBox<[Entry]>([])
-        var entries: [Entry] { box.withLockedValue { $0 } }
-        func append(_ entry: Entry) { box.withLockedValue { $0.append(entry) } }
-    }
-
-    let records: Records
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        let merged = self.metadata.merging(metadata ?? [:]) { $1 }
-        records.append(Entry(level: level, message: message.description, metadata: merged.mapValues { "\($0)" }))
     }
 }

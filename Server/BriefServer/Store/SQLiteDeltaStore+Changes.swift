@@ -26,7 +26,8 @@ extension SQLiteDeltaStore {
             WHERE user_id = ?1 AND position > ?2 ORDER BY position LIMIT ?3
             """
         /// A catch-up's window, newest first: ?1 user, ?2 topic, ?3 through, ?4 window or NULL, ?5
-        /// and ?6 the mark, ?7 limit. A reverse scan of `briefs_newest` (every topic) or of
+        /// and ?6 the mark, ?7 limit. A saved brief comes in whatever its topic: a device keeps
+        /// the saved briefs of a topic it unfollows, and one starting over must hold the same. A reverse scan of `briefs_newest` (every topic) or of
         /// `briefs_newest_by_topic` (one), from the mark down.
         static func catchUpWindow(oneTopic: Bool) -> String {
             """
@@ -37,7 +38,8 @@ extension SQLiteDeltaStore {
               AND (b.brief_date, b.position) < (?5, ?6)
               AND (?4 IS NULL OR b.brief_date >= ?4)
               AND (b.retracted_at IS NULL OR r.saved = 1) AND b.position <= ?3
-              AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?1 AND followed = 0)
+              AND (r.saved = 1
+                   OR b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?1 AND followed = 0))
             ORDER BY \(oneTopic ? "b.topic_id DESC, " : "")b.brief_date DESC, b.position DESC LIMIT ?7
             """
         }
@@ -55,7 +57,6 @@ extension SQLiteDeltaStore {
               AND (?2 IS NULL OR b.topic_id = ?2)
               AND b.brief_date < ?4
               AND (b.brief_date, b.position) < (?5, ?6)
-              AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?1 AND followed = 0)
             ORDER BY b.brief_date DESC, b.position DESC LIMIT ?7
             """
     }

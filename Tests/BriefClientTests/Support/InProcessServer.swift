@@ -1,6 +1,7 @@
 import BriefClient
 import BriefModel
 import BriefServer
+import BriefSimulation
 import BriefStore
 import Crypto
 import Foundation
@@ -140,14 +141,12 @@ struct RouterTransport: SyncTransport {
 
     private func callRaw(_ method: HTTPRequest.Method, _ uri: String, body: Data? = nil) async throws -> Data {
         let (status, headers, data) = try await handle.request(method, uri, token: token, body: body)
-        guard (200..<300).contains(status.code) else {
-            let response = try? WireCoding.decoder().decode(ErrorResponseV1.self, from: data)
-            throw TransportError(
-                .status(status.code),
-                message: response?.error.message ?? "HTTP \(status.code)",
-                response: response,
-                retryAfter: headers[.retryAfter].flatMap(Int.init).map { .seconds($0) }
-            )
+        if let error = InProcessSimulationServer.refusal(
+            status: status.code,
+            retryAfter: headers[.retryAfter],
+            body: data
+        ) {
+            throw error
         }
         return data
     }

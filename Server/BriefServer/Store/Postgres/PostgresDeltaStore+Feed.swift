@@ -532,7 +532,7 @@ struct FeedFollows: FeedRangeStatement {
 }
 
 /// A catch-up's briefs, newest first: its window, or its saved briefs dated before the window
-/// (as in `SQLiteDeltaStore.FeedSQL`). Each binds ($1 user, $2 topic or NULL, $3 through,
+/// (as in `SQLiteDeltaStore.FeedSQL`; a saved brief whatever its topic). Each binds ($1 user, $2 topic or NULL, $3 through,
 /// $4 window or NULL, $5 and $6 the mark, $7 limit).
 protocol FeedCatchUpStatement: PostgresPreparedStatement where Row == FeedRow {
     var user: Int64 { get }
@@ -566,7 +566,8 @@ struct FeedCatchUpWindow: FeedCatchUpStatement {
           AND ($2::text IS NULL OR b.topic_id = $2)
           AND ($4::text IS NULL OR b.brief_date >= $4)
           AND (b.brief_date, b.position) < ($5::text, $6::bigint)
-          AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $1 AND NOT followed)
+          AND (r.saved
+               OR b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $1 AND NOT followed))
         ORDER BY b.brief_date DESC, b.position DESC LIMIT $7
         """
     var user: Int64
@@ -585,7 +586,6 @@ struct FeedCatchUpSaved: FeedCatchUpStatement {
           AND ($2::text IS NULL OR b.topic_id = $2)
           AND b.brief_date < $4::text
           AND (b.brief_date, b.position) < ($5::text, $6::bigint)
-          AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $1 AND NOT followed)
         ORDER BY b.brief_date DESC, b.position DESC LIMIT $7
         """
     var user: Int64

@@ -1,0 +1,152 @@
+import BriefClient
+import BriefModel
+import Foundation
+
+/// Counts what a run injected and when the server first took each mutation, shared by every
+/// device's transport.
+final class SimulationLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var faults: [String: Int] = [:]
+    private var applied: [HybridTimestamp: Int64] = [:]
+    private var late: [(run: @Sendable () async -> Void, due: Int)] = []
+
+    func count(_ fault: String, by count: Int = 1) {
+        lock.withLock { faults[fault, default: 0] += count }
+    }
+
+    var faultCounts: [String: Int] { lock.withLock { faults } }
+
+    /// Notes that a push the server answered carried these stamps, at its clock's `now`: a stamp
+    /// is admitted (``ClockSkewPolicy``) when the server first takes it.
+    func delivered(_ push: PushRequestV1, at now: Int64) {
+        lock.withLock {
+            for mutation in push.mutations where applied[mutation.stamp] == nil {
+                applied[mutation.stamp] = now
+            }
+        }
+    }
+
+    /// When the server first took the mutation with this stamp, if it did.
+    func appliedAt(_ stamp: HybridTimestamp) -> Int64? { lock.withLock { applied[stamp] } }
+
+    /// Keeps a request to deliver after `calls` more requests of any device.
+    func holdBack(after calls: Int, _ run: @escaping @Sendable () async -> Void) {
+        lock.withLock { late.append((run, calls)) }
+    }
+
+    /// The held-back requests now due, counting this call.
+    func due() -> [@Sendable () async -> Void] {
+        lock.withLock {
+            late = late.map { ($0.run, $0.due - 1) }
+            let ready = late.filter { $0.due <= 0 }.map(\.run)
+            late.removeAll { $0.due <= 0 }
+            return ready
+        }
+    }
+}
+
+/// A device's transport with the `network` fault: seeded, it loses some requests before the
+/// server sees them, loses some answers after the server applied the request, delivers some
+/// requests twice, and holds some pushes back to deliver them later, after newer requests of
+/// this and other devices (the reordering of concurrent requests). Without the fault it only
+/// notes what the server took.
+final class FaultyTransport: SyncTransport, @unchecked Sendable {
+    private let base: any SyncTransport
+    private let server: any SimulationServer
+    private let ledger: SimulationLedger
+    private let lock = NSLock()
+    private var generator: SeededRandomGenerator
+    private let faulty: Bool
+
+    init(_ base: any SyncTransport, server: any SimulationServer, ledger: SimulationLedger, seed: UInt64, faulty: Bool)
+    {
+        self.base = base
+        self.server = server
+        self.ledger = ledger
+        self.generator = SeededRandomGenerator(seed: seed)
+        self.faulty = faulty
+    }
+
+    func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+        try await misbehave(push: request) {
+            let result = try await self.base.push(request)
+            self.ledger.delivered(request, at: self.server.now())
+            return result
+        }
+    }
+
+    func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
+        try await misbehave(push: nil) { try await self.base.changes(request) }
+    }
+
+    func content(_ digest: String) async throws -> Data {
+        try await misbehave(push: nil) { try await self.base.content(digest) }
+    }
+
+    private var crashAfter: Int?
+
+    /// The `crash` fault: the device dies after `requests` more requests reach the server, the
+    /// last of them answered to no one; until ``disarm()``, nothing reaches the server.
+    func crash(after requests: Int) {
+        lock.withLock { crashAfter = requests }
+    }
+
+    func disarm() {
+        lock.withLock { crashAfter = nil }
+    }
+
+    /// Whether the crash stops this request: `nil` to send it as usual, `true` to deliver it and
+    /// then die, `false` to die before it (the device is already dead).
+    private func crashing() -> Bool? {
+        lock.withLock {
+            guard let remaining = crashAfter else {
+                return nil
+            }
+            crashAfter = remaining - 1
+            return remaining == 0 ? true : remaining < 0 ? false : nil
+        }
+    }
+
+    private func roll() -> Int { lock.withLock { Int.random(in: 0..<100, using: &generator) } }
+
+    private func misbehave<T: Sendable>(push: PushRequestV1?, _ call: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        for late in ledger.due() {
+            await late()
+        }
+        switch crashing() {
+        case true?:
+            _ = try await call()
+            throw TransportError(.timedOut, message: "simulated: the device died waiting for the answer")
+        case false?:
+            throw TransportError(.cancelled, message: "simulated: the device is dead")
+        case nil:
+            break
+        }
+        guard faulty else {
+            return try await call()
+        }
+        switch roll() {
+        case 0..<3:
+            ledger.count("requests lost")
+            throw TransportError(.unreachable, message: "simulated: the request was lost")
+        case 3..<6:
+            _ = try await call()
+            ledger.count("answers lost")
+            throw TransportError(.timedOut, message: "simulated: the answer was lost")
+        case 6..<8:
+            ledger.count("requests duplicated")
+            _ = try? await call()
+            return try await call()
+        case 8..<14 where push != nil:
+            // the push arrives after newer requests; the device meanwhile sees a timeout and retries
+            ledger.count("pushes delivered late")
+            let calls = lock.withLock { Int.random(in: 1...6, using: &generator) }
+            ledger.holdBack(after: calls) { _ = try? await call() }
+            throw TransportError(.timedOut, message: "simulated: the push is late")
+        default:
+            return try await call()
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import BriefClient
+import BriefHTTP
+import BriefModel
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A real server over HTTP (`brief-device simulate --server URL`), SQLite or PostgreSQL, one
+/// instance or several behind nginx. Its clock is its own; this one reads the same wall time.
+public struct HTTPSimulationServer: SimulationServer {
+    let baseURL: URL
+    let requester: any HTTPRequester
+    let allowInsecureHTTP: Bool
+    let publisherKey: String?
+    public let skew = ClockSkewPolicy()
+
+    public init(baseURL: URL, requester: any HTTPRequester, allowInsecureHTTP: Bool, publisherKey: String?) {
+        self.baseURL = baseURL
+        self.requester = requester
+        self.allowInsecureHTTP = allowInsecureHTTP
+        self.publisherKey = publisherKey
+    }
+
+    private var client: BriefServiceClient {
+        BriefServiceClient(baseURL: baseURL, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
+    }
+
+    public func session(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
+        if register {
+            do {
+                return try await client.register(username: user, password: password, deviceID: device)
+            } catch let error as TransportError where error.kind == .status(409) {
+                // a replay against the same server: the user is there from the first run
+            }
+        }
+        return try await client.login(username: user, password: password, deviceID: device)
+    }
+
+    public func transport(token: String) -> any SyncTransport {
+        HTTPSyncTransport(
+            baseURL: baseURL,
+            sessionToken: token,
+            requester: requester,
+            allowInsecureHTTP: allowInsecureHTTP
+        )
+    }
+
+    public func topics(token: String) async throws -> [TopicStatusV1] {
+        try await client.topics(token: token)
+    }
+
+    public func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws {
+        _ = try await client.setFollowing(topic, follow, token: token)
+    }
+
+    public func publish(_ brief: Brief) async throws -> Bool {
+        try await publisher("PUT", brief.id, body: try WireCoding.encoder().encode(brief))
+    }
+
+    public func retract(_ id: BriefID) async throws -> Bool {
+        try await publisher("DELETE", id, body: nil)
+    }
+
+    private func publisher(_ method: String, _ id: BriefID, body: Data?) async throws -> Bool {
+        guard let publisherKey else {
+            return false
+        }
+        var request = URLRequest(url: baseURL.appendingPathComponent("v1/briefs/\(id.rawValue)"))
+        request.httpMethod = method
+        request.setValue("Bearer \(publisherKey)", forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (_, response) = try await requester.data(for: request)
+        guard response.statusCode == 200 else {
+            throw SimulationError("the publisher key was refused (HTTP \(response.statusCode))")
+        }
+        return true
+    }
+
+    public func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    public func advance(by milliseconds: Int64) {}
+
+    public func purgeTombstones(olderThan age: Int64) async throws -> Int? { nil }
+
+    public func restart() async throws -> Bool { false }
+}

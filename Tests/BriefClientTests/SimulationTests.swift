@@ -1,0 +1,143 @@
+import BriefClient
+import BriefModel
+import BriefSimulation
+import Foundation
+import Testing
+
+/// The simulator as the proof of convergence, driven in process: short seeded runs with every
+/// fault, a verdict that catches a lost edit and names where, and the bisection that finds the
+/// first operation after which a run diverges.
+@Suite struct SimulationTests {
+    static func briefs() throws -> [Brief] {
+        SimulationBriefs.make(
+            from: [try Briefs.seed(), try Briefs.example("brief-climate-2026-06-26.json")],
+            count: 12
+        )
+    }
+
+    static func run(_ plan: SimulationPlan) async throws -> SimulationReport {
+        try await InProcessSimulationServer.run(briefs: try briefs()) { server in
+            try await Simulation.run(plan, on: server)
+        }
+    }
+
+    /// Every fault, in two runs: a copied store and a skewed clock together are the known issue
+    /// below, so each run leaves one of the two out.
+    @Test(arguments: [SimulationFault.copy, .skew])
+    func aShortRunWithEveryFaultConverges(without left: SimulationFault) async throws {
+        let plan = SimulationPlan(
+            seed: 20_261_203,
+            devices: 6,
+            users: 2,
+            ops: 1_500,
+            faults: SimulationFault.all.subtracting([left])
+        )
+        let report = try await Self.run(plan)
+        #expect(report.ops == 1_500 && report.edits > 500)
+        // each fault of the plan was injected, not only asked for
+        let injected = Set(report.faults.keys)
+        for (fault, counted) in [
+            (SimulationFault.network, "answers lost"), (.skew, "clocks skewed"), (.crash, "crashes"),
+            (.copy, "stores copied"), (.switch, "accounts switched"), (.restart, "server restarts"),
+        ] where plan.faults.contains(fault) {
+            #expect(injected.contains(counted), "\(fault): \(report.faults)")
+        }
+    }
+
+    /// Found by the simulator (`--faults skew,copy`): a store copied while edits from a clock
+    /// more than five minutes ahead were queued pushes them again under its new incarnation,
+    /// and the server, clamping each stamp to its own time at arrival, stamps them later the
+    /// second time, so an old edit can win over newer ones of other devices.
+    @Test func aCopiedStoreWithAFastClockReappliesItsQueuedEdits() async throws {
+        await withKnownIssue("a copy's queued edits from a fast clock are clamped again, later, when it re-pushes them")
+        {
+            _ = try await Self.run(SimulationPlan(seed: 14, devices: 6, users: 2, ops: 1_500, faults: [.skew, .copy]))
+        }
+    }
+
+    /// A server that acknowledges some pushes without applying them loses edits: the verdict
+    /// says which device, brief and field, and the bisection finds the first operation after
+    /// which the run diverges, as a replay shows.
+    @Test func theVerdictCatchesALostEditAndTheReplayFindsWhere() async throws {
+        let plan = SimulationPlan(seed: 5, devices: 4, users: 2, ops: 300)
+        func lossy(_ plan: SimulationPlan) async throws -> SimulationReport {
+            try await InProcessSimulationServer.run(briefs: try Self.briefs()) { server in
+                try await Simulation.run(plan, on: LosingServer(base: server))
+            }
+        }
+        await #expect(throws: SimulationDivergence.self) { try await lossy(plan) }
+        do {
+            _ = try await lossy(plan)
+        } catch let divergence as SimulationDivergence {
+            #expect(divergence.detail.hasPrefix("brief ") && divergence.detail.contains(" field "))
+            #expect(!divergence.history.isEmpty, "the brief's last mutations are listed: \(divergence)")
+        }
+        let first = try #require(try await Simulation.firstDivergingOps(plan, fresh: lossy))
+        #expect(first <= plan.ops)
+        var before = plan
+        before.ops = first - 1
+        _ = try await lossy(before)  // converges
+        var at = plan
+        at.ops = first
+        await #expect(throws: SimulationDivergence.self) { try await lossy(at) }
+        // and the same plan on an honest server converges
+        _ = try await Self.run(plan)
+    }
+
+    @Test func faultListsAreReadOrRefusedByName() throws {
+        #expect(try SimulationFault.parse("all") == SimulationFault.all)
+        #expect(try SimulationFault.parse("network, skew") == [.network, .skew])
+        #expect(try SimulationFault.parse("") == [])
+        #expect(throws: SimulationError.self) { try SimulationFault.parse("network,gremlins") }
+    }
+}
+
+/// Acknowledges every third push that carries a save without delivering it: the device takes
+/// the answer as the server's and forgets the edits.
+struct LosingServer: SimulationServer {
+    let base: any SimulationServer
+
+    func transport(token: String) -> any SyncTransport { Losing(base: base.transport(token: token)) }
+
+    final class Losing: SyncTransport, @unchecked Sendable {
+        let base: any SyncTransport
+        private let lock = NSLock()
+        private var saves = 0
+
+        init(base: any SyncTransport) {
+            self.base = base
+        }
+
+        func push(_ request: PushRequestV1) async throws -> PushResultV1 {
+            let lose = lock.withLock {
+                guard request.mutations.contains(where: { $0.action == .save }) else {
+                    return false
+                }
+                saves += 1
+                return saves % 3 == 0
+            }
+            guard lose, let last = request.mutations.last?.id else {
+                return try await base.push(request)
+            }
+            return PushResultV1(lastAppliedId: last, states: [])
+        }
+
+        func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 { try await base.changes(request) }
+        func content(_ digest: String) async throws -> Data { try await base.content(digest) }
+    }
+
+    func session(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
+        try await base.session(user: user, password: password, device: device, register: register)
+    }
+    func topics(token: String) async throws -> [TopicStatusV1] { try await base.topics(token: token) }
+    func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws {
+        try await base.setFollowing(topic, follow, token: token)
+    }
+    func publish(_ brief: Brief) async throws -> Bool { try await base.publish(brief) }
+    func retract(_ id: BriefID) async throws -> Bool { try await base.retract(id) }
+    func now() -> Int64 { base.now() }
+    func advance(by milliseconds: Int64) { base.advance(by: milliseconds) }
+    var skew: ClockSkewPolicy { base.skew }
+    func purgeTombstones(olderThan age: Int64) async throws -> Int? { try await base.purgeTombstones(olderThan: age) }
+    func restart() async throws -> Bool { try await base.restart() }
+}
