@@ -10,9 +10,10 @@
 ///
 /// Clamping keeps the order of the device's own stamps: the clamped counter says how far ahead
 /// the stamp was (milliseconds, then its counter), so that a fast device's edits of one brief,
-/// pushed together, still apply in the order it made them, and never tie (a tie would make the
-/// merge depend on the order replicas receive them; the simulator's `skew` fault found it). The
-/// order is exact for stamps up to about nine hours ahead with fewer than 128 in a millisecond.
+/// pushed together, still order as it made them. (Clamped to one stamp, they would tie; the
+/// merge settles a tie the same way everywhere, but by its fixed rule, so a fast device's
+/// "unread" could lose to its own earlier "read".) The order is exact for stamps up to about
+/// nine hours ahead whose counters stay below 128; beyond that they may tie again.
 public struct ClockSkewPolicy: Sendable, Hashable {
     /// The furthest a stamp may stand ahead of the receiver's clock, in milliseconds.
     public var maxAhead: Int64
