@@ -122,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "brief-device",
             dependencies: [
-                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefSchema", "BriefSimulation",
+                "BriefClient", "BriefModel", "BriefStore", "BriefHTTP", "BriefHTTPNIO", "BriefSchema", "BriefServer",
+                "BriefSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

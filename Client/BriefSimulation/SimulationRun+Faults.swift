@@ -37,9 +37,7 @@ extension SimulationRun {
             device: store.deviceID,
             register: false
         )
-        let offset =
-            plan.faults.contains(.skew) ? Int64.random(in: -6 * 3_600_000...6 * 3_600_000, using: &generator) : 0
-        let clock = DeviceClock(server: server, offset: offset)
+        let clock = makeClock()  // the copy runs on another phone's clock
         let library = BriefLibrary(store: store, configuration: Self.configuration(clock))
         let transport = makeTransport(session.token)
         try await library.signIn(Self.account(original.user), transport: transport)

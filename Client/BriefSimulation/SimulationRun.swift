@@ -65,10 +65,7 @@ struct SimulationRun {
                 device: id,
                 register: index < plan.users
             )
-            // why the seed's own offset: a replay of the plan skews every clock the same way
-            let offset =
-                plan.faults.contains(.skew) ? Int64.random(in: -6 * 3_600_000...6 * 3_600_000, using: &generator) : 0
-            let clock = DeviceClock(server: server, offset: offset)
+            let clock = makeClock()
             let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.configuration(clock))
             let transport = makeTransport(session.token)
             try await library.signIn(Self.account(session.username), transport: transport)
@@ -82,9 +79,6 @@ struct SimulationRun {
                     clock: clock
                 )
             )
-            if offset != 0 {
-                ledger.count("clocks skewed")
-            }
         }
         for index in devices.indices {
             try await syncUntilQuiet(index)
@@ -102,6 +96,16 @@ struct SimulationRun {
         configuration.now = { clock.now() }
         configuration.logger.logLevel = .warning  // why: the faults make failures expected; the verdict reports
         return configuration
+    }
+
+    /// A phone's clock: off by up to ±6 hours with the `skew` fault, drawn from the run's
+    /// generator so that a replay skews every clock the same way.
+    mutating func makeClock() -> DeviceClock {
+        guard plan.faults.contains(.skew) else {
+            return DeviceClock(server: server, offset: 0)
+        }
+        ledger.count("clocks skewed")
+        return DeviceClock(server: server, offset: Int64.random(in: -6 * 3_600_000...6 * 3_600_000, using: &generator))
     }
 
     /// A transport for a session, with the network fault when the plan has it, seeded from the
@@ -310,7 +314,9 @@ struct SimulationRun {
                 report.failedSyncs += 1
             }
         }
-        throw SimulationError("\(devices[index].name) could not sync in 50 attempts")
+        throw SimulationError(
+            "\(devices[index].name) could not sync in 50 attempts: the server refuses or is unreachable (see its log)"
+        )
     }
 
     private mutating func changeFollowing(_ index: Int) async throws {

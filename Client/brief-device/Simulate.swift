@@ -2,6 +2,7 @@ import ArgumentParser
 import BriefClient
 import BriefHTTP
 import BriefModel
+import BriefServer
 import BriefSimulation
 import Foundation
 
@@ -149,14 +150,8 @@ struct Simulate: AsyncParsableCommand {
     /// What an in-process server starts with: a dozen briefs made from the example briefs of
     /// `Schema/examples` (those of `brief-server serve --demo`), on consecutive days.
     static func exampleBriefs() throws -> [Brief] {
-        let folder = URL(fileURLWithPath: "Schema/examples")
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+        guard let examples = try ExampleBriefs.load() else {
             throw CLIError("--in-process reads Schema/examples/: run it from the repository's folder")
-        }
-        let examples = try files.sorted().filter { $0.hasPrefix("brief-") && $0.hasSuffix(".json") }.map {
-            try Brief.validate(
-                try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: folder.appendingPathComponent($0)))
-            )
         }
         return SimulationBriefs.make(from: examples, count: 12)
     }

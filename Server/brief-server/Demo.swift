@@ -1,6 +1,5 @@
 import BriefModel
 import BriefServer
-import Foundation
 import HummingbirdBcrypt
 import Logging
 
@@ -11,14 +10,11 @@ enum Demo {
     static let publisherKey = "demo-publisher-key-not-for-production"
 
     static func load(into store: any DeltaStore, configuration: ServerConfiguration, logger: Logger) async throws {
-        let folder = URL(fileURLWithPath: "Schema/examples")
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+        guard let briefs = try ExampleBriefs.load() else {
             throw SettingError(message: "--demo reads Schema/examples/: run it from the repository's folder")
         }
         let now = SystemWallClock().now()
-        for file in files.sorted() where file.hasPrefix("brief-") && file.hasSuffix(".json") {
-            let data = try Data(contentsOf: folder.appendingPathComponent(file))
-            let brief = try Brief.validate(try JSONDecoder().decode(JSONValue.self, from: data))
+        for brief in briefs {
             let result = try await store.publish(brief, now: now)
             logger.info("Demo brief", metadata: ["brief.id": "\(result.id)", "brief.version": "\(result.version)"])
         }
