@@ -145,6 +145,7 @@ let package = Package(
                 .embedInCode("postgres/pg_server_v3.sql"), .embedInCode("postgres/pg_server_v4.sql"),
                 .embedInCode("sqlite/server_v5.sql"), .embedInCode("postgres/pg_server_v5.sql"),
                 .embedInCode("sqlite/server_v6.sql"), .embedInCode("postgres/pg_server_v6.sql"),
+                .embedInCode("sqlite/server_v7.sql"), .embedInCode("postgres/pg_server_v7.sql"),
             ],
             swiftSettings: swiftSettings
         ),

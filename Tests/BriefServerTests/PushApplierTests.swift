@@ -126,5 +126,49 @@ import Testing
         let applier = PushApplier(skew: ClockSkewPolicy(maxAhead: 100))
         let outcome = try applier.apply(push([(1, brief, .save, 99_999)]), cursor: .initial, current: [:], now: 1_000)
         #expect(outcome.states[0].saved.setAt?.wall == 1_100)
+        #expect(outcome.clamped == [HybridTimestamp(wall: 99_999, device: phone): 1_100])
+        // a stamp within the bound is kept and not recorded
+        let kept = try applier.apply(push([(2, brief, .save, 1_050)]), cursor: .initial, current: [:], now: 1_000)
+        #expect(kept.clamped.isEmpty)
+    }
+
+    /// A copy of a store (a restored backup) pushes the fast clock's queue it copied again, under
+    /// a new incarnation and later: given the wall time the first push admitted it at, the stamp
+    /// is admitted the same way, so the old edit does not win over one made in between. Without
+    /// it, the re-push is pulled back to the later time and the old "read" beats the newer
+    /// "unread".
+    @Test func aStampPulledBackBeforeIsAdmittedTheSameWayAgain() throws {
+        let applier = PushApplier(skew: ClockSkewPolicy(maxAhead: 100))
+        let fast = push([(1, brief, .markRead, 99_999)])
+        let first = try applier.apply(fast, cursor: .initial, current: [:], now: 1_000)
+        let tablet = DeviceID(rawValue: "tablet")!
+        let newer = PushRequestV1(
+            deviceID: tablet,
+            mutations: [
+                MutationV1(
+                    id: 1,
+                    briefID: brief,
+                    action: .markUnread,
+                    stamp: HybridTimestamp(wall: 1_500, device: tablet)
+                )
+            ]
+        )
+        let between = try applier.apply(newer, cursor: .initial, current: states(first), now: 1_500)
+        #expect(between.states.map(\.isRead) == [false])
+        var copy = fast
+        copy.incarnation = "i-2"
+        let again = try applier.apply(
+            copy,
+            cursor: .initial,
+            current: states(between),
+            clamped: first.clamped,
+            now: 5_000
+        )
+        #expect(again.appliedCount == 1 && again.clamped.isEmpty)
+        #expect(again.states.map(\.isRead) == [false])
+        #expect(again.states[0].read.setAt == first.states[0].read.setAt)
+        // the failure the remembered admission prevents
+        let forgotten = try applier.apply(copy, cursor: .initial, current: states(between), now: 5_000)
+        #expect(forgotten.states.map(\.isRead) == [true])
     }
 }

@@ -436,6 +436,27 @@ import Testing
         }
     }
 
+    /// A stamp pulled back by the clock-skew bound is stored with the time it was admitted at, so
+    /// that a copy of the store pushing it again under a new incarnation, later, gets the same
+    /// stamp; another user's or device's push of the same wall time is admitted afresh.
+    @Test(arguments: Kind.available) func aClampedStampIsAdmittedOnce(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            _ = try await store.publish(try Self.brief("b-1"), now: 1)
+            let applier = PushApplier(skew: ClockSkewPolicy(maxAhead: 100))
+            let fast = Self.push([(1, "b-1", .markRead), (2, "b-1", .save)], incarnation: "i-a")
+            let first = try await store.push(fast, for: anna.id, applier: applier, now: 500)
+            #expect(first.states[0].read.setAt?.wall == 600 && first.states[0].saved.setAt?.wall == 600)
+            let copy = Self.push([(1, "b-1", .markRead), (2, "b-1", .save)], incarnation: "i-b")
+            let again = try await store.push(copy, for: anna.id, applier: applier, now: 900)
+            #expect(again.appliedCount == 2)
+            #expect(again.states == first.states)
+            let bobs = try await store.push(copy, for: bob.id, applier: applier, now: 900)
+            #expect(bobs.states[0].read.setAt?.wall == 1_000)
+        }
+    }
+
     @Test(arguments: Kind.available) func readStatesStayWithTheirUser(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)

@@ -9,6 +9,12 @@ import Foundation
 /// cursor is applied; one at or below it must be the very mutation applied before, by digest, or
 /// the whole push is refused as a ``PushConflict`` (a copy of the store pushed under the same
 /// incarnation; see ``PushRequestV1``).
+///
+/// A stamp pulled back by the clock-skew bound is admitted once: the store keeps the wall time it
+/// was admitted at (``Outcome/clamped``) and passes it back (`clamped` of ``apply(_:cursor:current:clamped:now:)``)
+/// whenever the same stamp comes again. A copy of a store (a restored backup) pushes the queue it
+/// copied under a new incarnation, so the cursor cannot tell those mutations were applied; with a
+/// fresh clamp at the later time, an old edit of a fast clock would then beat newer edits.
 public struct PushApplier: Sendable {
     /// The bound on stamps ahead of the server's clock.
     public var skew: ClockSkewPolicy
@@ -34,6 +40,9 @@ public struct PushApplier: Sendable {
         public var appliedCount: Int
         /// The cursor to store, when it changed (something was applied).
         public var cursor: PushCursor?
+        /// Stamps pulled back by the clock-skew bound for the first time now: pushed stamp → the
+        /// wall time admitted, to store and pass back as `clamped` when the stamp comes again.
+        public var clamped: [HybridTimestamp: Int64] = [:]
 
         /// The states a store must write: those that differ from what it holds, and say anything.
         public func changedStates(from current: [BriefID: ReadState]) -> [ReadState] {
@@ -47,6 +56,8 @@ public struct PushApplier: Sendable {
     ///   - push: A validated push (ids ascending, every stamp from the pushing device).
     ///   - cursor: Where this incarnation of the device's store stood; ``PushCursor/initial`` for a new one.
     ///   - current: The stored states of the briefs the push names; absent ones start empty.
+    ///   - clamped: For stamps of the push that were pulled back before, the wall time each was
+    ///     admitted at (an ``Outcome/clamped`` stored from an earlier push); others may be absent.
     ///   - now: The server's wall time in milliseconds since 1970.
     /// - Returns: The states to store and return, and the new cursor.
     /// - Throws: ``PushConflict`` when a mutation at or below the cursor is not one applied
@@ -55,6 +66,7 @@ public struct PushApplier: Sendable {
         _ push: PushRequestV1,
         cursor: PushCursor,
         current: [BriefID: ReadState],
+        clamped: [HybridTimestamp: Int64] = [:],
         now: Int64
     ) throws(PushConflict) -> Outcome {
         var push = push
@@ -79,12 +91,21 @@ public struct PushApplier: Sendable {
         var touched = Set<BriefID>()
         var last = cursor.lastAppliedID
         var applied = 0
+        var newlyClamped: [HybridTimestamp: Int64] = [:]
         for mutation in push.mutations {
             touched.insert(mutation.briefID)
             guard mutation.id > last else {
                 continue  // an exact retry of a mutation already applied
             }
-            let stamp = skew.admit(mutation.stamp, receivedAt: now)
+            let stamp: HybridTimestamp
+            if let wall = clamped[mutation.stamp] ?? newlyClamped[mutation.stamp] {
+                stamp = ClockSkewPolicy.clamp(mutation.stamp, toWall: wall)
+            } else {
+                stamp = skew.admit(mutation.stamp, receivedAt: now)
+                if stamp != mutation.stamp {
+                    newlyClamped[mutation.stamp] = stamp.wall
+                }
+            }
             let state = states[mutation.briefID] ?? ReadState(briefID: mutation.briefID)
             states[mutation.briefID] = state.applying(mutation.action, at: stamp)
             last = mutation.id
@@ -99,7 +120,13 @@ public struct PushApplier: Sendable {
                 lastAppliedID: last,
                 recent: Dictionary(uniqueKeysWithValues: zip(push.mutations.map(\.id), digests))
             ) : nil
-        return Outcome(states: result, lastAppliedID: last, appliedCount: applied, cursor: next)
+        return Outcome(
+            states: result,
+            lastAppliedID: last,
+            appliedCount: applied,
+            cursor: next,
+            clamped: newlyClamped
+        )
     }
 
     /// The first 8 bytes of the SHA-256 of a mutation's canonical JSON: equal for an exact retry,

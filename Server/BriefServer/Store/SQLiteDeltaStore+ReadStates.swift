@@ -45,9 +45,31 @@ extension SQLiteDeltaStore {
                     current[briefID] = try decoder.decode(ReadState.self, from: Data(json.utf8))
                 }
             }
+            var clamped: [HybridTimestamp: Int64] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT wall, counter, admitted_wall FROM clamped_stamps
+                    WHERE user_id = ? AND device_id = ? AND wall IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [
+                    user, push.deviceID.rawValue,
+                    String(
+                        decoding: try JSONEncoder().encode(Array(Set(push.mutations.map(\.stamp.wall)))),
+                        as: UTF8.self
+                    ),
+                ]
+            ) {
+                let stamp = HybridTimestamp(
+                    wall: row["wall"],
+                    counter: UInt32(truncatingIfNeeded: row["counter"] as Int64),
+                    device: push.deviceID
+                )
+                clamped[stamp] = row["admitted_wall"]
+            }
             let outcome: PushApplier.Outcome
             do {
-                outcome = try applier.apply(push, cursor: cursor, current: current, now: now)
+                outcome = try applier.apply(push, cursor: cursor, current: current, clamped: clamped, now: now)
             } catch let conflict as PushConflict {
                 throw StoreError.incarnationConflict(conflict)
             }
@@ -71,6 +93,15 @@ extension SQLiteDeltaStore {
                     )
                     position += 1
                 }
+            }
+            for (stamp, wall) in outcome.clamped {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO clamped_stamps (user_id, device_id, wall, counter, admitted_wall)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [user, push.deviceID.rawValue, stamp.wall, Int64(stamp.counter), wall]
+                )
             }
             if let next = outcome.cursor {
                 try db.execute(

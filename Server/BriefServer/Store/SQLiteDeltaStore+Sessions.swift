@@ -101,7 +101,7 @@ extension SQLiteDeltaStore {
                 arguments: [user]
             )
             // why each table named, not left to ON DELETE CASCADE: it holds only with foreign keys on
-            for table in ["read_states", "subscriptions", "push_cursors", "user_heads", "sessions", "users"] {
+            for table in ["read_states", "subscriptions", "push_cursors", "clamped_stamps", "user_heads", "sessions", "users"] {
                 let column = table == "users" ? "id" : "user_id"
                 try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [user])
             }

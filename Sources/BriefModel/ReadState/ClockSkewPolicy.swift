@@ -32,9 +32,16 @@ public struct ClockSkewPolicy: Sendable, Hashable {
         guard stamp.wall > limit else {
             return stamp
         }
-        return HybridTimestamp(
-            wall: limit,
-            counter: Self.clampedCounter(excess: stamp.wall - limit, counter: stamp.counter),
+        return Self.clamp(stamp, toWall: limit)
+    }
+
+    /// `stamp` pulled back to the wall time `wall` (earlier than its own), its counter ordering
+    /// it by how far ahead it was. The clamp depends on the stamp and `wall` alone, so a server
+    /// that remembers the wall time it admitted a stamp at can admit it the same way again.
+    public static func clamp(_ stamp: HybridTimestamp, toWall wall: Int64) -> HybridTimestamp {
+        HybridTimestamp(
+            wall: wall,
+            counter: clampedCounter(excess: stamp.wall - wall, counter: stamp.counter),
             device: stamp.device
         )
     }

@@ -267,25 +267,37 @@ extension PostgresDeltaStore {
         return try await feedWrite(label: "push \(device)", plane: .user(user)) { feed in
             let connection = feed.connection
             // why three statements (the head's lock, one read, one write): every one is a round
-            // trip made while holding the user's lock. The push cursor needs no lock of its own:
-            // every push of the user holds the user's head first.
+            // trip made while holding the user's lock. The push cursor and the clamped stamps need
+            // no lock of their own: every push of the user holds the user's head first.
             var existing = Set<String>()
             var current: [BriefID: ReadState] = [:]
             var cursor = PushCursor.initial
             let incarnation = push.incarnation ?? ""
             let decoder = WireCoding.decoder(unknownFields: .ignore)
-            for try await (id, json, last, recent) in try await connection.query(
+            var clamped: [HybridTimestamp: Int64] = [:]
+            let walls = Array(Set(push.mutations.map(\.stamp.wall)))
+            for try await (id, json, last, recent, counter, admitted) in try await connection.query(
                 """
-                SELECT b.id, r.state, NULL::bigint, NULL::bytea FROM briefs b
+                SELECT b.id, r.state, NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM briefs b
                 LEFT JOIN read_states r ON r.user_id = \(user) AND r.brief_id = b.id
                 WHERE b.id = ANY(\(named))
                 UNION ALL
-                SELECT NULL, NULL, last_applied_id, recent FROM push_cursors
+                SELECT NULL, NULL, last_applied_id, recent, NULL, NULL FROM push_cursors
                 WHERE user_id = \(user) AND device_id = \(device) AND incarnation = \(incarnation)
+                UNION ALL
+                SELECT NULL, NULL, wall, NULL, counter, admitted_wall FROM clamped_stamps
+                WHERE user_id = \(user) AND device_id = \(device) AND wall = ANY(\(walls))
                 """,
                 logger: logger
-            ).decode((String?, String?, Int64?, ByteBuffer?).self) {
-                if let id {
+            ).decode((String?, String?, Int64?, ByteBuffer?, Int64?, Int64?).self) {
+                if let last, let counter, let admitted {
+                    let stamp = HybridTimestamp(
+                        wall: last,
+                        counter: UInt32(truncatingIfNeeded: counter),
+                        device: push.deviceID
+                    )
+                    clamped[stamp] = admitted
+                } else if let id {
                     existing.insert(id)
                     if let json {
                         let state = try decoder.decode(ReadState.self, from: Data(json.utf8))
@@ -301,7 +313,7 @@ extension PostgresDeltaStore {
             }
             let outcome: PushApplier.Outcome
             do {
-                outcome = try applier.apply(push, cursor: cursor, current: current, now: now)
+                outcome = try applier.apply(push, cursor: cursor, current: current, clamped: clamped, now: now)
             } catch let conflict as PushConflict {
                 throw StoreError.incarnationConflict(conflict)
             }
@@ -324,6 +336,10 @@ extension PostgresDeltaStore {
             // data-modifying WITH runs, whether or not its rows are read)
             let next = outcome.cursor
             let head = feed.headToWrite
+            let clampedStamps = outcome.clamped.sorted { $0.key < $1.key }
+            let clampedWalls = clampedStamps.map(\.key.wall)
+            let clampedCounters = clampedStamps.map { Int64($0.key.counter) }
+            let admittedWalls = clampedStamps.map(\.value)
             try await connection.query(
                 """
                 WITH states AS (
@@ -342,6 +358,12 @@ extension PostgresDeltaStore {
                     WHERE \(next != nil)
                     ON CONFLICT (user_id, device_id, incarnation)
                     DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
+                ), clamps AS (
+                    INSERT INTO clamped_stamps (user_id, device_id, wall, counter, admitted_wall)
+                    SELECT \(user), \(device), stamp.wall, stamp.counter, stamp.admitted_wall
+                    FROM unnest(\(clampedWalls)::bigint[], \(clampedCounters)::bigint[], \(admittedWalls)::bigint[])
+                        AS stamp(wall, counter, admitted_wall)
+                    ON CONFLICT DO NOTHING
                 ), head AS (
                     UPDATE user_heads SET position = \(head) WHERE user_id = \(user) AND \(head != nil)
                 )

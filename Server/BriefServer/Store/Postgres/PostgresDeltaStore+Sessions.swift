@@ -123,6 +123,7 @@ extension PostgresDeltaStore {
             try await connection.query("DELETE FROM subscriptions WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM user_heads WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM push_cursors WHERE user_id = \(user)", logger: logger)
+            try await connection.query("DELETE FROM clamped_stamps WHERE user_id = \(user)", logger: logger)
             try await connection.query("DELETE FROM users WHERE id = \(user)", logger: logger)
             return hashes
         }
