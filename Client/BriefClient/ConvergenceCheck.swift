@@ -26,6 +26,24 @@ public enum ConvergenceCheck {
         return nil
     }
 
+    /// The first brief whose state in `actual` carries a stamp that none of `own` has: a state
+    /// that came from another account (or from nowhere). `others` names the account a stamp
+    /// came from, when it is one of theirs.
+    public static func firstForeignStamp(
+        in actual: [BriefID: ReadState],
+        own: Set<HybridTimestamp>,
+        others: [HybridTimestamp: String]
+    ) -> String? {
+        for id in actual.keys.sorted() {
+            guard let stamp = actual[id]?.stamps.sorted().first(where: { !own.contains($0) }) else {
+                continue
+            }
+            let origin = others[stamp].map { "a mutation of \($0)" } ?? "no mutation of any user"
+            return "brief \(id) shows a state stamped \(stamp), from \(origin)"
+        }
+        return nil
+    }
+
     // why plain ifs: a table of (name, want, got) tuples crashed the 6.3.1 optimiser (CopyPropagation)
     private static func differingField(_ want: ReadState, _ got: ReadState) -> String? {
         if want.isRead != got.isRead {

@@ -199,6 +199,16 @@ struct SimulationRun {
             ledger.count("edits refused (brief purged)", by: dropped.count)
         }
         report.faults = ledger.faultCounts
+        // every stamp each user's mutations were stored with, to tell a state of another account
+        var stampsOf: [String: Set<HybridTimestamp>] = [:]
+        var owner: [HybridTimestamp: String] = [:]
+        for (user, mutations) in log {
+            let stamps = mutations.filter { !refused($0) }.map { admitted($0).stamp }
+            stampsOf[user] = Set(stamps)
+            for stamp in stamps {
+                owner[stamp] = user
+            }
+        }
         for user in Set(devices.map(\.user)).sorted() {
             let mutations = (log[user] ?? []).filter { !refused($0) }
             let expected = ConvergenceCheck.expectedStates(mutations.map(admitted))
@@ -215,11 +225,19 @@ struct SimulationRun {
                         ops: report.ops
                     )
                 }
-                let states = Dictionary(
-                    try await device.library.store.readStates().filter { held.contains($0.briefID) }
-                        .map { ($0.briefID, $0) },
+                let all = Dictionary(
+                    try await device.library.store.readStates().map { ($0.briefID, $0) },
                     uniquingKeysWith: { first, _ in first }
                 )
+                let states = all.filter { held.contains($0.key) }
+                // no user sees another user's state, of a brief it shows or not
+                if let leak = ConvergenceCheck.firstForeignStamp(
+                    in: all,
+                    own: stampsOf[user] ?? [],
+                    others: owner
+                ) {
+                    throw SimulationDivergence(device: device.name, user: user, detail: leak, ops: report.ops)
+                }
                 if let divergence = ConvergenceCheck.firstDivergence(
                     expected: expected.filter { held.contains($0.key) },
                     actual: states

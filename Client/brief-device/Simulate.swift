@@ -21,7 +21,8 @@ struct Simulate: AsyncParsableCommand {
             the end every device syncs until quiet, and each user's devices must show the merge of all \
             that user's mutations, computed from the log alone. A divergence exits 6, naming the device, \
             the brief and the field, and (in process) the first operation after which the run diverges, \
-            with the command that replays it. Seeded: the same --seed replays the same operations.
+            with the command that replays it (--replay K: the same run, stopped after its operation K, \
+            then the verdict). Seeded: the same --seed replays the same operations.
             """
     )
 
@@ -31,6 +32,14 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "How many random operations in all.") var ops: Int
     @Option(help: "How many users share the devices.") var users = 1
     @Option(help: "The seed (default: random, printed).") var seed: UInt64?
+    @Option(
+        help: ArgumentHelp(
+            "Replay the run given by the other options up to its operation K, then give the verdict.",
+            discussion: "A divergence prints the command with the first K after which the run diverges.",
+            valueName: "K"
+        )
+    )
+    var replay: Int?
     @Option(help: "Faults to inject: network, skew, or all (comma-separated).") var faults = ""
     @Option(help: "The publisher key, to correct and retract briefs on --server during the run.")
     var publisherKey: String?
@@ -49,6 +58,9 @@ struct Simulate: AsyncParsableCommand {
         guard devices >= 1, users >= 1, users <= devices, ops >= 0 else {
             throw ValidationError("need 1 ≤ --users ≤ --devices and --ops ≥ 0")
         }
+        if let replay, !(1...max(1, ops)).contains(replay) {
+            throw ValidationError("--replay K needs 1 ≤ K ≤ --ops")
+        }
         guard (server == nil) != !inProcess else {
             throw ValidationError("give --server URL or --in-process")
         }
@@ -64,12 +76,13 @@ struct Simulate: AsyncParsableCommand {
             seed: seed ?? UInt64.random(in: 0...999_999),
             devices: devices,
             users: users,
-            ops: ops,
+            ops: replay ?? ops,
             faults: try SimulationFault.parse(faults)
         )
         let target = inProcess ? "in process" : server ?? ""
         print(
             "Simulating \(devices) devices of \(users) user(s) \(inProcess ? target : "against " + target), seed \(plan.seed)"
+                + (replay.map { ", replaying operations 1…\($0) of \(ops)" } ?? "")
         )
         do {
             let report = try await run(plan)
@@ -111,15 +124,22 @@ struct Simulate: AsyncParsableCommand {
     /// In process, the first operation after which the run diverges (each probe a fresh server),
     /// and the command that replays the run up to there.
     private func reportFirstDivergence(_ plan: SimulationPlan) async throws {
-        var replay = ["brief-device simulate"]
-        replay += inProcess ? ["--in-process"] : ["--server", server ?? ""]
-        replay += ["--devices", String(devices), "--users", String(users), "--seed", String(plan.seed)]
+        var command = ["brief-device simulate"]
+        command += inProcess ? ["--in-process"] : ["--server", server ?? ""]
+        command += ["--devices", String(devices), "--users", String(users), "--seed", String(plan.seed)]
         if !plan.faults.isEmpty {
-            replay += ["--faults", plan.faults.sorted().map(\.rawValue).joined(separator: ",")]
+            command += ["--faults", plan.faults.sorted().map(\.rawValue).joined(separator: ",")]
+        }
+        command += ["--ops", String(ops)]
+        if let replay {
+            Terminal.error("diverged replaying operations 1…\(replay) of the run (seed \(plan.seed))")
+            return
         }
         guard inProcess else {
             // a real server keeps the first run's state: a replay needs a fresh one
-            Terminal.error("replay on a fresh server: \((replay + ["--ops", String(plan.ops)]).joined(separator: " "))")
+            Terminal.error(
+                "replay on a fresh server: \((command + ["--replay", String(plan.ops)]).joined(separator: " "))"
+            )
             return
         }
         let first = try await Simulation.firstDivergingOps(plan) { probe in try await run(probe) }
@@ -127,8 +147,8 @@ struct Simulate: AsyncParsableCommand {
             Terminal.error("a replay of all \(plan.ops) operations converged: the divergence depends on timing")
             return
         }
-        Terminal.error("first divergence after operation \(first) (of \(plan.ops))")
-        Terminal.error("replay: \((replay + ["--ops", String(first)]).joined(separator: " "))")
+        Terminal.error("first divergence after operation \(first) (of \(plan.ops)), seed \(plan.seed)")
+        Terminal.error("replay: \((command + ["--replay", String(first)]).joined(separator: " "))")
     }
 
     static func summary(_ report: SimulationReport) -> String {

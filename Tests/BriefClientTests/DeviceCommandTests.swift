@@ -453,6 +453,18 @@ import Testing
         ])
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stdout.contains("OK: 400 operations") && run.stdout.contains("faults injected: "), "\(run.stdout)")
+        // --replay K stops the same run after its operation K
+        let replayed = try await BriefDeviceProcess.run([
+            "simulate", "--in-process", "--devices", "4", "--ops", "400", "--users", "2", "--seed", "3",
+            "--faults", "network,crash,switch", "--replay", "150",
+        ])
+        #expect(replayed.code == 0, "\(replayed.stderr)")
+        #expect(replayed.stdout.contains("replaying operations 1…150 of 400"), "\(replayed.stdout)")
+        #expect(replayed.stdout.contains("OK: 150 operations"), "\(replayed.stdout)")
+        let beyond = try await BriefDeviceProcess.run([
+            "simulate", "--in-process", "--devices", "2", "--ops", "10", "--replay", "11",
+        ])
+        #expect(beyond.code != 0 && beyond.stderr.contains("--replay K needs 1 ≤ K ≤ --ops"), "\(beyond.stderr)")
         let refused = try await BriefDeviceProcess.run([
             "simulate", "--in-process", "--devices", "2", "--ops", "1", "--faults", "gremlins",
         ])
@@ -474,6 +486,26 @@ import Testing
         #expect(
             ConvergenceCheck.firstDivergence(expected: expected, actual: lagging)
                 == "brief b-1 field progress: expected 0.5, found 0.0"
+        )
+    }
+
+    /// A state carrying a stamp that none of the user's mutations has came from elsewhere: the
+    /// check names the brief and, when it knows, the account it came from.
+    @Test func namesAStateFromAnotherAccount() {
+        let phone = DeviceID(rawValue: "phone")!
+        let id = BriefID(rawValue: "b-1")!
+        let mine = HybridTimestamp(wall: 1, device: phone)
+        let theirs = HybridTimestamp(wall: 2, device: DeviceID(rawValue: "theirs")!)
+        let state = ReadState(briefID: id).applying(.markRead, at: mine)
+        #expect(ConvergenceCheck.firstForeignStamp(in: [id: state], own: [mine], others: [:]) == nil)
+        let mixed = state.applying(.save, at: theirs)
+        #expect(
+            ConvergenceCheck.firstForeignStamp(in: [id: mixed], own: [mine], others: [theirs: "bob"])
+                == "brief b-1 shows a state stamped \(theirs), from a mutation of bob"
+        )
+        #expect(
+            ConvergenceCheck.firstForeignStamp(in: [id: mixed], own: [mine], others: [:])?
+                .hasSuffix("from no mutation of any user") == true
         )
     }
 }

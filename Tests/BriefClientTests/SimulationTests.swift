@@ -78,6 +78,19 @@ import Testing
         _ = try await Self.run(plan)
     }
 
+    /// A server that answers every device's requests for changes with the first account's: the
+    /// second user's devices show the first user's states, and the verdict says so by name.
+    @Test func theVerdictCatchesAnotherUsersState() async throws {
+        let plan = SimulationPlan(seed: 9, devices: 4, users: 2, ops: 200)
+        let divergence = await #expect(throws: SimulationDivergence.self) {
+            try await InProcessSimulationServer.run(briefs: try Self.briefs()) { server in
+                try await Simulation.run(plan, on: CrossedServer(base: server))
+            }
+        }
+        #expect(divergence?.user == "sim-9-u1", "\(String(describing: divergence))")
+        #expect(divergence?.detail.contains("from a mutation of sim-9-u0") == true, "\(String(describing: divergence))")
+    }
+
     @Test func faultListsAreReadOrRefusedByName() throws {
         #expect(try SimulationFault.parse("all") == SimulationFault.all)
         #expect(try SimulationFault.parse("network, skew") == [.network, .skew])
@@ -122,6 +135,48 @@ struct LosingServer: SimulationServer {
 
     func session(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
         try await base.session(user: user, password: password, device: device, register: register)
+    }
+    func topics(token: String) async throws -> [TopicStatusV1] { try await base.topics(token: token) }
+    func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws {
+        try await base.setFollowing(topic, follow, token: token)
+    }
+    func publish(_ brief: Brief) async throws -> Bool { try await base.publish(brief) }
+    func retract(_ id: BriefID) async throws -> Bool { try await base.retract(id) }
+    func now() -> Int64 { base.now() }
+    func advance(by milliseconds: Int64) { base.advance(by: milliseconds) }
+    var skew: ClockSkewPolicy { base.skew }
+    func purgeTombstones(olderThan age: Int64) async throws -> Int? { try await base.purgeTombstones(olderThan: age) }
+    func restart() async throws -> Bool { try await base.restart() }
+}
+
+/// Answers every device's requests for changes with the first account's, whoever signed in: a
+/// server that mixes up accounts.
+final class CrossedServer: SimulationServer, @unchecked Sendable {
+    let base: any SimulationServer
+    private let lock = NSLock()
+    private var first: String?
+
+    init(base: any SimulationServer) {
+        self.base = base
+    }
+
+    func session(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
+        let session = try await base.session(user: user, password: password, device: device, register: register)
+        lock.withLock { first = first ?? session.token }
+        return session
+    }
+    func transport(token: String) -> any SyncTransport {
+        Crossed(own: base.transport(token: token), first: base.transport(token: lock.withLock { first } ?? token))
+    }
+
+    /// Pushes as its own account, pulls the first account's changes.
+    struct Crossed: SyncTransport {
+        let own: any SyncTransport
+        let first: any SyncTransport
+
+        func push(_ request: PushRequestV1) async throws -> PushResultV1 { try await own.push(request) }
+        func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 { try await first.changes(request) }
+        func content(_ digest: String) async throws -> Data { try await own.content(digest) }
     }
     func topics(token: String) async throws -> [TopicStatusV1] { try await base.topics(token: token) }
     func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws {

@@ -46,14 +46,14 @@ public struct ReadState: Sendable, Hashable {
     public var progressValue: Double { progress.value }
     /// When the brief was last opened, in milliseconds since 1970 by the opening device's clock.
     public var lastOpenedAt: Int64? { openedAt?.wall }
-    /// The latest stamp anywhere in the state.
-    public var latestStamp: HybridTimestamp? {
-        [
-            read.setAt, read.clearedAt, saved.setAt, saved.clearedAt, progress.restartedAt, progress.marks.last?.stamp,
-            openedAt,
-        ]
-        .compactMap { $0 }.max()
+    /// Every stamp the state carries: each the stamp of an action that some device made.
+    public var stamps: [HybridTimestamp] {
+        [read.setAt, read.clearedAt, saved.setAt, saved.clearedAt, progress.restartedAt, openedAt].compactMap { $0 }
+            + progress.marks.map(\.stamp)
     }
+
+    /// The latest stamp anywhere in the state.
+    public var latestStamp: HybridTimestamp? { stamps.max() }
 
     /// The state that has seen every action either state has seen.
     ///
