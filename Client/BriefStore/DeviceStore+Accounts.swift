@@ -25,14 +25,14 @@ extension DeviceStore {
     public func signIn(_ account: AccountID, now: Int64) async throws -> SignInOutcome {
         try await writer.write { db in
             let current = try Self.account(db)
-            let firstEver = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") == 0
-            try db.execute(
+            let firstEver = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM accounts")) == 0
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO accounts (account, server, username, signed_in_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (account) DO UPDATE SET
                         server = excluded.server, username = excluded.username, signed_in_at = excluded.signed_in_at
-                    """,
-                arguments: [account.rawValue, account.server, account.username, now]
+                    """
+            ).execute(arguments: [account.rawValue, account.server, account.username, now]
             )
             var outcome = SignInOutcome(sealed: nil, resumedMutations: 0, resyncs: false)
             if current == account {
@@ -47,16 +47,16 @@ extension DeviceStore {
                 try Self.discardActive(db)
             }
             outcome.resumedMutations = try Self.unseal(account, db)
-            let feed = try String.fetchOne(db, sql: "SELECT feed_account FROM sync_state WHERE id = 1")
+            let feed = try String.fetchOne(db.cachedStatement(sql: "SELECT feed_account FROM sync_state WHERE id = 1"))
             if feed != account.rawValue && !(firstEver && feed == nil) {
                 // why: the token and the briefs follow another user's feed (the server would
                 // refuse the token anyway); start over, keeping briefs held at their version
-                try db.execute(sql: "UPDATE sync_state SET change_token = NULL, full_resync = 1 WHERE id = 1")
-                try db.execute(sql: "DELETE FROM resync_seen")
+                try db.cachedStatement(sql: "UPDATE sync_state SET change_token = NULL, full_resync = 1 WHERE id = 1")
+                    .execute()
+                try db.cachedStatement(sql: "DELETE FROM resync_seen").execute()
                 outcome.resyncs = true
             }
-            try db.execute(
-                sql: "UPDATE sync_state SET account = ?, feed_account = ? WHERE id = 1",
+            try db.cachedStatement(sql: "UPDATE sync_state SET account = ?, feed_account = ? WHERE id = 1").execute(
                 arguments: [account.rawValue, account.rawValue]
             )
             return outcome
@@ -72,21 +72,21 @@ extension DeviceStore {
             guard let account = try Self.account(db) else {
                 return SignOutOutcome(account: nil, sealedMutations: 0, discardedMutations: 0)
             }
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+            let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox")) ?? 0
             if discardingPending {
                 try Self.discardActive(db)
                 // why: its reading state is gone from here, while the token says it was received
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE sync_state SET feed_account = NULL, change_token = NULL, full_resync = 1
                         WHERE id = 1 AND feed_account = ?
-                        """,
-                    arguments: [account.rawValue]
+                        """
+                ).execute(arguments: [account.rawValue]
                 )
             } else {
                 try Self.seal(account, db)
             }
-            try db.execute(sql: "UPDATE sync_state SET account = NULL WHERE id = 1")
+            try db.cachedStatement(sql: "UPDATE sync_state SET account = NULL WHERE id = 1").execute()
             return SignOutOutcome(
                 account: account,
                 sealedMutations: discardingPending ? 0 : pending,
@@ -121,11 +121,12 @@ extension DeviceStore {
     static func account(_ db: Database) throws -> AccountID? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT a.server, a.username FROM sync_state s JOIN accounts a ON a.account = s.account
-                    WHERE s.id = 1
-                    """
+                db.cachedStatement(
+                    sql: """
+                        SELECT a.server, a.username FROM sync_state s JOIN accounts a ON a.account = s.account
+                        WHERE s.id = 1
+                        """
+                )
             )
         else {
             return nil
@@ -134,7 +135,11 @@ extension DeviceStore {
     }
 
     static func incarnation(_ db: Database) throws -> String {
-        guard let incarnation = try String.fetchOne(db, sql: "SELECT incarnation FROM sync_state WHERE id = 1") else {
+        guard
+            let incarnation = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT incarnation FROM sync_state WHERE id = 1")
+            )
+        else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "sync_state.incarnation is missing")
         }
         return incarnation
@@ -142,63 +147,67 @@ extension DeviceStore {
 
     static func renewIncarnation(_ db: Database) throws -> String {
         let incarnation = "i-" + UUID().uuidString.lowercased()
-        try db.execute(sql: "UPDATE sync_state SET incarnation = ? WHERE id = 1", arguments: [incarnation])
+        try db.cachedStatement(sql: "UPDATE sync_state SET incarnation = ? WHERE id = 1").execute(arguments: [
+            incarnation
+        ])
         return incarnation
     }
 
     /// Moves the active outbox and reading states under `account`.
     private static func seal(_ account: AccountID, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO sealed_outbox (account, mutation_id, brief_id, mutation, queued_at)
                 SELECT ?, mutation_id, brief_id, mutation, queued_at FROM outbox
-                """,
-            arguments: [account.rawValue]
+                """
+        ).execute(arguments: [account.rawValue]
         )
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO sealed_read_states (account, brief_id, confirmed, visible, confirmed_at)
                 SELECT ?, brief_id, confirmed, visible, confirmed_at FROM read_states
-                """,
-            arguments: [account.rawValue]
+                """
+        ).execute(arguments: [account.rawValue]
         )
         try discardActive(db)
     }
 
     private static func discardActive(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM outbox")
-        try db.execute(sql: "DELETE FROM read_states")
+        try db.cachedStatement(sql: "DELETE FROM outbox").execute()
+        try db.cachedStatement(sql: "DELETE FROM read_states").execute()
     }
 
     /// Moves `account`'s sealed rows back to the active tables; returns how many mutations.
     private static func unseal(_ account: AccountID, _ db: Database) throws -> Int {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (mutation_id, brief_id, mutation, queued_at)
                 SELECT mutation_id, brief_id, mutation, queued_at FROM sealed_outbox WHERE account = ?
-                """,
-            arguments: [account.rawValue]
+                """
+        ).execute(arguments: [account.rawValue]
         )
         let resumed = db.changesCount
         // why visible is recomputed, not copied: it is the confirmed state with the outbox, just
         // restored, on top; refreshVisible writes it and its flat columns as every edit does
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, confirmed_at)
                 SELECT brief_id, confirmed, visible, 0, 0, 0, confirmed_at FROM sealed_read_states WHERE account = ?
-                """,
-            arguments: [account.rawValue]
+                """
+        ).execute(arguments: [account.rawValue]
         )
         let briefs = try String.fetchAll(
-            db,
-            sql: "SELECT brief_id FROM sealed_read_states WHERE account = ?",
+            db.cachedStatement(sql: "SELECT brief_id FROM sealed_read_states WHERE account = ?"),
             arguments: [account.rawValue]
         )
         for id in briefs.compactMap(BriefID.init(rawValue:)) {
             try refreshVisible(db, id)
         }
-        try db.execute(sql: "DELETE FROM sealed_outbox WHERE account = ?", arguments: [account.rawValue])
-        try db.execute(sql: "DELETE FROM sealed_read_states WHERE account = ?", arguments: [account.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM sealed_outbox WHERE account = ?").execute(arguments: [account.rawValue]
+        )
+        try db.cachedStatement(sql: "DELETE FROM sealed_read_states WHERE account = ?").execute(arguments: [
+            account.rawValue
+        ])
         return resumed
     }
 }

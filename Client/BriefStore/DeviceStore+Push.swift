@@ -16,17 +16,15 @@ extension DeviceStore {
                 throw DeviceStoreError.notSignedIn
             }
             let mutations = try String.fetchAll(
-                db,
-                sql: "SELECT mutation FROM outbox ORDER BY mutation_id LIMIT ?",
+                db.cachedStatement(sql: "SELECT mutation FROM outbox ORDER BY mutation_id LIMIT ?"),
                 arguments: [limit]
             ).map { try Self.decode(MutationV1.self, $0) }
             guard let last = mutations.last else {
                 return nil
             }
-            try db.execute(
-                sql: "UPDATE sync_state SET sent_through = MAX(sent_through, ?) WHERE id = 1",
-                arguments: [Int64(last.id)]
-            )
+            try db.cachedStatement(sql: "UPDATE sync_state SET sent_through = MAX(sent_through, ?) WHERE id = 1")
+                .execute(arguments: [Int64(last.id)]
+                )
             let request = PushRequestV1(deviceID: deviceID, incarnation: try Self.incarnation(db), mutations: mutations)
             return PushBatch(account: account, request: request)
         }
@@ -49,7 +47,8 @@ extension DeviceStore {
             let ids = try Self.encode(sent)
             let signedIn = try Self.account(db) == batch.account
             var acknowledgement = Acknowledgement(acknowledged: 0, renewedIncarnation: false)
-            let sentThrough = try Int64.fetchOne(db, sql: "SELECT sent_through FROM sync_state WHERE id = 1") ?? 0
+            let sentThrough =
+                try Int64.fetchOne(db.cachedStatement(sql: "SELECT sent_through FROM sync_state WHERE id = 1")) ?? 0
             if result.lastAppliedId > UInt64(max(0, sentThrough)),
                 try Self.incarnation(db) == batch.request.incarnation
             {
@@ -57,23 +56,23 @@ extension DeviceStore {
                 acknowledgement.renewedIncarnation = true
             }
             guard signedIn else {
-                try db.execute(
+                try db.cachedStatement(
                     sql:
-                        "DELETE FROM sealed_outbox WHERE account = ? AND mutation_id IN (SELECT value FROM json_each(?))",
-                    arguments: [batch.account.rawValue, ids]
+                        "DELETE FROM sealed_outbox WHERE account = ? AND mutation_id IN (SELECT value FROM json_each(?))"
+                ).execute(arguments: [batch.account.rawValue, ids]
                 )
                 acknowledgement.acknowledged = db.changesCount
                 return acknowledgement
             }
             let touched = try String.fetchAll(
-                db,
-                sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
+                db.cachedStatement(
+                    sql: "SELECT DISTINCT brief_id FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))"
+                ),
                 arguments: [ids]
             )
-            try db.execute(
-                sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))",
-                arguments: [ids]
-            )
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE mutation_id IN (SELECT value FROM json_each(?))")
+                .execute(arguments: [ids]
+                )
             acknowledgement.acknowledged = db.changesCount
             var recorder = try Self.recorder(db)
             for state in result.states {
@@ -107,22 +106,23 @@ extension DeviceStore {
                 arguments: [idList] + scopeArguments
             )
             for row in rows {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO dropped_mutations (mutation_id, account, brief_id, mutation, reason, dropped_at)
                         VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        row["mutation_id"] as Int64, batch.account.rawValue, row["brief_id"] as String,
-                        row["mutation"] as String, reason, now,
-                    ]
+                        """
+                ).execute(arguments: [
+                    row["mutation_id"] as Int64, batch.account.rawValue, row["brief_id"] as String,
+                    row["mutation"] as String, reason, now,
+                ]
                 )
             }
             try db.execute(
                 sql: "DELETE FROM \(table) WHERE mutation_id IN (SELECT value FROM json_each(?)) \(scope)",
                 arguments: [idList] + scopeArguments
             )
-            try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [reason])
+            try db.cachedStatement(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1").execute(arguments: [reason]
+            )
             if signedIn {
                 for id in Set(rows.map { $0["brief_id"] as String }).compactMap(BriefID.init(rawValue:)) {
                     try Self.refreshVisible(db, id)

@@ -16,12 +16,13 @@ extension DeviceStore {
         let match = words.map { "\"\($0)\"*" }.joined(separator: " ")
         return try await writer.read { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT brief_id, snippet(briefs_search, -1, '[', ']', '…', 12) AS snippet,
-                           bm25(briefs_search, 0, 10, 4, 1, 2, 3, 2, 1) AS rank
-                    FROM briefs_search WHERE briefs_search MATCH ? ORDER BY rank LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT brief_id, snippet(briefs_search, -1, '[', ']', '…', 12) AS snippet,
+                               bm25(briefs_search, 0, 10, 4, 1, 2, 3, 2, 1) AS rank
+                        FROM briefs_search WHERE briefs_search MATCH ? ORDER BY rank LIMIT ?
+                        """
+                ),
                 arguments: [match, limit]
             )
             return try rows.compactMap { row -> SearchHit? in

@@ -9,16 +9,17 @@ extension DeviceStore {
     public func status() async throws -> SyncStatus {
         try await writer.read { db in
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT last_sync_at, last_error, full_resync, incarnation,
-                           (SELECT COUNT(*) FROM outbox) AS pending, (SELECT COUNT(*) FROM briefs) AS briefs
-                    FROM sync_state WHERE id = 1
-                    """
+                db.cachedStatement(
+                    sql: """
+                        SELECT last_sync_at, last_error, full_resync, incarnation,
+                               (SELECT COUNT(*) FROM outbox) AS pending, (SELECT COUNT(*) FROM briefs) AS briefs
+                        FROM sync_state WHERE id = 1
+                        """
+                )
             )
             let signedIn = try Self.account(db)
             var queues: [String: AccountQueue] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT account, server, username FROM accounts") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT account, server, username FROM accounts")) {
                 queues[row["account"]] = AccountQueue(
                     account: row["account"],
                     server: row["server"],
@@ -30,12 +31,13 @@ extension DeviceStore {
             }
             // why two sources: the outbox is the signed-in account's, sealed rows name their own
             let counts = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT account, COUNT(*) AS pending, MIN(queued_at) AS oldest FROM sealed_outbox GROUP BY account
-                    UNION ALL
-                    SELECT (SELECT account FROM sync_state WHERE id = 1), COUNT(*), MIN(queued_at) FROM outbox
-                    """
+                db.cachedStatement(
+                    sql: """
+                        SELECT account, COUNT(*) AS pending, MIN(queued_at) AS oldest FROM sealed_outbox GROUP BY account
+                        UNION ALL
+                        SELECT (SELECT account FROM sync_state WHERE id = 1), COUNT(*), MIN(queued_at) FROM outbox
+                        """
+                )
             )
             for row in counts {
                 guard let account: String = row["account"], queues[account] != nil else {
@@ -48,11 +50,12 @@ extension DeviceStore {
                 $0.account < $1.account
             }
             let dropped = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT mutation_id, account, brief_id, mutation, reason, dropped_at FROM dropped_mutations
-                    ORDER BY dropped_at DESC, mutation_id DESC LIMIT 100
-                    """
+                db.cachedStatement(
+                    sql: """
+                        SELECT mutation_id, account, brief_id, mutation, reason, dropped_at FROM dropped_mutations
+                        ORDER BY dropped_at DESC, mutation_id DESC LIMIT 100
+                        """
+                )
             ).map { row in
                 DroppedMutation(
                     mutationId: UInt64(row["mutation_id"] as Int64),
@@ -83,13 +86,11 @@ extension DeviceStore {
     public func explain(_ id: BriefID) async throws -> ReadStateExplanation {
         try await writer.read { db in
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT confirmed, confirmed_at FROM read_states WHERE brief_id = ?",
+                db.cachedStatement(sql: "SELECT confirmed, confirmed_at FROM read_states WHERE brief_id = ?"),
                 arguments: [id.rawValue]
             )
             let pending = try String.fetchAll(
-                db,
-                sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id",
+                db.cachedStatement(sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id"),
                 arguments: [id.rawValue]
             ).map { try Self.decode(MutationV1.self, $0) }
             return ReadStateExplanation(

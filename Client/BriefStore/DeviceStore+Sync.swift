@@ -9,7 +9,7 @@ extension DeviceStore {
     /// Every read-state the device holds, as the reader sees it (pending changes applied), by brief id.
     public func readStates() async throws -> [ReadState] {
         try await writer.read { db in
-            try String.fetchAll(db, sql: "SELECT visible FROM read_states ORDER BY brief_id").map {
+            try String.fetchAll(db.cachedStatement(sql: "SELECT visible FROM read_states ORDER BY brief_id")).map {
                 try Self.decode(ReadState.self, $0)
             }
         }
@@ -17,7 +17,9 @@ extension DeviceStore {
 
     /// The token of the last page applied; `nil` before the first, or while starting over.
     public func changeToken() async throws -> String? {
-        try await writer.read { db in try String.fetchOne(db, sql: "SELECT change_token FROM sync_state WHERE id = 1") }
+        try await writer.read { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT change_token FROM sync_state WHERE id = 1"))
+        }
     }
 
     /// The editions of `page` the device must fetch before it can apply it: every brief it names
@@ -55,13 +57,13 @@ extension DeviceStore {
             }
             var outcome = PageOutcome()
             let fetched = Dictionary(editions.map { ($0.ref.id, $0) }, uniquingKeysWith: { $1 })
-            let resyncing = try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") ?? false
+            let resyncing =
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT full_resync FROM sync_state WHERE id = 1")) ?? false
             if resyncing {
                 // why retractions too: the server sends a retracted brief when it is saved, and
                 // the device keeps it then
                 for ref in page.briefs {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)",
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO resync_seen (brief_id) VALUES (?)").execute(
                         arguments: [ref.id.rawValue]
                     )
                 }
@@ -91,7 +93,9 @@ extension DeviceStore {
             for topic in page.unfollowedTopics {
                 outcome.dropped += try Self.dropTopic(topic, db)
             }
-            try db.execute(sql: "UPDATE sync_state SET change_token = ? WHERE id = 1", arguments: [page.nextToken])
+            try db.cachedStatement(sql: "UPDATE sync_state SET change_token = ? WHERE id = 1").execute(arguments: [
+                page.nextToken
+            ])
             return outcome
         }
     }
@@ -100,8 +104,9 @@ extension DeviceStore {
     /// the reader's state, and notes which briefs the new pass brings.
     public func beginFullResync() async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE sync_state SET change_token = NULL, full_resync = 1 WHERE id = 1")
-            try db.execute(sql: "DELETE FROM resync_seen")
+            try db.cachedStatement(sql: "UPDATE sync_state SET change_token = NULL, full_resync = 1 WHERE id = 1")
+                .execute()
+            try db.cachedStatement(sql: "DELETE FROM resync_seen").execute()
         }
     }
 
@@ -115,31 +120,30 @@ extension DeviceStore {
     @discardableResult
     public func finishFullResync() async throws -> Int {
         try await writer.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT full_resync FROM sync_state WHERE id = 1") == true else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT full_resync FROM sync_state WHERE id = 1")) == true
+            else {
                 return 0
             }
             let missing = try String.fetchAll(
-                db,
-                sql: "SELECT id FROM briefs WHERE id NOT IN (SELECT brief_id FROM resync_seen)"
+                db.cachedStatement(sql: "SELECT id FROM briefs WHERE id NOT IN (SELECT brief_id FROM resync_seen)")
             )
             var removed = 0
             for id in missing.compactMap(BriefID.init(rawValue:)) {
                 let pending =
                     try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE brief_id = ?)",
+                        db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE brief_id = ?)"),
                         arguments: [id.rawValue]
                     ) ?? false
                 if pending {
                     removed += try Self.retract(id, db)
                 } else {
                     try Self.removeFromSearch(id.rawValue, db)
-                    try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM briefs WHERE id = ?").execute(arguments: [id.rawValue])
                     removed += db.changesCount > 0 ? 1 : 0
                 }
             }
-            try db.execute(sql: "DELETE FROM resync_seen")
-            try db.execute(sql: "UPDATE sync_state SET full_resync = 0 WHERE id = 1")
+            try db.cachedStatement(sql: "DELETE FROM resync_seen").execute()
+            try db.cachedStatement(sql: "UPDATE sync_state SET full_resync = 0 WHERE id = 1").execute()
             return removed
         }
     }
@@ -148,12 +152,13 @@ extension DeviceStore {
     public func recordSyncResult(at now: Int64, error: String?) async throws {
         try await writer.write { db in
             if let error {
-                try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [error])
+                try db.cachedStatement(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1").execute(arguments: [
+                    error
+                ])
             } else {
-                try db.execute(
-                    sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1",
-                    arguments: [now]
-                )
+                try db.cachedStatement(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1")
+                    .execute(arguments: [now]
+                    )
             }
         }
     }
@@ -166,17 +171,18 @@ extension DeviceStore {
     public func evict(datedBefore cutoff: CalendarDate) async throws -> Int {
         try await writer.write { db in
             let victims = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
-                    WHERE b.date < ? AND COALESCE(r.is_saved, 0) = 0
-                      AND b.id NOT IN (SELECT brief_id FROM outbox UNION SELECT brief_id FROM sealed_outbox)
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
+                        WHERE b.date < ? AND COALESCE(r.is_saved, 0) = 0
+                          AND b.id NOT IN (SELECT brief_id FROM outbox UNION SELECT brief_id FROM sealed_outbox)
+                        """
+                ),
                 arguments: [cutoff.iso]
             )
             for id in victims {
                 try Self.removeFromSearch(id, db)
-                try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM briefs WHERE id = ?").execute(arguments: [id])
             }
             return victims.count
         }
@@ -185,21 +191,13 @@ extension DeviceStore {
     // MARK: Helpers
 
     static func mergeConfirmed(_ incoming: ReadState, _ db: Database, now: Int64) throws {
+        let id = incoming.briefID
         let current = try String.fetchOne(
-            db,
-            sql: "SELECT confirmed FROM read_states WHERE brief_id = ?",
-            arguments: [incoming.briefID.rawValue]
+            db.cachedStatement(sql: "SELECT confirmed FROM read_states WHERE brief_id = ?"),
+            arguments: [id.rawValue]
         ).map { try decode(ReadState.self, $0) }
         let merged = current.map { $0.merged(with: incoming) } ?? incoming
-        try db.execute(
-            sql: """
-                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, confirmed_at)
-                VALUES (?, ?, ?, 0, 0, 0, ?)
-                ON CONFLICT (brief_id) DO UPDATE SET confirmed = excluded.confirmed, confirmed_at = excluded.confirmed_at
-                """,
-            arguments: [incoming.briefID.rawValue, try encode(merged), try encode(merged), now]
-        )
-        try refreshVisible(db, incoming.briefID)
+        try writeState(db, id, confirmed: merged, confirmedAt: now)
     }
 
     static func needed(_ page: ChangesPageV2, _ db: Database) throws -> [BriefRefV2] {
@@ -252,29 +250,34 @@ extension DeviceStore {
     /// Removes a brief, or marks it retracted when the user saved it. Returns 1 when it held it.
     static func retract(_ id: BriefID, _ db: Database) throws -> Int {
         let saved =
-            try Bool.fetchOne(db, sql: "SELECT is_saved FROM read_states WHERE brief_id = ?", arguments: [id.rawValue])
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT is_saved FROM read_states WHERE brief_id = ?"),
+                arguments: [id.rawValue]
+            )
             ?? false
         if saved {
-            try db.execute(sql: "UPDATE briefs SET retracted = 1 WHERE id = ?", arguments: [id.rawValue])
+            try db.cachedStatement(sql: "UPDATE briefs SET retracted = 1 WHERE id = ?").execute(arguments: [id.rawValue]
+            )
         } else {
             try removeFromSearch(id.rawValue, db)
-            try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM briefs WHERE id = ?").execute(arguments: [id.rawValue])
         }
         return db.changesCount > 0 ? 1 : 0
     }
 
     static func dropTopic(_ topic: TopicID, _ db: Database) throws -> Int {
         let ids = try String.fetchAll(
-            db,
-            sql: """
-                SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
-                WHERE b.topic_id = ? AND COALESCE(r.is_saved, 0) = 0
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT b.id FROM briefs b LEFT JOIN read_states r ON r.brief_id = b.id
+                    WHERE b.topic_id = ? AND COALESCE(r.is_saved, 0) = 0
+                    """
+            ),
             arguments: [topic.rawValue]
         )
         for id in ids {
             try removeFromSearch(id, db)
-            try db.execute(sql: "DELETE FROM briefs WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM briefs WHERE id = ?").execute(arguments: [id])
         }
         return ids.count
     }

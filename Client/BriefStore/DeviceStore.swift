@@ -28,15 +28,14 @@ public struct DeviceStore: Sendable {
         try migrator.migrate(writer)
         let proposed = deviceID ?? DeviceID(rawValue: "d-" + UUID().uuidString.lowercased())!
         let stored = try writer.write { db -> String in
-            let existing = try String.fetchOne(db, sql: "SELECT device_id FROM sync_state WHERE id = 1")
+            let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT device_id FROM sync_state WHERE id = 1"))
             if existing == nil {
                 let recorder = try Self.encode(ChangeRecorder(device: proposed))
-                try db.execute(
-                    sql: "INSERT INTO sync_state (id, device_id, recorder) VALUES (1, ?, ?)",
-                    arguments: [proposed.rawValue, recorder]
-                )
+                try db.cachedStatement(sql: "INSERT INTO sync_state (id, device_id, recorder) VALUES (1, ?, ?)")
+                    .execute(arguments: [proposed.rawValue, recorder]
+                    )
             }
-            if try String.fetchOne(db, sql: "SELECT incarnation FROM sync_state WHERE id = 1") == nil {
+            if try String.fetchOne(db.cachedStatement(sql: "SELECT incarnation FROM sync_state WHERE id = 1")) == nil {
                 _ = try Self.renewIncarnation(db)  // a new store, or one made before incarnations
             }
             return existing ?? proposed.rawValue
@@ -82,8 +81,7 @@ public struct DeviceStore: Sendable {
         try await writer.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT version, document, retracted FROM briefs WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT version, document, retracted FROM briefs WHERE id = ?"),
                     arguments: [id.rawValue]
                 )
             else {
@@ -143,7 +141,12 @@ public struct DeviceStore: Sendable {
             throw DeviceStoreError.progressOutOfRange(value)
         }
         return try await writer.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM briefs WHERE id = ?", arguments: [id.rawValue]) != nil
+            guard
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT 1 FROM briefs WHERE id = ?"),
+                    arguments: [id.rawValue]
+                )
+                    != nil
             else {
                 throw DeviceStoreError.unknownBrief(id)
             }
@@ -154,10 +157,9 @@ public struct DeviceStore: Sendable {
             var recorder = try Self.recorder(db)
             let mutation = recorder.record(action, on: id, now: now)
             try Self.save(recorder, db)
-            try db.execute(
-                sql: "INSERT INTO outbox (mutation_id, brief_id, mutation, queued_at) VALUES (?, ?, ?, ?)",
-                arguments: [Int64(mutation.id), id.rawValue, try Self.encode(mutation), now]
-            )
+            try db.cachedStatement(
+                sql: "INSERT INTO outbox (mutation_id, brief_id, mutation, queued_at) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [Int64(mutation.id), id.rawValue, try Self.encode(mutation), now])
             try Self.applyVisible(mutation, db)
             return mutation
         }
@@ -174,21 +176,23 @@ public struct DeviceStore: Sendable {
     }
 
     static func recorder(_ db: Database) throws -> ChangeRecorder {
-        guard let text = try String.fetchOne(db, sql: "SELECT recorder FROM sync_state WHERE id = 1") else {
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT recorder FROM sync_state WHERE id = 1"))
+        else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "sync_state is missing")
         }
         return try decode(ChangeRecorder.self, text)
     }
 
     static func save(_ recorder: ChangeRecorder, _ db: Database) throws {
-        try db.execute(sql: "UPDATE sync_state SET recorder = ? WHERE id = 1", arguments: [try encode(recorder)])
+        try db.cachedStatement(sql: "UPDATE sync_state SET recorder = ? WHERE id = 1").execute(arguments: [
+            try encode(recorder)
+        ])
     }
 
     static func visibleState(_ db: Database, _ id: BriefID) throws -> ReadState {
         guard
             let text = try String.fetchOne(
-                db,
-                sql: "SELECT visible FROM read_states WHERE brief_id = ?",
+                db.cachedStatement(sql: "SELECT visible FROM read_states WHERE brief_id = ?"),
                 arguments: [id.rawValue]
             )
         else {
@@ -206,51 +210,60 @@ public struct DeviceStore: Sendable {
         let id = mutation.briefID
         guard
             let current = try String.fetchOne(
-                db,
-                sql: "SELECT visible FROM read_states WHERE brief_id = ?",
+                db.cachedStatement(sql: "SELECT visible FROM read_states WHERE brief_id = ?"),
                 arguments: [id.rawValue]
             ).map({ try decode(ReadState.self, $0) })
         else {
             return try refreshVisible(db, id)
         }
         let visible = current.applying(mutation.action, at: mutation.stamp)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE read_states SET visible = ?, is_read = ?, is_saved = ?, progress = ?, last_opened_at = ?
                 WHERE brief_id = ?
-                """,
-            arguments: [
-                try encode(visible), visible.isRead, visible.isSaved, visible.progressValue, visible.lastOpenedAt,
-                id.rawValue,
-            ]
-        )
+                """
+        ).execute(arguments: [
+            try encode(visible), visible.isRead, visible.isSaved, visible.progressValue, visible.lastOpenedAt,
+            id.rawValue,
+        ])
     }
 
     static func refreshVisible(_ db: Database, _ id: BriefID) throws {
         let confirmed = try String.fetchOne(
-            db,
-            sql: "SELECT confirmed FROM read_states WHERE brief_id = ?",
+            db.cachedStatement(sql: "SELECT confirmed FROM read_states WHERE brief_id = ?"),
             arguments: [id.rawValue]
         ).map { try decode(ReadState.self, $0) }
+        try writeState(db, id, confirmed: confirmed, confirmedAt: nil)
+    }
+
+    /// Writes a brief's state: `confirmed` (as the server last confirmed it; `nil`, never) and
+    /// what the reader sees, the confirmed state with every pending mutation of the brief
+    /// applied, with its flat columns. `confirmedAt` is when the server confirmed it now; `nil`
+    /// keeps the time stored. Each state is encoded once (the visible one is the confirmed one
+    /// when nothing is pending), as a sync writes one for every read-state of a page.
+    static func writeState(_ db: Database, _ id: BriefID, confirmed: ReadState?, confirmedAt: Int64?) throws {
         let pending = try String.fetchAll(
-            db,
-            sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id",
+            db.cachedStatement(sql: "SELECT mutation FROM outbox WHERE brief_id = ? ORDER BY mutation_id"),
             arguments: [id.rawValue]
         ).map { try decode(MutationV1.self, $0) }
+        let confirmedText = try confirmed.map(encode)
         let visible = (confirmed ?? ReadState(briefID: id)).applying(pending)
-        try db.execute(
+        let visibleText = pending.isEmpty && confirmedText != nil ? confirmedText : try encode(visible)
+        try db.cachedStatement(
             sql: """
-                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, last_opened_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO read_states (brief_id, confirmed, visible, is_read, is_saved, progress, last_opened_at,
+                                         confirmed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (brief_id) DO UPDATE SET
-                    visible = excluded.visible, is_read = excluded.is_read, is_saved = excluded.is_saved,
-                    progress = excluded.progress, last_opened_at = excluded.last_opened_at
-                """,
-            arguments: [
-                id.rawValue, try confirmed.map(encode), try encode(visible), visible.isRead, visible.isSaved,
-                visible.progressValue, visible.lastOpenedAt,
-            ]
-        )
+                    confirmed = excluded.confirmed, visible = excluded.visible, is_read = excluded.is_read,
+                    is_saved = excluded.is_saved, progress = excluded.progress,
+                    last_opened_at = excluded.last_opened_at,
+                    confirmed_at = COALESCE(excluded.confirmed_at, read_states.confirmed_at)
+                """
+        ).execute(arguments: [
+            id.rawValue, confirmedText, visibleText, visible.isRead, visible.isSaved, visible.progressValue,
+            visible.lastOpenedAt, confirmedAt,
+        ])
     }
 
     static func fetchSummaries(_ db: Database, _ query: BriefQuery) throws -> [BriefSummary] {
@@ -272,10 +285,11 @@ public struct DeviceStore: Sendable {
             conditions.append("r.is_saved = 1")
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let limit = query.limit.map { "LIMIT \(max(0, $0))" } ?? ""
+        _ = arguments.append(contentsOf: [query.limit.map { max(0, $0) } ?? -1])  // -1: no limit
+        // why cached: a list is read for every screen and edit, and its few shapes (one per
+        // combination of filters) compile once
         return try Row.fetchAll(
-            db,
-            sql: "\(summarySelect) \(filter) ORDER BY b.date DESC, b.id \(limit)",
+            db.cachedStatement(sql: "\(summarySelect) \(filter) ORDER BY b.date DESC, b.id LIMIT ?"),
             arguments: arguments
         ).compactMap(summary)
     }

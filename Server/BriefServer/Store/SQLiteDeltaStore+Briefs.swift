@@ -8,13 +8,12 @@ extension SQLiteDeltaStore {
         let edition = try Edition(brief)
         let (document, digest) = (edition.document, Data(edition.digest))
         return try await write { db in
-            try db.execute(
-                sql: "INSERT INTO topics (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                arguments: [brief.topic.id.rawValue, brief.topic.name]
+            try db.cachedStatement(
+                sql: "INSERT INTO topics (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+            ).execute(arguments: [brief.topic.id.rawValue, brief.topic.name]
             )
             let held = try Row.fetchOne(
-                db,
-                sql: "SELECT version, digest, retracted_at FROM briefs WHERE id = ?",
+                db.cachedStatement(sql: "SELECT version, digest, retracted_at FROM briefs WHERE id = ?"),
                 arguments: [brief.id.rawValue]
             ).map {
                 EditionPlan.Held(
@@ -27,12 +26,12 @@ extension SQLiteDeltaStore {
             guard case .write(let version) = plan else {
                 return plan.result(brief.id, digest: edition.hexDigest)
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO contents (digest, document, gzip, created_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (digest) DO NOTHING
-                    """,
-                arguments: [digest, document, Data(edition.gzip), now]
+                    """
+            ).execute(arguments: [digest, document, Data(edition.gzip), now]
             )
             try db.execute(
                 sql: """
@@ -101,8 +100,7 @@ extension SQLiteDeltaStore {
 
     public func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE contents SET gzip = ? WHERE digest = ? AND gzip IS NULL",
+            try db.cachedStatement(sql: "UPDATE contents SET gzip = ? WHERE digest = ? AND gzip IS NULL").execute(
                 arguments: [Data(gzip), Data(digest)]
             )
         }
@@ -111,17 +109,16 @@ extension SQLiteDeltaStore {
     public func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? {
         try await write { db in
             let held = try Row.fetchOne(
-                db,
-                sql: "SELECT version, retracted_at FROM briefs WHERE id = ?",
+                db.cachedStatement(sql: "SELECT version, retracted_at FROM briefs WHERE id = ?"),
                 arguments: [id.rawValue]
             ).map {
                 EditionPlan.Held(version: $0["version"], digest: nil, retracted: $0["retracted_at"] as Int64? != nil)
             }
             let plan = EditionPlan.retract(held)
             if case .tombstone(let version) = plan {
-                try db.execute(
-                    sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?",
-                    arguments: [version, now, try Self.nextContentPosition(db), id.rawValue]
+                try db.cachedStatement(
+                    sql: "UPDATE briefs SET version = ?, retracted_at = ?, position = ? WHERE id = ?"
+                ).execute(arguments: [version, now, try Self.nextContentPosition(db), id.rawValue]
                 )
             }
             return plan.result(id)
@@ -131,30 +128,30 @@ extension SQLiteDeltaStore {
     public func purgeTombstones(retractedBefore cutoff: Int64) async throws -> Int {
         try await write { db in
             let horizon = try Int64.fetchOne(
-                db,
-                sql: "SELECT MAX(position) FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?",
+                db.cachedStatement(
+                    sql: "SELECT MAX(position) FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?"
+                ),
                 arguments: [cutoff]
             )
             guard let horizon else {
                 return 0
             }
-            try db.execute(
-                sql: "DELETE FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?",
-                arguments: [cutoff]
-            )
+            try db.cachedStatement(sql: "DELETE FROM briefs WHERE retracted_at IS NOT NULL AND retracted_at < ?")
+                .execute(arguments: [cutoff]
+                )
             let purged = db.changesCount
             // editions no brief points to any more, once as old as the tombstones
-            try db.execute(
-                sql: "DELETE FROM contents WHERE created_at < ? AND digest NOT IN (SELECT digest FROM briefs)",
-                arguments: [cutoff]
+            try db.cachedStatement(
+                sql: "DELETE FROM contents WHERE created_at < ? AND digest NOT IN (SELECT digest FROM briefs)"
+            ).execute(arguments: [cutoff]
             )
             // why: a token at or below the newest purged tombstone may have missed that retraction
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO server_meta (key, value) VALUES ('purged_through', ?)
                     ON CONFLICT (key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))
-                    """,
-                arguments: [String(horizon)]
+                    """
+            ).execute(arguments: [String(horizon)]
             )
             return purged
         }

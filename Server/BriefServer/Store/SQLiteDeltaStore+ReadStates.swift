@@ -9,8 +9,7 @@ extension SQLiteDeltaStore {
         try await write { db in
             let named = Set(push.mutations.map(\.briefID.rawValue))
             let existing = try String.fetchSet(
-                db,
-                sql: "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))",
+                db.cachedStatement(sql: "SELECT id FROM briefs WHERE id IN (SELECT value FROM json_each(?))"),
                 arguments: [String(decoding: try JSONEncoder().encode(Array(named)), as: UTF8.self)]
             )
             let unknown = push.mutations.enumerated().filter { !existing.contains($0.element.briefID.rawValue) }
@@ -20,11 +19,12 @@ extension SQLiteDeltaStore {
             let incarnation = push.incarnation ?? ""
             let cursor =
                 try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT last_applied_id, recent FROM push_cursors
-                        WHERE user_id = ? AND device_id = ? AND incarnation = ?
-                        """,
+                    db.cachedStatement(
+                        sql: """
+                            SELECT last_applied_id, recent FROM push_cursors
+                            WHERE user_id = ? AND device_id = ? AND incarnation = ?
+                            """
+                    ),
                     arguments: [user, push.deviceID.rawValue, incarnation]
                 ).map { row in
                     PushCursor(
@@ -36,8 +36,7 @@ extension SQLiteDeltaStore {
             let decoder = WireCoding.decoder(unknownFields: .ignore)
             for id in named {
                 if let json = try String.fetchOne(
-                    db,
-                    sql: "SELECT state FROM read_states WHERE user_id = ? AND brief_id = ?",
+                    db.cachedStatement(sql: "SELECT state FROM read_states WHERE user_id = ? AND brief_id = ?"),
                     arguments: [user, id]
                 ),
                     let briefID = BriefID(rawValue: id)
@@ -47,11 +46,12 @@ extension SQLiteDeltaStore {
             }
             var clamped: [HybridTimestamp: Int64] = [:]
             for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT wall, counter, admitted_wall FROM clamped_stamps
-                    WHERE user_id = ? AND device_id = ? AND wall IN (SELECT value FROM json_each(?))
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT wall, counter, admitted_wall FROM clamped_stamps
+                        WHERE user_id = ? AND device_id = ? AND wall IN (SELECT value FROM json_each(?))
+                        """
+                ),
                 arguments: [
                     user, push.deviceID.rawValue,
                     String(
@@ -78,42 +78,42 @@ extension SQLiteDeltaStore {
             if !changed.isEmpty {
                 var position = try Self.nextStatePositions(db, user: user, count: changed.count)
                 for state in changed {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO read_states (user_id, brief_id, state, position, saved, is_read)
                             VALUES (?, ?, ?, ?, ?, ?)
                             ON CONFLICT (user_id, brief_id) DO UPDATE
                             SET state = excluded.state, position = excluded.position, saved = excluded.saved,
                                 is_read = excluded.is_read
-                            """,
-                        arguments: [
-                            user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
-                            position, state.isSaved, state.isRead,
-                        ]
+                            """
+                    ).execute(arguments: [
+                        user, state.briefID.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
+                        position, state.isSaved, state.isRead,
+                    ]
                     )
                     position += 1
                 }
             }
             for (stamp, wall) in outcome.clamped {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR IGNORE INTO clamped_stamps (user_id, device_id, wall, counter, admitted_wall)
                         VALUES (?, ?, ?, ?, ?)
-                        """,
-                    arguments: [user, push.deviceID.rawValue, stamp.wall, Int64(stamp.counter), wall]
+                        """
+                ).execute(arguments: [user, push.deviceID.rawValue, stamp.wall, Int64(stamp.counter), wall]
                 )
             }
             if let next = outcome.cursor {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
                         VALUES (?, ?, ?, ?, ?)
                         ON CONFLICT (user_id, device_id, incarnation)
                         DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
-                        """,
-                    arguments: [
-                        user, push.deviceID.rawValue, incarnation, Int64(next.lastAppliedID), Data(next.recentBytes),
-                    ]
+                        """
+                ).execute(arguments: [
+                    user, push.deviceID.rawValue, incarnation, Int64(next.lastAppliedID), Data(next.recentBytes),
+                ]
                 )
             }
             return outcome
@@ -130,12 +130,12 @@ extension SQLiteDeltaStore {
             guard case .write(let updated) = plan else {
                 return plan.status
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO subscriptions (user_id, topic_id, followed, position) VALUES (?, ?, ?, ?)
                     ON CONFLICT (user_id, topic_id) DO UPDATE SET followed = excluded.followed, position = excluded.position
-                    """,
-                arguments: [user, topic.rawValue, follow, try Self.nextStatePositions(db, user: user)]
+                    """
+            ).execute(arguments: [user, topic.rawValue, follow, try Self.nextStatePositions(db, user: user)]
             )
             return updated
         }
@@ -143,14 +143,15 @@ extension SQLiteDeltaStore {
 
     private static func topics(_ db: Database, user: UserID, only: TopicID?) throws -> [TopicStatusV1] {
         try Row.fetchAll(
-            db,
-            sql: """
-                SELECT t.id, t.name, COALESCE(s.followed, 1) AS followed,
-                       (SELECT COUNT(*) FROM briefs b WHERE b.topic_id = t.id AND b.retracted_at IS NULL) AS brief_count
-                FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.user_id = ?
-                WHERE ? IS NULL OR t.id = ?
-                ORDER BY t.id
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT t.id, t.name, COALESCE(s.followed, 1) AS followed,
+                           (SELECT COUNT(*) FROM briefs b WHERE b.topic_id = t.id AND b.retracted_at IS NULL) AS brief_count
+                    FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.user_id = ?
+                    WHERE ? IS NULL OR t.id = ?
+                    ORDER BY t.id
+                    """
+            ),
             arguments: [user, only?.rawValue, only?.rawValue]
         ).compactMap { row in
             TopicID(rawValue: row["id"]).map {

@@ -5,16 +5,16 @@ import GRDB
 extension SQLiteDeltaStore {
     public func createSession(_ session: SessionRecord) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO sessions (
                         token_hash, id, user_id, device_id, device_name, created_at, last_used_at, scope)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    Data(session.tokenHash), session.id, session.userID, session.deviceID.rawValue, session.deviceName,
-                    session.createdAt, session.lastUsedAt, session.scope.rawValue,
-                ]
+                    """
+            ).execute(arguments: [
+                Data(session.tokenHash), session.id, session.userID, session.deviceID.rawValue, session.deviceName,
+                session.createdAt, session.lastUsedAt, session.scope.rawValue,
+            ]
             )
         }
     }
@@ -43,18 +43,18 @@ extension SQLiteDeltaStore {
 
     public func touchSession(tokenHash: [UInt8], now: Int64) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE sessions SET last_used_at = ? WHERE token_hash = ? AND last_used_at < ?",
-                arguments: [now, Data(tokenHash), now]
+            try db.cachedStatement(
+                sql: "UPDATE sessions SET last_used_at = ? WHERE token_hash = ? AND last_used_at < ?"
+            ).execute(arguments: [now, Data(tokenHash), now]
             )
         }
     }
 
     public func revokeSession(tokenHash: [UInt8], now: Int64) async throws {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-                arguments: [now, Data(tokenHash)]
+            try db.cachedStatement(
+                sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL"
+            ).execute(arguments: [now, Data(tokenHash)]
             )
         }
     }
@@ -63,14 +63,17 @@ extension SQLiteDeltaStore {
         try await write { db in
             guard
                 let hash = try Data.fetchOne(
-                    db,
-                    sql: "SELECT token_hash FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+                    db.cachedStatement(
+                        sql: "SELECT token_hash FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL"
+                    ),
                     arguments: [id, user]
                 )
             else {
                 return nil
             }
-            try db.execute(sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ?", arguments: [now, hash])
+            try db.cachedStatement(sql: "UPDATE sessions SET revoked_at = ? WHERE token_hash = ?").execute(arguments: [
+                now, hash,
+            ])
             return [UInt8](hash)
         }
     }
@@ -79,15 +82,18 @@ extension SQLiteDeltaStore {
         async throws -> [[UInt8]]
     {
         try await write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE id = ?", arguments: [passwordHash, user])
+            try db.cachedStatement(sql: "UPDATE users SET password_hash = ? WHERE id = ?").execute(arguments: [
+                passwordHash, user,
+            ])
             let others = try Data.fetchAll(
-                db,
-                sql: "SELECT token_hash FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
+                db.cachedStatement(
+                    sql: "SELECT token_hash FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?"
+                ),
                 arguments: [user, Data(tokenHash)]
             )
-            try db.execute(
-                sql: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
-                arguments: [now, user, Data(tokenHash)]
+            try db.cachedStatement(
+                sql: "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?"
+            ).execute(arguments: [now, user, Data(tokenHash)]
             )
             return others.map { [UInt8]($0) }
         }
@@ -96,12 +102,13 @@ extension SQLiteDeltaStore {
     public func deleteUser(_ user: UserID) async throws -> [[UInt8]] {
         try await write { db in
             let hashes = try Data.fetchAll(
-                db,
-                sql: "SELECT token_hash FROM sessions WHERE user_id = ?",
+                db.cachedStatement(sql: "SELECT token_hash FROM sessions WHERE user_id = ?"),
                 arguments: [user]
             )
             // why each table named, not left to ON DELETE CASCADE: it holds only with foreign keys on
-            for table in ["read_states", "subscriptions", "push_cursors", "clamped_stamps", "user_heads", "sessions", "users"] {
+            for table in [
+                "read_states", "subscriptions", "push_cursors", "clamped_stamps", "user_heads", "sessions", "users",
+            ] {
                 let column = table == "users" ? "id" : "user_id"
                 try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [user])
             }

@@ -22,8 +22,7 @@ public struct SQLiteDeltaStore: DeltaStore {
         try Self.migrator.migrate(writer)
         try writer.write { db in
             // why: the epoch tells tokens of this database from tokens of any other (a restored backup)
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('epoch', ?)",
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO server_meta (key, value) VALUES ('epoch', ?)").execute(
                 arguments: [String(UInt32.random(in: 1...UInt32.max))]
             )
         }
@@ -65,12 +64,12 @@ public struct SQLiteDeltaStore: DeltaStore {
     public func createUser(username: String, passwordHash: String, now: Int64) async throws -> UserRecord {
         do {
             return try await writer.write { db in
-                try db.execute(
-                    sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-                    arguments: [username, passwordHash, now]
-                )
+                try db.cachedStatement(sql: "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)")
+                    .execute(arguments: [username, passwordHash, now]
+                    )
                 let id = db.lastInsertedRowID
-                try db.execute(sql: "INSERT INTO user_heads (user_id, position) VALUES (?, 0)", arguments: [id])
+                try db.cachedStatement(sql: "INSERT INTO user_heads (user_id, position) VALUES (?, 0)").execute(
+                    arguments: [id])
                 return UserRecord(id: id, username: username, passwordHash: passwordHash)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -81,8 +80,7 @@ public struct SQLiteDeltaStore: DeltaStore {
     public func user(named username: String) async throws -> UserRecord? {
         try await writer.read { db in
             try Row.fetchOne(
-                db,
-                sql: "SELECT id, username, password_hash FROM users WHERE username = ?",
+                db.cachedStatement(sql: "SELECT id, username, password_hash FROM users WHERE username = ?"),
                 arguments: [username]
             ).map { UserRecord(id: $0["id"], username: $0["username"], passwordHash: $0["password_hash"]) }
         }
@@ -94,8 +92,7 @@ public struct SQLiteDeltaStore: DeltaStore {
         try await writer.write { db in
             let key = "secret.\(name)"
             if let stored = try String.fetchOne(
-                db,
-                sql: "SELECT value FROM server_meta WHERE key = ?",
+                db.cachedStatement(sql: "SELECT value FROM server_meta WHERE key = ?"),
                 arguments: [key]
             ),
                 let bytes = Data(base64Encoded: stored)
@@ -103,16 +100,16 @@ public struct SQLiteDeltaStore: DeltaStore {
                 return [UInt8](bytes)
             }
             let secret = create()
-            try db.execute(
-                sql: "INSERT INTO server_meta (key, value) VALUES (?, ?)",
-                arguments: [key, Data(secret).base64EncodedString()]
+            try db.cachedStatement(sql: "INSERT INTO server_meta (key, value) VALUES (?, ?)").execute(arguments: [
+                key, Data(secret).base64EncodedString(),
+            ]
             )
             return secret
         }
     }
 
     public func ping() async throws {
-        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await writer.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT 1")) }
     }
 
     // MARK: Internals shared by the extensions
