@@ -457,6 +457,34 @@ import Testing
         }
     }
 
+    /// A device that starts over while a brief is retracted gets neither the brief nor the
+    /// user's state of it, and its cursor starts past that state on the state plane. When the
+    /// brief is corrected (back on the content log), its edition must bring the state along:
+    /// without it the device would show the brief as never read (the simulator found this).
+    @Test(arguments: Kind.available) func aBriefBackFromRetractionBringsTheUsersState(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let bob = try await store.createUser(username: "bob", passwordHash: "h", now: 1)
+            let brief = try Self.brief("b-1")
+            _ = try await store.publish(brief, now: 1)
+            _ = try await store.push(Self.push([(1, "b-1", .markRead)]), for: anna.id, applier: PushApplier(), now: 10)
+            _ = try await store.retract(brief.id, now: 20)
+            let (fresh, cursor) = try await Self.drain(store, user: anna.id)
+            #expect(fresh.flatMap(\.readStates).isEmpty, "a retracted brief not saved is not caught up")
+            let (_, bobsCursor) = try await Self.drain(store, user: bob.id)
+            var corrected = brief
+            corrected.title += " (corrected)"
+            _ = try await store.publish(corrected, now: 30)
+            let after = try await Self.drain(store, user: anna.id, after: cursor).pages
+            #expect(after.flatMap(\.briefs).map(\.id.rawValue) == ["b-1"])
+            #expect(after.flatMap(\.readStates).map(\.isRead) == [true])
+            // and only the user's own: bob, who never read it, gets the brief without a state
+            let bobs = try await Self.drain(store, user: bob.id, after: bobsCursor).pages
+            #expect(bobs.flatMap(\.briefs).map(\.id.rawValue) == ["b-1"])
+            #expect(bobs.flatMap(\.readStates).isEmpty)
+        }
+    }
+
     @Test(arguments: Kind.available) func readStatesStayWithTheirUser(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)

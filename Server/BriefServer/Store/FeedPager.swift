@@ -12,7 +12,7 @@ enum FeedQuery: Sendable, Hashable {
     /// The user's read-states and follows numbered after `after` on their state sequence, in order.
     case state(after: UInt64, limit: Int)
     /// Editions numbered after `after` on the content log, in topics the user follows, in order;
-    /// retractions included.
+    /// retractions included. Each live edition comes with the user's state of it.
     case content(after: UInt64, limit: Int)
 }
 
@@ -40,7 +40,7 @@ struct BriefRow: Sendable {
     var date: String
     /// Its position on the content log.
     var position: UInt64
-    /// The user's state of it as stored JSON (catch-up rows only).
+    /// The user's state of it as stored JSON (catch-up rows, and live editions of the content log).
     var state: String?
 }
 
@@ -57,6 +57,9 @@ struct BriefRow: Sendable {
 ///    catch-up of that topic behind the content position (step 1 again), and the state changes
 ///    go on after it;
 /// 3. once the state plane is exhausted, the content log in order, in the topics followed then.
+///    Each live edition comes with the user's state of it: the state plane may have passed that
+///    state while the brief was not sent (a device starting over while the brief was retracted,
+///    then corrected), and a brief must never arrive without what the user did with it.
 ///
 /// Serving the state plane first means the content log is always read with the follows the device
 /// has been sent, so it never misses a topic's briefs, nor gets ones the device then drops. A
@@ -135,7 +138,7 @@ struct FeedPager {
         case .state:
             try receiveState(rows)
         case .content:
-            receiveContent(rows)
+            try receiveContent(rows)
         case .done:
             break
         }
@@ -212,7 +215,8 @@ struct FeedPager {
         phase = .content
     }
 
-    private mutating func receiveContent(_ rows: [FeedRow]) {
+    private mutating func receiveContent(_ rows: [FeedRow]) throws {
+        let decoder = WireCoding.decoder(unknownFields: .ignore)
         for row in rows {
             guard case .brief(let brief) = row else {
                 continue
@@ -221,6 +225,9 @@ struct FeedPager {
                 return stop()
             }
             take(brief)
+            if let state = brief.state {
+                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(state.utf8)))
+            }
             batch.next.content = brief.position
         }
         batch.next.content = max(batch.next.content, heads.content)

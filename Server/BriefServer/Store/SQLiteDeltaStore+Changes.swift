@@ -9,14 +9,15 @@ extension SQLiteDeltaStore {
         static let heads = """
             SELECT (SELECT position FROM content_head), COALESCE((SELECT position FROM user_heads WHERE user_id = ?), 0)
             """
-        /// Editions after a content position, in topics the user has not unfollowed.
+        /// Editions after a content position, in topics the user has not unfollowed, each live
+        /// one with the user's state of it (see ``FeedPager``).
         static let content = """
-            SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN digest END AS digest, size,
-                   brief_date, position
-            FROM briefs
-            WHERE position > ?1
-              AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?2 AND followed = 0)
-            ORDER BY position LIMIT ?3
+            SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END AS digest, b.size,
+                   b.brief_date, b.position, CASE WHEN b.retracted_at IS NULL THEN r.state END AS state
+            FROM briefs b LEFT JOIN read_states r ON r.user_id = ?2 AND r.brief_id = b.id
+            WHERE b.position > ?1
+              AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = ?2 AND followed = 0)
+            ORDER BY b.position LIMIT ?3
             """
         static let readStates = """
             SELECT state, position FROM read_states WHERE user_id = ?1 AND position > ?2 ORDER BY position LIMIT ?3
@@ -92,7 +93,7 @@ extension SQLiteDeltaStore {
             return try Row.fetchAll(
                 db.cachedStatement(sql: FeedSQL.content),
                 arguments: [Int64(clamping: after), user, limit]
-            ).map { .brief(brief($0, state: nil)) }
+            ).map { .brief(brief($0, state: $0["state"])) }
         case .state(let after, let limit):
             // two index scans merged by position: read-states and follows share the sequence
             let arguments: StatementArguments = [user, Int64(clamping: after), limit]

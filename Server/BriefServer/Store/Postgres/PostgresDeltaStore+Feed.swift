@@ -510,12 +510,12 @@ extension FeedRangeStatement {
 
 struct FeedContent: FeedRangeStatement {
     static let sql = """
-        SELECT id, topic_id, version, CASE WHEN retracted_at IS NULL THEN digest END, size, brief_date, position,
-               NULL::text
-        FROM briefs
-        WHERE position > $1
-          AND topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $2 AND NOT followed)
-        ORDER BY position LIMIT $3
+        SELECT b.id, b.topic_id, b.version, CASE WHEN b.retracted_at IS NULL THEN b.digest END, b.size, b.brief_date,
+               b.position, CASE WHEN b.retracted_at IS NULL THEN r.state END
+        FROM briefs b LEFT JOIN read_states r ON r.user_id = $2 AND r.brief_id = b.id
+        WHERE b.position > $1
+          AND b.topic_id NOT IN (SELECT topic_id FROM subscriptions WHERE user_id = $2 AND NOT followed)
+        ORDER BY b.position LIMIT $3
         """
     var after: Int64
     var user: Int64
@@ -617,7 +617,8 @@ struct FeedCatchUpSaved: FeedCatchUpStatement {
 
 extension BriefRow {
     /// A row of the columns every brief query selects: id, topic, version, digest (NULL for a
-    /// tombstone), size, date, position, and the user's state (NULL outside catch-ups).
+    /// tombstone), size, date, position, and the user's state (NULL when the user has none, and
+    /// for the content log's tombstones).
     init(_ row: PostgresRow) throws {
         let (id, topic, version, digest, size, date, position, state) = try row.decode(
             (String, String, Int, ByteBuffer?, Int, String, Int64, String?).self
