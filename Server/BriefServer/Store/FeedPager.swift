@@ -80,6 +80,8 @@ struct FeedPager {
     private let maxBytes: Int
     private var phase: Phase
     private var taken = 0
+    /// One decoder for every state of the page (a catch-up page holds hundreds).
+    private let decoder = WireCoding.decoder(unknownFields: .ignore)
     private var bytes = 0
     /// What the page gathered, and the cursor after it.
     private(set) var batch: ChangeBatch
@@ -147,7 +149,6 @@ struct FeedPager {
     // MARK: Phases
 
     private mutating func receiveCatchUp(_ rows: [FeedRow], savedOnly: Bool) throws {
-        let decoder = WireCoding.decoder(unknownFields: .ignore)
         for row in rows {
             guard case .brief(let brief) = row, let date = CalendarDate(iso: brief.date) else {
                 continue
@@ -155,10 +156,7 @@ struct FeedPager {
             guard roomForMore else {
                 return stop()
             }
-            take(brief)
-            if let state = brief.state {
-                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(state.utf8)))
-            }
+            try take(brief)
             batch.next.catchUp?.after = CatchUp.Mark(date: date, position: brief.position)
         }
         // this part of the catch-up is exhausted
@@ -178,14 +176,13 @@ struct FeedPager {
     }
 
     private mutating func receiveState(_ rows: [FeedRow]) throws {
-        let decoder = WireCoding.decoder(unknownFields: .ignore)
         for row in rows {
             guard roomForMore else {
                 return stop()
             }
             switch row {
             case .readState(let json, let position):
-                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(json.utf8)))
+                try appendState(json)
                 bytes += json.utf8.count
                 batch.next.state = position
             case .follow(let topic, let followed, let position):
@@ -216,7 +213,6 @@ struct FeedPager {
     }
 
     private mutating func receiveContent(_ rows: [FeedRow]) throws {
-        let decoder = WireCoding.decoder(unknownFields: .ignore)
         for row in rows {
             guard case .brief(let brief) = row else {
                 continue
@@ -224,10 +220,7 @@ struct FeedPager {
             guard roomForMore else {
                 return stop()
             }
-            take(brief)
-            if let state = brief.state {
-                batch.readStates.append(try decoder.decode(ReadState.self, from: Data(state.utf8)))
-            }
+            try take(brief)
             batch.next.content = brief.position
         }
         batch.next.content = max(batch.next.content, heads.content)
@@ -247,7 +240,16 @@ struct FeedPager {
         phase = .done
     }
 
-    private mutating func take(_ brief: BriefRow) {
+    /// Adds a read-state, as stored JSON, to the page.
+    private mutating func appendState(_ json: String) throws {
+        batch.readStates.append(try decoder.decode(ReadState.self, from: Data(json.utf8)))
+    }
+
+    /// Takes a brief's reference, and the user's state of it when the row carries one.
+    private mutating func take(_ brief: BriefRow) throws {
+        if let state = brief.state {
+            try appendState(state)
+        }
         taken += 1
         guard let id = BriefID(rawValue: brief.id), let topic = TopicID(rawValue: brief.topic),
             let date = CalendarDate(iso: brief.date)
