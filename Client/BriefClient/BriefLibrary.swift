@@ -188,10 +188,14 @@ public final class BriefLibrary: Sendable {
     /// One round within `budget`, as a background refresh allows (iOS gives about 30 s): it ends
     /// within the budget on the last page committed, keeps the storage budget, and leaves the rest
     /// to the next round; ``SyncReport/complete`` says whether it caught up. See
-    /// ``SyncEngine/sync(budget:clock:progress:)``.
+    /// ``SyncEngine/sync(budget:clock:progress:)``; `clock` is the time the budget is counted on.
     @discardableResult
-    public func sync(budget: Duration, progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
-        let report = try await engine().sync(budget: budget, progress: progress)
+    public func sync(
+        budget: Duration,
+        clock: some Clock<Duration> = ContinuousClock(),
+        progress: (@Sendable (SyncReport) -> Void)? = nil
+    ) async throws -> SyncReport {
+        let report = try await engine().sync(budget: budget, clock: clock, progress: progress)
         try await keepBudget()
         return report
     }

@@ -49,6 +49,8 @@ public actor SyncEngine {
     private let configuration: Configuration
     private let now: @Sendable () -> Int64
     private let logger: Logger
+    /// Fetches content, keeping what a failed or cut-off round fetched for the next one.
+    private let content: ContentFetcher
 
     /// Creates an engine.
     ///
@@ -70,6 +72,7 @@ public actor SyncEngine {
         self.configuration = configuration
         self.now = now
         self.logger = logger
+        content = ContentFetcher(transport: transport, parallel: configuration.contentFetches)
     }
 
     /// One round: push everything queued, then pull until up to date.
@@ -184,12 +187,7 @@ public actor SyncEngine {
                     return first
                 }
                 if let page {
-                    let fetched = try await Self.withContent(
-                        page,
-                        from: transport,
-                        for: store,
-                        fetches: configuration.contentFetches
-                    )
+                    let fetched = try await Self.withContent(page, from: content, for: store)
                     _ = try await apply(fetched.page, fetched: fetched.editions)
                 }
             } catch let error as SyncError
@@ -281,9 +279,7 @@ public actor SyncEngine {
     // MARK: Pull
 
     private func pullAll(_ report: inout SyncReport, progress: (@Sendable (SyncReport) -> Void)?) async throws {
-        let (transport, store, pageSize, fetches) = (
-            self.transport, self.store, configuration.pageSize, configuration.contentFetches
-        )
+        let (transport, content, store, pageSize) = (self.transport, self.content, self.store, configuration.pageSize)
         let window = configuration.windowDays.flatMap { CalendarDate(daysBefore: $0, millisecondsSince1970: now()) }
         var restarted = false
         // only the first request (and one after starting over) reads a token; later ones take the
@@ -314,8 +310,8 @@ public actor SyncEngine {
                             window: window
                         ),
                         from: transport,
-                        for: store,
-                        fetches: fetches
+                        content: content,
+                        for: store
                     )
                 }
             } catch let error as TransportError where SyncAction.resolve(error) == .tokenExpired && !restarted {
@@ -333,8 +329,8 @@ public actor SyncEngine {
                     try await Self.fetch(
                         ChangesRequest(since: next, limit: pageSize, window: window),
                         from: transport,
-                        for: store,
-                        fetches: fetches
+                        content: content,
+                        for: store
                     )
                 }
             }
@@ -366,15 +362,13 @@ public actor SyncEngine {
         var attempts = 0
         while true {
             do {
-                return try await store.apply(page, editions: editions, now: now(), account: account)
+                let outcome = try await store.apply(page, editions: editions, now: now(), account: account)
+                content.applied(page)
+                return outcome
             } catch DeviceStoreError.missingContent(let id) where attempts < 3 {
                 attempts += 1
                 logger.debug("Fetching content the store lacks", metadata: ["sync.brief": "\(id)"])
-                editions += try await Self.editions(
-                    of: try await store.editionsNeeded(for: page),
-                    from: transport,
-                    fetches: configuration.contentFetches
-                )
+                editions += try await content.editions(of: try await store.editionsNeeded(for: page))
             }
         }
     }
@@ -383,56 +377,20 @@ public actor SyncEngine {
     private nonisolated static func fetch(
         _ request: ChangesRequest,
         from transport: any SyncTransport,
-        for store: DeviceStore,
-        fetches: Int
+        content: ContentFetcher,
+        for store: DeviceStore
     ) async throws -> Fetched {
-        try await withContent(try await transport.changes(request), from: transport, for: store, fetches: fetches)
+        try await withContent(try await transport.changes(request), from: content, for: store)
     }
 
     /// A page with the content of the editions the store lacks now.
     private nonisolated static func withContent(
         _ page: ChangesPageV2,
-        from transport: any SyncTransport,
-        for store: DeviceStore,
-        fetches: Int
+        from content: ContentFetcher,
+        for store: DeviceStore
     ) async throws -> Fetched {
         let needed = try await store.editionsNeeded(for: page)
-        return Fetched(page: page, editions: try await editions(of: needed, from: transport, fetches: fetches))
-    }
-
-    /// The content of `refs`, up to `fetches` requests at once, each checked against its ref.
-    private nonisolated static func editions(
-        of refs: [BriefRefV2],
-        from transport: any SyncTransport,
-        fetches: Int
-    ) async throws -> [FetchedEdition] {
-        try await withThrowingTaskGroup(of: FetchedEdition.self) { group in
-            var editions: [FetchedEdition] = []
-            editions.reserveCapacity(refs.count)
-            var pending = refs[...]
-            for _ in 0..<max(1, fetches) {
-                guard let ref = pending.popFirst() else {
-                    break
-                }
-                group.addTask { try await Self.edition(ref, from: transport) }
-            }
-            while let edition = try await group.next() {
-                editions.append(edition)
-                if let ref = pending.popFirst() {
-                    group.addTask { try await Self.edition(ref, from: transport) }
-                }
-            }
-            return editions
-        }
-    }
-
-    private nonisolated static func edition(_ ref: BriefRefV2, from transport: any SyncTransport) async throws
-        -> FetchedEdition
-    {
-        guard let digest = ref.digest else {
-            throw DeviceStoreError.contentMismatch(ref.id, "the manifest names no digest")
-        }
-        return try FetchedEdition(ref, bytes: try await transport.content(digest))
+        return Fetched(page: page, editions: try await content.editions(of: needed))
     }
 
     static func syncError(_ error: TransportError) -> SyncError {

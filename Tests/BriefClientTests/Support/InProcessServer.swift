@@ -170,14 +170,20 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
     private let base: any SyncTransport
     private let lock = NSLock()
     private var faults: [Fault]
+    private let contentFaults: [Int: Fault]
     private(set) var pushesSent = 0
+    private var contentCalls = 0
     private var fetched = 0
     /// Content fetches that went through.
     var contentFetches: Int { lock.withLock { fetched } }
 
-    init(_ base: any SyncTransport, faults: [Fault]) {
+    /// - Parameters:
+    ///   - faults: The faults of the pushes and pages, in the order of the calls.
+    ///   - contentFaults: The fault of the n-th content fetch (the first is 1).
+    init(_ base: any SyncTransport, faults: [Fault], contentFaults: [Int: Fault] = [:]) {
         self.base = base
         self.faults = faults
+        self.contentFaults = contentFaults
     }
 
     func push(_ request: PushRequestV1) async throws -> PushResultV1 {
@@ -189,15 +195,22 @@ final class FlakyTransport: SyncTransport, @unchecked Sendable {
         try await misbehave { try await base.changes(request) }
     }
 
-    /// Content fetches pass through, counted: the faults are taken by pushes and pages.
+    /// Content fetches are counted when they go through.
     func content(_ digest: String) async throws -> Data {
-        let bytes = try await base.content(digest)
+        let fault = lock.withLock { () -> Fault? in
+            contentCalls += 1
+            return contentFaults[contentCalls]
+        }
+        let bytes = try await misbehave(fault) { try await base.content(digest) }
         lock.withLock { fetched += 1 }
         return bytes
     }
 
     private func misbehave<T>(_ call: () async throws -> T) async throws -> T {
-        let fault = lock.withLock { faults.isEmpty ? nil : faults.removeFirst() }
+        try await misbehave(lock.withLock { faults.isEmpty ? nil : faults.removeFirst() }, call)
+    }
+
+    private func misbehave<T>(_ fault: Fault?, _ call: () async throws -> T) async throws -> T {
         switch fault {
         case nil:
             return try await call()
