@@ -3,17 +3,18 @@ import BriefStore
 import Foundation
 
 /// Fetches the editions a manifest page names from the content plane, by digest, a few at once,
-/// and keeps what a failed attempt did fetch, so that the next one goes on from there.
+/// and keeps each edition fetched until a page naming it is applied, so that an attempt that
+/// failed leaves the next one only what it lacked.
 ///
 /// A page needing many editions on a lossy network would otherwise never succeed: with one
 /// request in twenty lost, a page of 40 editions comes whole about one time in eight, and each
 /// failure threw away every edition it had already downloaded. So each fetch is tried again once
 /// at once when it failed on the way (a content GET is idempotent and its answer immutable), and
-/// editions fetched by an attempt that failed, or ran out of budget, are kept in memory, by
-/// digest, until a page that names them is applied. Nothing kept is ever shown: the store takes
+/// every edition fetched is kept in memory, by digest, until a page that names it is applied:
+/// an attempt that failed, ran out of budget, or dropped a page fetched ahead loses none. Nothing kept is ever shown: the store takes
 /// an edition only with the page that names it, in that page's transaction.
 final class ContentFetcher: @unchecked Sendable {
-    /// How many editions are kept from failed attempts at most: about a few pages' worth.
+    /// How many editions are kept at most: a few pages' worth.
     static let keptLimit = 1_000
 
     private let transport: any SyncTransport
@@ -51,7 +52,7 @@ final class ContentFetcher: @unchecked Sendable {
         guard !missing.isEmpty else {
             return editions
         }
-        return try await withThrowingTaskGroup(of: Result<FetchedEdition, any Error>.self) { group in
+        let failure: (any Error)? = await withTaskGroup(of: Result<FetchedEdition, any Error>.self) { group in
             var pending = missing[...]
             for _ in 0..<parallel {
                 guard let ref = pending.popFirst() else {
@@ -60,7 +61,7 @@ final class ContentFetcher: @unchecked Sendable {
                 group.addTask { await self.result(ref) }
             }
             var failure: (any Error)?
-            while let result = try await group.next() {
+            while let result = await group.next() {
                 switch result {
                 case .success(let edition):
                     editions.append(edition)
@@ -72,11 +73,12 @@ final class ContentFetcher: @unchecked Sendable {
                     group.addTask { await self.result(ref) }
                 }
             }
-            if let failure {
-                throw failure
-            }
-            return editions
+            return failure
         }
+        if let failure {
+            throw failure
+        }
+        return editions
     }
 
     /// Forgets the kept editions `page` names, once it has been applied.
@@ -92,9 +94,6 @@ final class ContentFetcher: @unchecked Sendable {
             }
         }
     }
-
-    /// How many editions are kept for a later attempt.
-    var keptCount: Int { lock.withLock { kept.count } }
 
     private func keep(_ edition: FetchedEdition) {
         guard let digest = edition.ref.digest else {

@@ -101,9 +101,7 @@ import Testing
 
     @Test func aFailedPageTransactionLosesNothing() async throws {
         try await InProcessServer().run { server in
-            for index in 0..<5 {
-                try await server.publish(try Briefs.small("b-\(index)"))
-            }
+            try await server.publishSmall(5)
             let (phone, _) = try await server.device("phone") { $0.sync.pageSize = 2 }
             let database = try phone.store.databaseForTesting()
             // Given the device's database fails to write brief b-1 (a crash mid-page, as far as the
@@ -182,9 +180,7 @@ import Testing
 
     @Test func startingOverDownloadsOnlyWhatDiffers() async throws {
         try await InProcessServer { $0.tombstoneRetention = 1_000 }.run { server in
-            for index in 0..<6 {
-                try await server.publish(try Briefs.small("b-\(index)"))
-            }
+            try await server.publishSmall(6)
             let (phone, transport) = try await server.device("phone") { $0.sync.pageSize = 2 }
             let counting = FlakyTransport(transport, faults: [])
             try await phone.connect(counting)
@@ -211,9 +207,7 @@ import Testing
 
     @Test func aContentFetchLostOnTheWayIsTriedAgainAtOnce() async throws {
         try await InProcessServer().run { server in
-            for index in 0..<6 {
-                try await server.publish(try Briefs.small("b-\(index)"))
-            }
+            try await server.publishSmall(6)
             let (phone, transport) = try await server.device("phone") { $0.sync.contentFetches = 1 }
             // Given a network that loses the second content request, and the answer to the fourth
             let flaky = FlakyTransport(transport, faults: [], contentFaults: [2: .dropRequest, 4: .loseResponse])
@@ -231,9 +225,7 @@ import Testing
 
     @Test func editionsFetchedByAFailedRoundAreNotFetchedAgain() async throws {
         try await InProcessServer().run { server in
-            for index in 0..<8 {
-                try await server.publish(try Briefs.small("b-\(index)"))
-            }
+            try await server.publishSmall(8)
             let (phone, transport) = try await server.device("phone") { $0.sync.contentFetches = 1 }
             // Given a network that loses the fourth content request and its retry
             let flaky = FlakyTransport(transport, faults: [], contentFaults: [4: .dropRequest, 5: .dropRequest])
@@ -261,9 +253,7 @@ import Testing
 
     @Test func aBudgetedSyncEndsOnACommittedPageAndTheNextGoesOn() async throws {
         try await InProcessServer().run { server in
-            for index in 0..<12 {
-                try await server.publish(try Briefs.small("b-\(index)"))
-            }
+            try await server.publishSmall(12)
             let (phone, transport) = try await server.device("phone") { $0.sync.pageSize = 1 }
             // Given a network on which the third page never arrives
             try await phone.connect(StallingTransport(base: transport, stallingAt: 3))

@@ -80,6 +80,13 @@ struct ServerHandle: Sendable {
         ).0
     }
 
+    /// Publishes `count` small briefs, `b-0` to `b-<count - 1>`, in that order.
+    func publishSmall(_ count: Int) async throws {
+        for index in 0..<count {
+            try await publish(try Briefs.small("b-\(index)"))
+        }
+    }
+
     func retract(_ id: String) async throws {
         _ = try await request(.delete, "/v1/briefs/\(id)", token: InProcessServer.publisherKey)
     }
