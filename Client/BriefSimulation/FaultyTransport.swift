@@ -14,10 +14,19 @@ final class FaultyTransport: SyncTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var generator: SeededRandomGenerator
     private let faulty: Bool
+    /// The user whose session this is.
+    private let user: String
 
-    init(_ base: any SyncTransport, server: any SimulationServer, ledger: SimulationLedger, seed: UInt64, faulty: Bool)
-    {
+    init(
+        _ base: any SyncTransport,
+        of user: String,
+        server: any SimulationServer,
+        ledger: SimulationLedger,
+        seed: UInt64,
+        faulty: Bool
+    ) {
         self.base = base
+        self.user = user
         self.server = server
         self.ledger = ledger
         self.generator = SeededRandomGenerator(seed: seed)
@@ -25,19 +34,21 @@ final class FaultyTransport: SyncTransport, @unchecked Sendable {
     }
 
     func push(_ request: PushRequestV1) async throws -> PushResultV1 {
-        try await misbehave(push: request) {
+        try await misbehave(push: request, noting: "push \(request.mutations.first?.id ?? 0)") {
             let result = try await self.base.push(request)
-            self.ledger.delivered(request, at: self.server.now())
+            self.ledger.delivered(request, of: self.user, at: self.server.now())
             return result
         }
     }
 
     func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
-        try await misbehave(push: nil) { try await self.base.changes(request) }
+        try await misbehave(push: nil, noting: "changes \(request.since == nil) \(request.limit)") {
+            try await self.base.changes(request)
+        }
     }
 
     func content(_ digest: String) async throws -> Data {
-        try await misbehave(push: nil) { try await self.base.content(digest) }
+        try await misbehave(push: nil, noting: digest) { try await self.base.content(digest) }
     }
 
     private var crashAfter: Int?
@@ -66,12 +77,18 @@ final class FaultyTransport: SyncTransport, @unchecked Sendable {
 
     private func roll() -> Int { lock.withLock { Int.random(in: 0..<100, using: &generator) } }
 
-    private func misbehave<T: Sendable>(push: PushRequestV1?, _ call: @escaping @Sendable () async throws -> T)
-        async throws -> T
-    {
+    /// Sends `call`, or does to it what the faults and this request's roll say. `request` names
+    /// it in the run's fingerprint (``SimulationLedger/note(_:_:)``).
+    private func misbehave<T: Sendable>(
+        push: PushRequestV1?,
+        noting request: String,
+        _ call: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         for late in ledger.due() {
             await late()
         }
+        let roll = faulty ? roll() : 100
+        ledger.note(request, roll)
         switch crashing() {
         case true?:
             _ = try await call()
@@ -84,7 +101,7 @@ final class FaultyTransport: SyncTransport, @unchecked Sendable {
         guard faulty else {
             return try await call()
         }
-        switch roll() {
+        switch roll {
         case 0..<3:
             ledger.count("requests lost")
             throw TransportError(.unreachable, message: "simulated: the request was lost")

@@ -74,11 +74,15 @@ public struct HTTPSimulationServer: SimulationServer {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let (_, response) = try await requester.data(for: request)
+        let (data, response) = try await requester.data(for: request)
+        if method == "DELETE" && response.statusCode == 404 {
+            return false  // retracted and purged before the publisher's view of it caught up
+        }
         guard response.statusCode == 200 else {
             throw SimulationError("the publisher key was refused (HTTP \(response.statusCode))")
         }
-        return true
+        return (try? WireCoding.decoder(unknownFields: .ignore).decode(PublishResultV1.self, from: data))?.changed
+            ?? true
     }
 
     public func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }

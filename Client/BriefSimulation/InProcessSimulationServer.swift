@@ -128,18 +128,22 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
     }
 
     public func publish(_ brief: Brief) async throws -> Bool {
-        _ = try await raw(
+        let result: PublishResultV1 = try await call(
             .put,
             "/v1/briefs/\(brief.id.rawValue)",
             token: Self.publisherKey,
             body: try WireCoding.encoder().encode(brief)
         )
-        return true
+        return result.changed
     }
 
     public func retract(_ id: BriefID) async throws -> Bool {
-        _ = try await raw(.delete, "/v1/briefs/\(id.rawValue)", token: Self.publisherKey)
-        return true
+        do {
+            let result: PublishResultV1 = try await call(.delete, "/v1/briefs/\(id.rawValue)", token: Self.publisherKey)
+            return result.changed
+        } catch let error as TransportError where error.kind == .status(404) {
+            return false  // retracted and purged before the publisher's view of it caught up
+        }
     }
 
     public func now() -> Int64 { clock.now() }

@@ -33,6 +33,9 @@ public struct SimulationReport: Sendable {
     public var conflicts = 0
     /// Each fault injected, by kind (`requests lost`, `clocks skewed`, …), and how often.
     public var faults: [String: Int] = [:]
+    /// A hash of every request the devices sent, in order, with what the faults did to it: a
+    /// replay of the same plan gives the same one.
+    public var fingerprint: UInt64 = 0
     public var elapsed: Duration = .zero
     public var ops = 0
 

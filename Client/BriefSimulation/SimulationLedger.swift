@@ -6,8 +6,34 @@ import Foundation
 final class SimulationLedger: @unchecked Sendable {
     private let lock = NSLock()
     private var faults: [String: Int] = [:]
-    private var applied: [HybridTimestamp: Int64] = [:]
+    /// A taken mutation of a user, or its stamp: the server keeps each user's stamps apart.
+    private struct Taken<Value: Hashable>: Hashable {
+        var user: String
+        var value: Value
+    }
+    private var applied: [Taken<HybridTimestamp>: Int64] = [:]
+    /// Every mutation a push the server answered carried. Not only by stamp: a store and its
+    /// copy go on from the same clock state under the same device id, so the two can stamp two
+    /// different mutations alike (the merge orders such a tie by value, and the server admits a
+    /// stamp once, so this is no loss; but one of the two may be refused and the other taken).
+    private var taken: Set<Taken<MutationV1>> = []
     private var late: [(run: @Sendable () async -> Void, due: Int)] = []
+
+    /// A hash of every request in the order the devices sent them, with its fate: the same seed
+    /// must give the same one, or a replay would not rerun the run.
+    var fingerprint: UInt64 { lock.withLock { hash } }
+    private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// Adds a request and its roll to the fingerprint (FNV-1a: stable across processes, which
+    /// Swift's `Hasher` is not by design).
+    func note(_ request: String, _ roll: Int) {
+        lock.withLock {
+            for byte in request.utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            hash = (hash ^ UInt64(truncatingIfNeeded: roll)) &* 0x100_0000_01b3
+        }
+    }
 
     func count(_ fault: String, by count: Int = 1) {
         lock.withLock { faults[fault, default: 0] += count }
@@ -15,18 +41,29 @@ final class SimulationLedger: @unchecked Sendable {
 
     var faultCounts: [String: Int] { lock.withLock { faults } }
 
-    /// Notes that a push the server answered carried these stamps, at its clock's `now`: a stamp
-    /// is admitted (``ClockSkewPolicy``) when the server first takes it.
-    func delivered(_ push: PushRequestV1, at now: Int64) {
+    /// Notes that a push of `user`'s the server answered carried these mutations, at its clock's
+    /// `now`: a stamp is admitted (``ClockSkewPolicy``) when the server first takes it for that user.
+    func delivered(_ push: PushRequestV1, of user: String, at now: Int64) {
         lock.withLock {
-            for mutation in push.mutations where applied[mutation.stamp] == nil {
-                applied[mutation.stamp] = now
+            for mutation in push.mutations {
+                taken.insert(Taken(user: user, value: mutation))
+                let stamp = Taken(user: user, value: mutation.stamp)
+                if applied[stamp] == nil {
+                    applied[stamp] = now
+                }
             }
         }
     }
 
-    /// When the server first took the mutation with this stamp, if it did.
-    func appliedAt(_ stamp: HybridTimestamp) -> Int64? { lock.withLock { applied[stamp] } }
+    /// When the server first took a mutation with this stamp, if it did: when it admitted the stamp.
+    func appliedAt(_ stamp: HybridTimestamp, of user: String) -> Int64? {
+        lock.withLock { applied[Taken(user: user, value: stamp)] }
+    }
+
+    /// Whether the server took this very mutation.
+    func took(_ mutation: MutationV1, of user: String) -> Bool {
+        lock.withLock { taken.contains(Taken(user: user, value: mutation)) }
+    }
 
     /// Keeps a request to deliver after `calls` more requests of any device.
     func holdBack(after calls: Int, _ run: @escaping @Sendable () async -> Void) {

@@ -39,7 +39,7 @@ extension SimulationRun {
         )
         let clock = makeClock()  // the copy runs on another phone's clock
         let library = BriefLibrary(store: store, configuration: Self.configuration(clock))
-        let transport = makeTransport(session.token)
+        let transport = makeTransport(session.token, of: original.user)
         try await library.signIn(Self.account(original.user), transport: transport)
         devices.append(
             Device(
@@ -88,7 +88,7 @@ extension SimulationRun {
             ).token
             device.tokens[user] = token
         }
-        device.transport = makeTransport(token)
+        device.transport = makeTransport(token, of: user)
         try await device.library.signIn(Self.account(user), transport: device.transport)
         device.user = user
     }

@@ -42,9 +42,15 @@ struct SimulationRun {
     var generator: SeededRandomGenerator
     var devices: [Device] = []
     var log: [String: [MutationV1]] = [:]
+    /// The device that made each mutation: a store and its copies share a device id.
+    var makers: [MutationV1: String] = [:]
     var report = SimulationReport()
     let started = ContinuousClock.now
     let password: String
+    /// The briefs the server started with, which new days' briefs are made from.
+    var templates: [Brief] = []
+    /// New days' briefs published so far.
+    var published = 0
 
     init(plan: SimulationPlan, server: any SimulationServer) async throws {
         self.plan = plan
@@ -67,7 +73,7 @@ struct SimulationRun {
             )
             let clock = makeClock()
             let library = try BriefLibrary.inMemory(deviceID: id, configuration: Self.configuration(clock))
-            let transport = makeTransport(session.token)
+            let transport = makeTransport(session.token, of: user)
             try await library.signIn(Self.account(session.username), transport: transport)
             devices.append(
                 Device(
@@ -83,9 +89,15 @@ struct SimulationRun {
         for index in devices.indices {
             try await syncUntilQuiet(index)
         }
-        guard try await !devices[0].library.briefs().isEmpty else {
+        for summary in try await devices[0].library.briefs() {
+            if let brief = try await devices[0].library.brief(summary.id)?.brief {
+                templates.append(brief)
+            }
+        }
+        guard !templates.isEmpty else {
             throw SimulationError("the server has no briefs to read: start it with --demo, or publish some first")
         }
+        templates.sort { ($0.date, $0.id.rawValue) < ($1.date, $1.id.rawValue) }
     }
 
     static func account(_ user: String) -> AccountID { AccountID(server: "simulation", username: user) }
@@ -95,6 +107,10 @@ struct SimulationRun {
         configuration.keepDays = nil
         configuration.now = { clock.now() }
         configuration.logger.logLevel = .warning  // why: the faults make failures expected; the verdict reports
+        // why one at a time: the network fault rolls its dice per request, so requests in flight
+        // together would draw them in the order the scheduler runs them, and a seed would not
+        // replay its run (the parallel fetch has its own tests, in SyncTests)
+        configuration.sync.contentFetches = 1
         return configuration
     }
 
@@ -110,9 +126,10 @@ struct SimulationRun {
 
     /// A transport for a session, with the network fault when the plan has it, seeded from the
     /// run's generator so that a replay misbehaves the same way.
-    mutating func makeTransport(_ token: String) -> FaultyTransport {
+    mutating func makeTransport(_ token: String, of user: String) -> FaultyTransport {
         FaultyTransport(
             server.transport(token: token),
+            of: user,
             server: server,
             ledger: ledger,
             seed: UInt64.random(in: 0...UInt64.max, using: &generator),
@@ -186,32 +203,36 @@ struct SimulationRun {
         // device that made it, and shown to its reader as dropped: never taken, it is no loss
         var dropped = Set<String>()
         for device in devices {
-            for drop in try await device.library.status().droppedMutations {
-                dropped.insert("\(device.library.store.deviceID)|\(drop.mutationId)|\(drop.briefId)")
+            for drop in try await device.library.store.droppedMutations() {
+                dropped.insert(
+                    "\(device.library.store.deviceID)|\(drop.account ?? "")|\(drop.mutationId)|\(drop.briefId)|\(drop.action)"
+                )
             }
         }
         let ledger = self.ledger
-        let refused = { (mutation: MutationV1) in
-            ledger.appliedAt(mutation.stamp) == nil
-                && dropped.contains("\(mutation.stamp.device)|\(mutation.id)|\(mutation.briefID)")
+        let refused = { (user: String, mutation: MutationV1) in
+            let key =
+                "\(mutation.stamp.device)|\(Self.account(user).rawValue)|\(mutation.id)|\(mutation.briefID)|\(mutation.action.name)"
+            return !ledger.took(mutation, of: user) && dropped.contains(key)
         }
         if !dropped.isEmpty {
             ledger.count("edits refused (brief purged)", by: dropped.count)
         }
         report.faults = ledger.faultCounts
+        report.fingerprint = ledger.fingerprint
         // every stamp each user's mutations were stored with, to tell a state of another account
         var stampsOf: [String: Set<HybridTimestamp>] = [:]
         var owner: [HybridTimestamp: String] = [:]
         for (user, mutations) in log {
-            let stamps = mutations.filter { !refused($0) }.map { admitted($0).stamp }
+            let stamps = mutations.filter { !refused(user, $0) }.map { admitted($0, of: user).stamp }
             stampsOf[user] = Set(stamps)
             for stamp in stamps {
                 owner[stamp] = user
             }
         }
         for user in Set(devices.map(\.user)).sorted() {
-            let mutations = (log[user] ?? []).filter { !refused($0) }
-            let expected = ConvergenceCheck.expectedStates(mutations.map(admitted))
+            let mutations = (log[user] ?? []).filter { !refused(user, $0) }
+            let expected = ConvergenceCheck.expectedStates(mutations.map { admitted($0, of: user) })
             report.conflicts +=
                 Set(mutations.map { "\($0.briefID)|\($0.stamp.device)" }).count - Set(mutations.map(\.briefID)).count
             for device in devices where device.user == user {
@@ -242,7 +263,7 @@ struct SimulationRun {
                     expected: expected.filter { held.contains($0.key) },
                     actual: states
                 ) {
-                    var history = history(of: divergence, in: mutations)
+                    var history = history(of: divergence, in: mutations, of: user)
                     if let id = expected.keys.first(where: { divergence.hasPrefix("brief \($0) ") }) {
                         let explained = try await device.library.explain(id)
                         history.append(
@@ -268,11 +289,13 @@ struct SimulationRun {
 
     /// The user's last mutations of the brief a divergence names, oldest first, each with the
     /// device that made it and when the server took it.
-    private func history(of divergence: String, in mutations: [MutationV1]) -> [String] {
+    private func history(of divergence: String, in mutations: [MutationV1], of user: String) -> [String] {
         let named = mutations.filter { divergence.hasPrefix("brief \($0.briefID) ") }
         return named.suffix(12).map { mutation in
-            let maker = devices.first { $0.library.store.deviceID == mutation.stamp.device }?.name ?? "?"
-            let taken = ledger.appliedAt(mutation.stamp).map { "taken at \($0)" } ?? "never taken"
+            let maker = makers[mutation] ?? "?"
+            let taken =
+                ledger.took(mutation, of: user)
+                ? ledger.appliedAt(mutation.stamp, of: user).map { "taken at \($0)" } ?? "taken" : "never taken"
             return "\(mutation.action.name) \(mutation.action.value.map { "\($0) " } ?? "")by \(maker) "
                 + "at \(mutation.stamp), \(taken)"
         }
@@ -280,8 +303,8 @@ struct SimulationRun {
 
     /// The mutation as the server keeps it: its stamp admitted through the clock-skew bound at
     /// the time the server first took it.
-    private func admitted(_ mutation: MutationV1) -> MutationV1 {
-        guard let at = ledger.appliedAt(mutation.stamp) else {
+    private func admitted(_ mutation: MutationV1, of user: String) -> MutationV1 {
+        guard let at = ledger.appliedAt(mutation.stamp, of: user) else {
             return mutation  // never taken: the verdict will show it missing
         }
         var mutation = mutation
@@ -304,6 +327,7 @@ struct SimulationRun {
         let action = actions[Int.random(in: 0..<actions.count, using: &generator)]
         let mutation = try await device.library.store.record(action, on: brief.id, now: device.clock.now())
         log[device.user, default: []].append(mutation)
+        makers[mutation] = device.name
         report.edits += 1
     }
 
@@ -348,20 +372,43 @@ struct SimulationRun {
         report.followChanges += 1
     }
 
+    /// The publisher: a new day's brief now and then (always while fewer than a dozen are live,
+    /// so that retractions never empty the server on a long run), a retraction, or most often a
+    /// correction, of a brief as device 0 last saw it (so possibly one retracted, or purged,
+    /// since: a publisher's view lags too).
     private mutating func correctOrRetract() async throws {
-        guard let summary = try await devices[0].library.briefs().randomElement(using: &generator),
+        let live = try await devices[0].library.briefs().filter { !$0.isRetracted }
+        let roll = Int.random(in: 0..<4, using: &generator)
+        if live.count < 12 || (roll == 0 && live.count < 40) {
+            report.publisherChanges += try await server.publish(newBrief()) ? 1 : 0
+            return
+        }
+        guard let summary = live.randomElement(using: &generator),
             var brief = try await devices[0].library.brief(summary.id)?.brief
         else {
             return
         }
         let changed: Bool
-        if Int.random(in: 0..<4, using: &generator) == 0 {
+        if roll == 1 {
             changed = try await server.retract(brief.id)
         } else {
-            brief.title = String(brief.title.prefix(250)) + " (corrected \(report.publisherChanges + 1))"
+            brief.title = String(brief.title.prefix(200)) + " (corrected \(report.publisherChanges + 1))"
             changed = try await server.publish(brief)
         }
         report.publisherChanges += changed ? 1 : 0
+    }
+
+    /// The next new day's brief: one per template a day, after the newest the server started with.
+    private mutating func newBrief() -> Brief {
+        let template = templates[published % templates.count]
+        let days = 1 + published / templates.count
+        published += 1
+        var brief = template
+        brief.id = BriefID(rawValue: "\(template.id.rawValue.prefix(90))-n\(published)") ?? template.id
+        brief.date =
+            CalendarDate(daysSinceEpoch: (templates.last?.date ?? template.date).daysSinceEpoch + days)
+            ?? template.date
+        return brief
     }
 }
 

@@ -14,9 +14,10 @@ public protocol SimulationServer: Sendable {
     func topics(token: String) async throws -> [TopicStatusV1]
     /// Follows or unfollows a topic for the session's user.
     func setFollowing(_ topic: TopicID, _ follow: Bool, token: String) async throws
-    /// Corrects (publishes again) or retracts a brief; `false` when this server takes no
-    /// publishing from the simulation.
+    /// Publishes a brief, new or corrected; whether that changed it (`false` too when this
+    /// server takes no publishing from the simulation).
     func publish(_ brief: Brief) async throws -> Bool
+    /// Retracts a brief; whether that changed it: `false` for one already retracted or gone.
     func retract(_ id: BriefID) async throws -> Bool
 
     /// The server's clock, in milliseconds since 1970: stamps further ahead of it than

@@ -49,23 +49,7 @@ extension DeviceStore {
             let shown = queues.values.filter { $0.isSignedIn || $0.pendingMutations > 0 }.sorted {
                 $0.account < $1.account
             }
-            let dropped = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT mutation_id, account, brief_id, mutation, reason, dropped_at FROM dropped_mutations
-                        ORDER BY dropped_at DESC, mutation_id DESC LIMIT 100
-                        """
-                )
-            ).map { row in
-                DroppedMutation(
-                    mutationId: UInt64(row["mutation_id"] as Int64),
-                    account: row["account"],
-                    briefId: row["brief_id"],
-                    action: (try? Self.decode(MutationV1.self, row["mutation"]))?.action.name ?? "?",
-                    reason: row["reason"],
-                    droppedAt: row["dropped_at"]
-                )
-            }
+            let dropped = try Self.droppedMutations(db, limit: SyncStatus.droppedShown)
             return SyncStatus(
                 pendingMutations: row?["pending"] ?? 0,
                 lastSyncAt: row?["last_sync_at"],
@@ -77,6 +61,33 @@ extension DeviceStore {
                 account: signedIn,
                 accounts: shown,
                 droppedMutations: dropped
+            )
+        }
+    }
+
+    /// Every mutation dropped on this device because it could no longer apply, newest first
+    /// (``status()`` lists the last ``SyncStatus/droppedShown``).
+    public func droppedMutations() async throws -> [DroppedMutation] {
+        try await writer.read { db in try Self.droppedMutations(db, limit: nil) }
+    }
+
+    private static func droppedMutations(_ db: Database, limit: Int?) throws -> [DroppedMutation] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT mutation_id, account, brief_id, mutation, reason, dropped_at FROM dropped_mutations
+                    ORDER BY dropped_at DESC, mutation_id DESC LIMIT ?
+                    """
+            ),
+            arguments: [limit ?? -1]  // why -1: SQLite reads a negative LIMIT as none
+        ).map { row in
+            DroppedMutation(
+                mutationId: UInt64(row["mutation_id"] as Int64),
+                account: row["account"],
+                briefId: row["brief_id"],
+                action: (try? decode(MutationV1.self, row["mutation"]))?.action.name ?? "?",
+                reason: row["reason"],
+                droppedAt: row["dropped_at"]
             )
         }
     }

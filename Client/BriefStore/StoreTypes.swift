@@ -82,8 +82,12 @@ public struct SyncStatus: Sendable, Hashable, Codable {
     public var account: AccountID?
     /// Every account with a queue on this device (sealed ones included), and the one signed in.
     public var accounts: [AccountQueue]
-    /// The latest mutations dropped because they could no longer apply, newest first.
+    /// The latest mutations dropped because they could no longer apply, newest first: at most
+    /// ``droppedShown`` (``DeviceStore/droppedMutations()`` has them all).
     public var droppedMutations: [DroppedMutation]
+
+    /// How many dropped mutations a status lists.
+    public static let droppedShown = 100
 }
 
 /// What applying one page did.

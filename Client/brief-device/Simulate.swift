@@ -15,14 +15,18 @@ struct Simulate: AsyncParsableCommand {
         discussion: """
             N devices (stores in memory) of U users perform M random operations (read, unread, save, \
             unsave, progress, restart, open, follow changes, going offline and back, syncing) against \
-            the server, while briefs are corrected and retracted (in process, or with --publisher-key). \
+            the server, while new briefs are published and others corrected and retracted (in process, or \
+            with --publisher-key). \
             --faults injects what phones meet: network (requests and answers lost, requests duplicated, \
-            pushes delivered late, after newer ones), skew (clocks off by up to ±6 hours, drifting). At \
+            pushes delivered late, after newer ones), skew (clocks off by up to ±6 hours, drifting), \
+            crash (a device dies mid-sync), copy (a store restored onto another phone), switch (accounts \
+            changing on a phone), and in process expiry (tombstones purged) and restart (the server). At \
             the end every device syncs until quiet, and each user's devices must show the merge of all \
             that user's mutations, computed from the log alone. A divergence exits 6, naming the device, \
             the brief and the field, and (in process) the first operation after which the run diverges, \
             with the command that replays it (--replay K: the same run, stopped after its operation K, \
-            then the verdict). Seeded: the same --seed replays the same operations.
+            then the verdict). Seeded: the same --seed replays the same run, which the summary's \
+            fingerprint shows.
             """
     )
 
@@ -40,7 +44,8 @@ struct Simulate: AsyncParsableCommand {
         )
     )
     var replay: Int?
-    @Option(help: "Faults to inject: network, skew, or all (comma-separated).") var faults = ""
+    @Option(help: "Faults to inject: network, skew, expiry, crash, copy, switch, restart, or all (comma-separated).")
+    var faults = ""
     @Option(help: "The publisher key, to correct and retract briefs on --server during the run.")
     var publisherKey: String?
     @Option(
@@ -163,7 +168,8 @@ struct Simulate: AsyncParsableCommand {
             + "\(report.followChanges) follow changes, \(report.publisherChanges) publisher changes, "
             + "\(max(0, report.conflicts)) conflicting edits merged, in "
             + "\(report.elapsed.formatted(.units(allowed: [.seconds, .milliseconds]))) "
-            + "(\(Int(report.rate)) operations/s); \(faults). "
+            + "(\(Int(report.rate)) operations/s); \(faults); run fingerprint "
+            + String(report.fingerprint, radix: 16) + ". "
             + "Every device of every user shows the merge of that user's \(report.edits) mutations."
     }
 

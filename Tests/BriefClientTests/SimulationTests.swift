@@ -49,6 +49,26 @@ import Testing
         #expect(report.faults["stores copied", default: 0] > 0 && report.faults["clocks skewed", default: 0] > 0)
     }
 
+    /// A seed replays its run: the same plan on a fresh server makes the same operations, meets
+    /// the same faults and ends with the same counts, so that `--replay` and the bisection that
+    /// finds the first diverging operation rerun what failed.
+    @Test func aSeedReplaysTheSameRun() async throws {
+        let plan = SimulationPlan(seed: 20_261_205, devices: 5, users: 2, ops: 800, faults: SimulationFault.all)
+        let first = try await Self.run(plan)
+        let second = try await Self.run(plan)
+        #expect(first.faults["requests lost", default: 0] > 0)
+        for (name, counts) in [
+            ("edits", (first.edits, second.edits)), ("syncs", (first.syncs, second.syncs)),
+            ("failed syncs", (first.failedSyncs, second.failedSyncs)),
+            ("publisher changes", (first.publisherChanges, second.publisherChanges)),
+            ("conflicts", (first.conflicts, second.conflicts)),
+        ] {
+            #expect(counts.0 == counts.1, "\(name)")
+        }
+        #expect(first.faults == second.faults)
+        #expect(first.fingerprint == second.fingerprint, "every request, in order, with its fate")
+    }
+
     /// A server that acknowledges some pushes without applying them loses edits: the verdict
     /// says which device, brief and field, and the bisection finds the first operation after
     /// which the run diverges, as a replay shows.

@@ -367,6 +367,29 @@ import Testing
         }
     }
 
+    /// A status lists the last 100 drops, for a reader; the store keeps every one, for an app
+    /// (or the simulator's verdict) that must account for each edit.
+    @Test func everyDroppedMutationIsKeptBeyondTheOnesAStatusLists() async throws {
+        try await InProcessServer { $0.tombstoneRetention = 1 }.run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            let (phone, _) = try await server.device("phone")
+            try await phone.sync()
+            for step in 1...120 {
+                try await phone.setProgress(b1, Double(step) / 120)
+            }
+            try await server.retract("b-1")
+            server.server.clock.advance(by: 10)
+            _ = try await server.server.store.purgeTombstones(retractedBefore: server.server.clock.now())
+
+            let report = try await phone.sync()
+            #expect(report.dropped == 120)
+            #expect(try await phone.status().droppedMutations.count == SyncStatus.droppedShown)
+            let all = try await phone.store.droppedMutations()
+            #expect(all.count == 120 && Set(all.map(\.mutationId)).count == 120)
+            #expect(all.allSatisfy { $0.briefId == "b-1" && $0.action == "progress" })
+        }
+    }
+
     @Test func aRefusalOfAnotherKindKeepsTheEditQueuedAndSaysWhy() async throws {
         try await InProcessServer().run { server in
             try await server.publish(try Briefs.small("b-1"))
