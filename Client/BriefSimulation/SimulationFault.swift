@@ -19,7 +19,7 @@ public enum SimulationFault: String, Sendable, Hashable, CaseIterable, Comparabl
     /// A home signs out with edits queued and another account signs in; later the first
     /// account comes back.
     case `switch`
-    /// The server restarts (in process).
+    /// The server restarts: in process, or a child `brief-server` killed and started again.
     case restart
 
     /// The faults `--faults all` names: every one this simulator injects.

@@ -41,15 +41,40 @@ final class SimulationLedger: @unchecked Sendable {
 
     var faultCounts: [String: Int] { lock.withLock { faults } }
 
-    /// Notes that a push of `user`'s the server answered carried these mutations, at its clock's
-    /// `now`: a stamp is admitted (``ClockSkewPolicy``) when the server first takes it for that user.
-    func delivered(_ push: PushRequestV1, of user: String, at now: Int64) {
+    /// Notes that a push of `user`'s the server answered with `result` carried these mutations:
+    /// a stamp is admitted (``ClockSkewPolicy``) when the server first takes it for that user,
+    /// at the server's time then. A server whose clock this process does not own (over HTTP)
+    /// took the push a little before `now`; where it pulled a stamp back, its answer shows the
+    /// time exactly (a clamped stamp's wall time is the server's time plus the bound). A stamp
+    /// kept as it was is the same at either time.
+    func delivered(
+        _ push: PushRequestV1,
+        of user: String,
+        answer result: PushResultV1,
+        at now: Int64,
+        skew: ClockSkewPolicy
+    ) {
+        let states = Dictionary(result.states.map { ($0.briefID, $0) }, uniquingKeysWith: { first, _ in first })
+        // each stamp the answer shows pulled back, with the time it was admitted at: this push's
+        // time, or an earlier one for a stamp admitted before (the latest is this push's)
+        var clamps: [HybridTimestamp: Int64] = [:]
+        for mutation in push.mutations where mutation.stamp.wall > now + skew.maxAhead - 60_000 {
+            let shown = states[mutation.briefID]?.stamps.first { shown in
+                shown.device == mutation.stamp.device && shown.wall < mutation.stamp.wall
+                    && ClockSkewPolicy.clamp(mutation.stamp, toWall: shown.wall) == shown
+            }
+            if let shown {
+                clamps[mutation.stamp] = shown.wall - skew.maxAhead
+            }
+        }
+        // why: one whose clamp a newer edit of the same field hides was admitted at this push's time
+        let pushedAt = clamps.values.max() ?? now
         lock.withLock {
             for mutation in push.mutations {
                 taken.insert(Taken(user: user, value: mutation))
                 let stamp = Taken(user: user, value: mutation.stamp)
                 if applied[stamp] == nil {
-                    applied[stamp] = now
+                    applied[stamp] = clamps[mutation.stamp] ?? pushedAt
                 }
             }
         }

@@ -20,7 +20,9 @@ struct Simulate: AsyncParsableCommand {
             --faults injects what phones meet: network (requests and answers lost, requests duplicated, \
             pushes delivered late, after newer ones), skew (clocks off by up to ±6 hours, drifting), \
             crash (a device dies mid-sync), copy (a store restored onto another phone), switch (accounts \
-            changing on a phone), and in process expiry (tombstones purged) and restart (the server). At \
+            changing on a phone), restart (the server: in process, or the child brief-server killed and \
+            started again; with neither --server nor --in-process the simulator starts one), and in process \
+            expiry (tombstones purged). At \
             the end every device syncs until quiet, and each user's devices must show the merge of all \
             that user's mutations, computed from the log alone. A divergence exits 6, naming the device, \
             the brief and the field, and (in process) the first operation after which the run diverges, \
@@ -30,8 +32,19 @@ struct Simulate: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The server, such as http://127.0.0.1:8080 (or --in-process).") var server: String?
+    @Option(
+        help: "The server, such as http://127.0.0.1:8080 (default: a brief-server started as a child process)."
+    )
+    var server: String?
     @Flag(help: "Run the server in this process, on in-memory SQLite, through its router.") var inProcess = false
+    @Option(
+        help: ArgumentHelp(
+            "The brief-server to start when neither --server nor --in-process is given.",
+            discussion: "Default: the brief-server next to this brief-device.",
+            valueName: "PATH"
+        )
+    )
+    var serverExecutable: String?
     @Option(help: "How many devices.") var devices: Int
     @Option(help: "How many random operations in all.") var ops: Int
     @Option(help: "How many users share the devices.") var users = 1
@@ -66,8 +79,8 @@ struct Simulate: AsyncParsableCommand {
         if let replay, !(1...max(1, ops)).contains(replay) {
             throw ValidationError("--replay K needs 1 ≤ K ≤ --ops")
         }
-        guard (server == nil) != !inProcess else {
-            throw ValidationError("give --server URL or --in-process")
+        guard server == nil || !inProcess else {
+            throw ValidationError("give --server URL or --in-process, not both")
         }
         do {
             _ = try SimulationFault.parse(faults)
@@ -84,9 +97,9 @@ struct Simulate: AsyncParsableCommand {
             ops: replay ?? ops,
             faults: try SimulationFault.parse(faults)
         )
-        let target = inProcess ? "in process" : server ?? ""
+        let target = inProcess ? "in process" : server.map { "against " + $0 } ?? "against a child brief-server"
         print(
-            "Simulating \(devices) devices of \(users) user(s) \(inProcess ? target : "against " + target), seed \(plan.seed)"
+            "Simulating \(devices) devices of \(users) user(s) \(target), seed \(plan.seed)"
                 + (replay.map { ", replaying operations 1…\($0) of \(ops)" } ?? "")
         )
         do {
@@ -112,8 +125,17 @@ struct Simulate: AsyncParsableCommand {
                 try await Simulation.run(plan, on: server)
             }
         }
-        guard let server, let url = URL(string: server) else {
-            throw ValidationError("--server \(server ?? "") is not a URL")
+        guard let server else {
+            return try await ChildProcessSimulationServer.run(
+                executable: try serverExecutableURL(),
+                briefs: try Self.exampleBriefs(),
+                requester: URLSessionRequester()
+            ) { server in
+                try await Simulation.run(plan, on: server)
+            }
+        }
+        guard let url = URL(string: server) else {
+            throw ValidationError("--server \(server) is not a URL")
         }
         return try await Simulation.run(
             plan,
@@ -126,11 +148,26 @@ struct Simulate: AsyncParsableCommand {
         )
     }
 
+    /// `--server-executable`, or the brief-server beside this executable.
+    private func serverExecutableURL() throws -> URL {
+        if let serverExecutable {
+            return URL(fileURLWithPath: serverExecutable)
+        }
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("brief-server")
+        guard FileManager.default.isExecutableFile(atPath: beside.path) else {
+            throw CLIError(
+                "no brief-server beside this brief-device (\(beside.path)): build it, or give --server-executable, --server or --in-process"
+            )
+        }
+        return beside
+    }
+
     /// In process, the first operation after which the run diverges (each probe a fresh server),
     /// and the command that replays the run up to there.
     private func reportFirstDivergence(_ plan: SimulationPlan) async throws {
         var command = ["brief-device simulate"]
-        command += inProcess ? ["--in-process"] : ["--server", server ?? ""]
+        command += inProcess ? ["--in-process"] : server.map { ["--server", $0] } ?? []
         command += ["--devices", String(devices), "--users", String(users), "--seed", String(plan.seed)]
         if !plan.faults.isEmpty {
             command += ["--faults", plan.faults.sorted().map(\.rawValue).joined(separator: ",")]
@@ -141,7 +178,8 @@ struct Simulate: AsyncParsableCommand {
             return
         }
         guard inProcess else {
-            // a real server keeps the first run's state: a replay needs a fresh one
+            // a real server keeps the first run's state: a replay needs a fresh one; and its clock
+            // is the machine's, so a replay is the same run only in process
             Terminal.error(
                 "replay on a fresh server: \((command + ["--replay", String(plan.ops)]).joined(separator: " "))"
             )

@@ -470,6 +470,22 @@ import Testing
         ])
         #expect(refused.code != 0 && refused.stderr.contains("unknown fault gremlins"), "\(refused.stderr)")
     }
+
+    @Test func simulateStartsAChildServerWhenGivenNone() async throws {
+        let run = try await BriefDeviceProcess.run([
+            "simulate", "--devices", "3", "--ops", "200", "--users", "2", "--seed", "4", "--faults", "network,restart",
+        ])
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("against a child brief-server") && run.stdout.contains("OK: 200 operations"))
+        let both = try await BriefDeviceProcess.run([
+            "simulate", "--in-process", "--server", "http://127.0.0.1:1", "--devices", "2", "--ops", "1",
+        ])
+        #expect(both.code != 0 && both.stderr.contains("not both"), "\(both.stderr)")
+        let missing = try await BriefDeviceProcess.run([
+            "simulate", "--server-executable", "/nonexistent/brief-server", "--devices", "2", "--ops", "1",
+        ])
+        #expect(missing.code != 0 && missing.stderr.contains("/nonexistent/brief-server"), "\(missing.stderr)")
+    }
 }
 
 @Suite struct ConvergenceCheckTests {

@@ -1,10 +1,12 @@
 import BriefClient
+import BriefHTTP
 import BriefModel
 import BriefSimulation
 import Foundation
 import Testing
 
-/// The simulator as the proof of convergence, driven in process: short seeded runs with every
+/// The simulator as the proof of convergence, driven in process (and once against a child
+/// brief-server that it kills and restarts): short seeded runs with every
 /// fault, a verdict that catches a lost edit and names where, and the bisection that finds the
 /// first operation after which a run diverges.
 @Suite struct SimulationTests {
@@ -67,6 +69,23 @@ import Testing
         }
         #expect(first.faults == second.faults)
         #expect(first.fingerprint == second.fingerprint, "every request, in order, with its fate")
+    }
+
+    /// Against a real brief-server, a child process that the `restart` fault kills (SIGKILL) and
+    /// starts again on the same file mid-run, with every other fault over HTTP: every device
+    /// converges, and the server was restarted, not only asked to be.
+    @Test func aRunAgainstAChildServerThatIsKilledAndRestartedConverges() async throws {
+        let plan = SimulationPlan(seed: 20_261_206, devices: 4, users: 2, ops: 1_200, faults: SimulationFault.all)
+        let report = try await ChildProcessSimulationServer.run(
+            executable: CrashTests.serverExecutable,
+            briefs: try Self.briefs(),
+            requester: URLSessionRequester()
+        ) { server in
+            try await Simulation.run(plan, on: server)
+        }
+        #expect(report.faults["server restarts", default: 0] > 0, "\(report.faults)")
+        #expect(report.faults["answers lost", default: 0] > 0 && report.faults["clocks skewed", default: 0] > 0)
+        #expect(report.faults["tombstones purged"] == nil, "a real server purges on its own schedule")
     }
 
     /// A server that acknowledges some pushes without applying them loses edits: the verdict
