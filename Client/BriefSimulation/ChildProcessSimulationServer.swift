@@ -16,12 +16,13 @@ import NIOPosix
 /// was doing, and starts it again on the same file and port. What it had committed stays;
 /// requests in flight fail as they would for a phone.
 ///
-/// Its clock is the machine's, so the `expiry` fault is left to its own purge schedule, as
-/// with `--server`.
+/// Its clock is the machine's. For the `expiry` fault it keeps tombstones two seconds and purges
+/// every second, so that a device offline longer than that comes back to an expired token.
 public final class ChildProcessSimulationServer: SimulationServer, @unchecked Sendable {
     static let publisherKey = "simulation-publisher-key-0123456789"
 
     private let executable: URL
+    private let expiry: Bool
     private let folder: URL
     private let port: Int
     private let http: HTTPSimulationServer
@@ -31,8 +32,9 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
 
     public var skew: ClockSkewPolicy { http.skew }
 
-    private init(executable: URL, requester: any HTTPRequester) async throws {
+    private init(executable: URL, expiry: Bool, requester: any HTTPRequester) async throws {
         self.executable = executable
+        self.expiry = expiry
         self.requester = requester
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "brief-simulation-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
@@ -51,14 +53,20 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
     }
 
     /// Runs `body` with a child `brief-server` (the executable at `executable`) that holds
-    /// `briefs`; stops it and removes its files afterwards.
+    /// `briefs`, purging tombstones after two seconds when `expiry`; stops it and removes its
+    /// files afterwards.
     public static func run<Value: Sendable>(
         executable: URL,
         briefs: [Brief],
+        expiry: Bool = false,
         requester: any HTTPRequester,
         _ body: (ChildProcessSimulationServer) async throws -> Value
     ) async throws -> Value {
-        let server = try await ChildProcessSimulationServer(executable: executable, requester: requester)
+        let server = try await ChildProcessSimulationServer(
+            executable: executable,
+            expiry: expiry,
+            requester: requester
+        )
         defer {
             server.kill()
             try? FileManager.default.removeItem(at: server.folder)
@@ -74,14 +82,15 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
     private func start() async throws {
         let process = Process()
         process.executableURL = executable
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", String(port),
-            "--database", "sqlite:" + folder.appendingPathComponent("server.sqlite").path,
-            "--publisher-key", Self.publisherKey,
-            // why: passwords are hashed at every sign-in of a copy or an account switch
-            "--bcrypt-cost", "4",
-            "--log-level", "error",
-        ]
+        process.arguments =
+            [
+                "serve", "--host", "127.0.0.1", "--port", String(port),
+                "--database", "sqlite:" + folder.appendingPathComponent("server.sqlite").path,
+                "--publisher-key", Self.publisherKey,
+                // why: passwords are hashed at every sign-in of a copy or an account switch
+                "--bcrypt-cost", "4",
+                "--log-level", "error",
+            ] + (expiry ? ["--tombstone-retention", "2s", "--purge-interval", "1s"] : [])
         let log = folder.appendingPathComponent("server.log")
         if !FileManager.default.fileExists(atPath: log.path) {
             FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -337,9 +337,16 @@ struct SimulationRun {
         }
         report.syncs += 1
         do {
-            try await devices[index].library.sync()
+            try await noteStartingOver(devices[index].library.sync())
         } catch let error as SyncError where error.kind == .offline {
             report.failedSyncs += 1  // lost on the way, or a busy server: the changes stay queued
+        }
+    }
+
+    /// Counts a sync that found its token expired and started over (the `expiry` fault at work).
+    private func noteStartingOver(_ sync: SyncReport) {
+        if sync.fullResync {
+            ledger.count("tokens expired (started over)")
         }
     }
 
@@ -348,7 +355,7 @@ struct SimulationRun {
         for _ in 0..<50 {
             report.syncs += 1
             do {
-                try await devices[index].library.sync()
+                try await noteStartingOver(devices[index].library.sync())
                 if try await devices[index].library.status().pendingMutations == 0 {
                     return
                 }

@@ -21,8 +21,8 @@ struct Simulate: AsyncParsableCommand {
             pushes delivered late, after newer ones), skew (clocks off by up to ±6 hours, drifting), \
             crash (a device dies mid-sync), copy (a store restored onto another phone), switch (accounts \
             changing on a phone), restart (the server: in process, or the child brief-server killed and \
-            started again; with neither --server nor --in-process the simulator starts one), and in process \
-            expiry (tombstones purged). At \
+            started again; with neither --server nor --in-process the simulator starts one), and expiry \
+            (tombstones purged: in process, or by the child brief-server after two seconds). At \
             the end every device syncs until quiet, and each user's devices must show the merge of all \
             that user's mutations, computed from the log alone. A divergence exits 6, naming the device, \
             the brief and the field, and (in process) the first operation after which the run diverges, \
@@ -129,6 +129,7 @@ struct Simulate: AsyncParsableCommand {
             return try await ChildProcessSimulationServer.run(
                 executable: try serverExecutableURL(),
                 briefs: try Self.exampleBriefs(),
+                expiry: plan.faults.contains(.expiry),
                 requester: URLSessionRequester()
             ) { server in
                 try await Simulation.run(plan, on: server)

@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
     var sessionLifetime: String?
     @Option(help: "How long retractions are kept, e.g. 30d (BRIEFSYNC_TOMBSTONE_RETENTION).") var tombstoneRetention:
         String?
+    @Option(help: "How often retractions past their retention are purged, e.g. 1h (BRIEFSYNC_PURGE_INTERVAL).")
+    var purgeInterval: String?
     @Option(help: "Largest request body, e.g. 1MiB (BRIEFSYNC_MAX_BODY).") var maxBody: String?
     @Option(help: "Changes per page by default (BRIEFSYNC_PAGE_SIZE).") var pageSize: Int?
     @Option(help: "Largest page a client may ask for (BRIEFSYNC_MAX_PAGE_SIZE).") var maxPageSize: Int?
@@ -207,6 +209,13 @@ struct Serve: AsyncParsableCommand {
             ConfigurationValue.duration
         ) {
             configuration.tombstoneRetention = retention
+        }
+        if let interval = try parsed(
+            value(purgeInterval, "PURGE_INTERVAL"),
+            "purge-interval",
+            { ConfigurationValue.duration($0).flatMap { $0 >= 1_000 ? $0 : nil } }
+        ) {
+            configuration.purgeInterval = .milliseconds(interval)
         }
         if let lifetime = try parsed(
             value(sessionLifetime, "SESSION_LIFETIME"),

@@ -8,6 +8,7 @@ import Testing
         (["--session-cache", "soon"], "--session-cache \"soon\" is not usable"),
         (["--token-secret", "short"], "--token-secret must be at least 32 bytes"),
         (["--port", "70000"], "--port \"70000\" is not usable"),
+        (["--purge-interval", "10ms"], "--purge-interval \"10ms\" is not usable"),
         (["--event-loop-polls", "maybe"], "--event-loop-polls \"maybe\" is not usable"),
         (["--page-size", "50", "--max-page-size", "10"], "--page-size 50 is above --max-page-size 10"),
         (["--publisher-key", "aaaaaaaaaaaaaaaa"], "--publisher-key must be at least 32 bytes"),
