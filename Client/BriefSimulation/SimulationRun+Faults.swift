@@ -75,6 +75,7 @@ extension SimulationRun {
     /// Signs the device's account out, its queued edits sealed under it, and `user` in.
     mutating func signIn(_ index: Int, as user: String) async throws {
         let device = devices[index]
+        defer { device.changed() }
         try await device.library.signOut()
         let token: String
         if let known = device.tokens[user] {

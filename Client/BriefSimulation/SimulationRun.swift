@@ -13,7 +13,12 @@ struct SimulationRun {
         let home: String
         var user: String
         var tokens: [String: String]
-        var library: BriefLibrary
+        var library: BriefLibrary {
+            didSet { shown = nil }
+        }
+        /// The briefs the store lists, as last read: only a sync or a sign-in changes them, an
+        /// edit never, and edits (most operations) pick from them.
+        private var shown: [BriefSummary]?
         var transport: FaultyTransport
         let clock: DeviceClock
         var online = true
@@ -33,6 +38,21 @@ struct SimulationRun {
             self.library = library
             self.transport = transport
             self.clock = clock
+        }
+
+        /// The briefs the store lists.
+        func briefs() async throws -> [BriefSummary] {
+            if let shown {
+                return shown
+            }
+            let briefs = try await library.briefs()
+            shown = briefs
+            return briefs
+        }
+
+        /// Syncs, or signs in or out: the list is read again next time.
+        func changed() {
+            shown = nil
         }
     }
 
@@ -316,7 +336,7 @@ struct SimulationRun {
 
     private mutating func edit(_ index: Int) async throws {
         let device = devices[index]
-        guard let brief = try await device.library.briefs().randomElement(using: &generator) else {
+        guard let brief = try await device.briefs().randomElement(using: &generator) else {
             return
         }
         let actions: [ReadAction] = [
@@ -336,6 +356,7 @@ struct SimulationRun {
             return
         }
         report.syncs += 1
+        defer { devices[index].changed() }
         do {
             try await noteStartingOver(devices[index].library.sync())
         } catch let error as SyncError where error.kind == .offline {
@@ -352,6 +373,7 @@ struct SimulationRun {
 
     /// Syncs until a sync goes through with nothing left to push.
     mutating func syncUntilQuiet(_ index: Int) async throws {
+        defer { devices[index].changed() }
         for _ in 0..<50 {
             report.syncs += 1
             do {
@@ -384,7 +406,7 @@ struct SimulationRun {
     /// correction, of a brief as device 0 last saw it (so possibly one retracted, or purged,
     /// since: a publisher's view lags too).
     private mutating func correctOrRetract() async throws {
-        let live = try await devices[0].library.briefs().filter { !$0.isRetracted }
+        let live = try await devices[0].briefs().filter { !$0.isRetracted }
         let roll = Int.random(in: 0..<4, using: &generator)
         if live.count < 12 || (roll == 0 && live.count < 40) {
             report.publisherChanges += try await server.publish(newBrief()) ? 1 : 0

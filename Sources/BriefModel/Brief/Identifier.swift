@@ -18,10 +18,23 @@ public enum Identifier {
         guard let first = text.utf8.first, isAlphanumeric(first) else {
             return "must start with a letter or digit"
         }
-        if text.contains("..") {
+        if hasDoubleDot(text.utf8) {
             return "may not contain '..'"
         }
         return nil
+    }
+
+    // why not `text.contains("..")`: that is a generic string search (StringProcessing), and
+    // every identifier in every decoded stamp is checked here; this is one pass over the bytes
+    private static func hasDoubleDot(_ bytes: String.UTF8View) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "."), previous == byte {
+                return true
+            }
+            previous = byte
+        }
+        return false
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
