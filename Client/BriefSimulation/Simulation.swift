@@ -71,12 +71,18 @@ public struct SimulationDivergence: Error, Sendable, CustomStringConvertible {
 /// model's rules make of that user's mutations, computed from the log alone.
 public enum Simulation {
     /// Runs the plan against `server`.
+    /// - Parameter progress: Called every `progressEvery` operations with how many are done.
     /// - Returns: The report of a run in which every device converged.
     /// - Throws: ``SimulationDivergence`` for the first device that did not; ``SimulationError``
     ///   when the run could not be made (no briefs, a refused publisher key).
-    public static func run(_ plan: SimulationPlan, on server: any SimulationServer) async throws -> SimulationReport {
+    public static func run(
+        _ plan: SimulationPlan,
+        on server: any SimulationServer,
+        progressEvery: Int = 100_000,
+        progress: ((Int) -> Void)? = nil
+    ) async throws -> SimulationReport {
         var run = try await SimulationRun(plan: plan, server: server)
-        try await run.perform()
+        try await run.perform(progressEvery: progressEvery, progress: progress)
         return try await run.finish()
     }
 

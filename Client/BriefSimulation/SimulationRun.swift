@@ -157,8 +157,11 @@ struct SimulationRun {
         )
     }
 
-    mutating func perform() async throws {
-        for _ in 0..<plan.ops {
+    mutating func perform(progressEvery: Int, progress: ((Int) -> Void)?) async throws {
+        for done in 0..<plan.ops {
+            if let progress, done > 0, done % max(1, progressEvery) == 0 {
+                progress(done)
+            }
             server.advance(by: Int64.random(in: 0...2_000, using: &generator))
             if plan.faults.contains(.skew) {
                 let device = devices[Int.random(in: 0..<devices.count, using: &generator)]

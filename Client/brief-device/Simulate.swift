@@ -119,10 +119,12 @@ struct Simulate: AsyncParsableCommand {
         }
     }
 
-    private func run(_ plan: SimulationPlan) async throws -> SimulationReport {
+    /// Runs the plan; with `reporting`, a line on standard error every 100,000 operations.
+    private func run(_ plan: SimulationPlan, reporting: Bool = true) async throws -> SimulationReport {
+        let progress = reporting ? Self.progress(since: .now) : nil
         if inProcess {
             return try await InProcessSimulationServer.run(briefs: try Self.exampleBriefs()) { server in
-                try await Simulation.run(plan, on: server)
+                try await Simulation.run(plan, on: server, progress: progress)
             }
         }
         guard let server else {
@@ -132,7 +134,7 @@ struct Simulate: AsyncParsableCommand {
                 expiry: plan.faults.contains(.expiry),
                 requester: URLSessionRequester()
             ) { server in
-                try await Simulation.run(plan, on: server)
+                try await Simulation.run(plan, on: server, progress: progress)
             }
         }
         guard let url = URL(string: server) else {
@@ -145,8 +147,17 @@ struct Simulate: AsyncParsableCommand {
                 requester: try HTTPStack.requester(trusting: caFile ?? HTTPStack.environmentCAFile),
                 allowInsecureHTTP: allowInsecureHTTP,
                 publisherKey: publisherKey
-            )
+            ),
+            progress: progress
         )
+    }
+
+    /// Prints how many operations are done, and at what rate, for a long run.
+    private static func progress(since start: ContinuousClock.Instant) -> (Int) -> Void {
+        { done in
+            let seconds = (ContinuousClock.now - start) / .seconds(1)
+            Terminal.error("… \(done) operations in \(Int(seconds)) s (\(Int(Double(done) / max(seconds, 0.001)))/s)")
+        }
     }
 
     /// `--server-executable`, or the brief-server beside this executable.
@@ -186,7 +197,7 @@ struct Simulate: AsyncParsableCommand {
             )
             return
         }
-        let first = try await Simulation.firstDivergingOps(plan) { probe in try await run(probe) }
+        let first = try await Simulation.firstDivergingOps(plan) { probe in try await run(probe, reporting: false) }
         guard let first else {
             Terminal.error("a replay of all \(plan.ops) operations converged: the divergence depends on timing")
             return

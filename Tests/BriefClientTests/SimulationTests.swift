@@ -56,7 +56,12 @@ import Testing
     /// finds the first diverging operation rerun what failed.
     @Test func aSeedReplaysTheSameRun() async throws {
         let plan = SimulationPlan(seed: 20_261_205, devices: 5, users: 2, ops: 800, faults: SimulationFault.all)
-        let first = try await Self.run(plan)
+        final class Progress: @unchecked Sendable { var done: [Int] = [] }
+        let progress = Progress()
+        let first = try await InProcessSimulationServer.run(briefs: try Self.briefs()) { server in
+            try await Simulation.run(plan, on: server, progressEvery: 300) { progress.done.append($0) }
+        }
+        #expect(progress.done == [300, 600], "a long run says how far it is")
         let second = try await Self.run(plan)
         #expect(first.faults["requests lost", default: 0] > 0)
         for (name, counts) in [
