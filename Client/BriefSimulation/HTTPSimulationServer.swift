@@ -27,7 +27,22 @@ public struct HTTPSimulationServer: SimulationServer {
         BriefServiceClient(baseURL: baseURL, requester: requester, allowInsecureHTTP: allowInsecureHTTP)
     }
 
+    /// A session, waiting as long as the server asks when it limits sign-ins (a deployment
+    /// behind the shipped nginx takes about ten a minute from one address, and every simulated
+    /// phone signs in from this one), at most five times.
     public func session(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
+        var waits = 0
+        while true {
+            do {
+                return try await signIn(user: user, password: password, device: device, register: register)
+            } catch let error as TransportError where error.kind == .status(429) && waits < 5 {
+                waits += 1
+                try await Task.sleep(for: error.retryAfter ?? .seconds(1))
+            }
+        }
+    }
+
+    private func signIn(user: String, password: String, device: DeviceID, register: Bool) async throws -> SessionV1 {
         if register {
             do {
                 return try await client.register(username: user, password: password, deviceID: device)

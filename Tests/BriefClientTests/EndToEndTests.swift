@@ -3,6 +3,7 @@ import BriefHTTP
 import BriefHTTPNIO
 import BriefModel
 import BriefServer
+import BriefSimulation
 import BriefTestSupport
 import Foundation
 import Testing
@@ -37,6 +38,50 @@ import Testing
                 await deployment.stop()
                 throw error
             }
+            await deployment.stop()
+        }
+    }
+
+    /// The simulator against the deployment as shipped: two instances on PostgreSQL behind
+    /// nginx over HTTPS, with the faults injected between the devices and nginx. Every device of
+    /// every user converges to the merge of that user's mutations.
+    @Test(
+        .enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"),
+        .enabled(if: TestServices.postgres, "needs PostgreSQL (BRIEFSYNC_TEST_POSTGRES; scripts/test starts one)")
+    ) func theSimulatorConvergesThroughNginxAndTwoInstancesOnPostgres() async throws {
+        let nginx = try TestPostgres.required("nginx", variable: "BRIEFSYNC_TEST_NGINX", test: #function)
+        try await TestPostgres.withDatabase { settings in
+            let deployment = try await Deployment.start(database: settings.description, nginx: nginx)
+            let requester = try NIOHTTPRequester(additionalCAFile: deployment.caFile)
+            do {
+                let server = HTTPSimulationServer(
+                    baseURL: URL(string: "https://localhost:\(deployment.httpsPort)")!,
+                    requester: requester,
+                    allowInsecureHTTP: false,
+                    publisherKey: Self.publisherKey
+                )
+                for brief in SimulationBriefs.make(from: [try Briefs.seed()], count: 12) {
+                    #expect(try await server.publish(brief))
+                }
+                // why no copy or switch: each signs a phone in, and the shipped nginx takes about
+                // ten sign-ins a minute from one address (the simulator then waits, as a phone would)
+                let plan = SimulationPlan(
+                    seed: 20_261_207,
+                    devices: 6,
+                    users: 2,
+                    ops: 1_500,
+                    faults: [.network, .skew, .crash]
+                )
+                let report = try await Simulation.run(plan, on: server)
+                #expect(report.faults["answers lost", default: 0] > 0 && report.faults["crashes", default: 0] > 0)
+                #expect(report.publisherChanges > 0, "the publisher corrected and retracted through nginx")
+            } catch {
+                FileHandle.standardError.write(Data("nginx:\n\(deployment.nginx.output)\n".utf8))
+                try? await requester.shutdown()
+                await deployment.stop()
+                throw error
+            }
+            try? await requester.shutdown()
             await deployment.stop()
         }
     }
