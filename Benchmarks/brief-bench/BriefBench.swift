@@ -24,7 +24,7 @@ struct BriefBench: AsyncParsableCommand {
         subcommands: [
             Populate.self, ClientSync.self, Correct.self, PollBenchmark.self, PushBenchmark.self,
             LongPollBenchmark.self, DeltaBenchmark.self, SyncReferences.self, FrameworkReference.self,
-            PollPathBenchmark.self, ContentCacheBenchmark.self,
+            PollPathBenchmark.self, ContentCacheBenchmark.self, FollowCostBenchmark.self,
         ]
     )
 }

@@ -13,6 +13,7 @@ import Testing
         case poll, delta, push, longpoll
         case pollPath = "poll-path"
         case contentCache = "content-cache"
+        case followCost = "follow-cost"
     }
 
     @Test(
