@@ -147,6 +147,7 @@ let package = Package(
                 .embedInCode("sqlite/server_v5.sql"), .embedInCode("postgres/pg_server_v5.sql"),
                 .embedInCode("sqlite/server_v6.sql"), .embedInCode("postgres/pg_server_v6.sql"),
                 .embedInCode("sqlite/server_v7.sql"), .embedInCode("postgres/pg_server_v7.sql"),
+                .embedInCode("sqlite/server_v8.sql"), .embedInCode("postgres/pg_server_v8.sql"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -10,6 +10,7 @@ public enum SchemaSQL {
         ("server_v5", String(decoding: PackageResources.server_v5_sql, as: UTF8.self)),
         ("server_v6", String(decoding: PackageResources.server_v6_sql, as: UTF8.self)),
         ("server_v7", String(decoding: PackageResources.server_v7_sql, as: UTF8.self)),
+        ("server_v8", String(decoding: PackageResources.server_v8_sql, as: UTF8.self)),
     ]
 
     /// PostgreSQL migrations of the server in order. Statements end with `;` at the end of a line.
@@ -21,6 +22,7 @@ public enum SchemaSQL {
         ("server_v5", String(decoding: PackageResources.pg_server_v5_sql, as: UTF8.self)),
         ("server_v6", String(decoding: PackageResources.pg_server_v6_sql, as: UTF8.self)),
         ("server_v7", String(decoding: PackageResources.pg_server_v7_sql, as: UTF8.self)),
+        ("server_v8", String(decoding: PackageResources.pg_server_v8_sql, as: UTF8.self)),
     ]
 
     /// The device store's SQLite migrations in order.

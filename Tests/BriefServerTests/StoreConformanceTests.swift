@@ -498,6 +498,34 @@ import Testing
         }
     }
 
+    /// A topic's count of live briefs follows every way of writing a brief: publishing, a
+    /// correction that moves a brief to another topic, a retraction, a return, and the purge of
+    /// a tombstone (the count is kept by the schema's triggers, not counted at each request).
+    @Test(arguments: Kind.available) func topicsCountTheirLiveBriefsThroughEveryChange(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            func counts() async throws -> String {
+                try await store.topics(for: anna.id).map { "\($0.id.rawValue):\($0.briefCount)" }.joined(separator: " ")
+            }
+            for id in ["c-1", "c-2", "c-3"] {
+                _ = try await store.publish(try Self.brief(id, topic: "climate"), now: 1)
+            }
+            _ = try await store.publish(try Self.brief("c-1", topic: "climate"), now: 2)  // the same again
+            #expect(try await counts() == "climate:3")
+            _ = try await store.publish(try Self.brief("c-2", topic: "tech", title: "Moved"), now: 3)
+            #expect(try await counts() == "climate:2 tech:1")
+            _ = try await store.retract(BriefID(rawValue: "c-3")!, now: 4)
+            _ = try await store.retract(BriefID(rawValue: "c-3")!, now: 5)  // again: no change
+            #expect(try await counts() == "climate:1 tech:1")
+            _ = try await store.publish(try Self.brief("c-3", topic: "climate", title: "Back"), now: 6)
+            #expect(try await counts() == "climate:2 tech:1")
+            _ = try await store.retract(BriefID(rawValue: "c-2")!, now: 7)
+            #expect(try await store.purgeTombstones(retractedBefore: 100) == 1)
+            #expect(try await counts() == "climate:2 tech:0")
+            #expect(try await store.setFollowing(TopicID(rawValue: "climate")!, false, for: anna.id)?.briefCount == 2)
+        }
+    }
+
     @Test(arguments: Kind.available) func followingAgainCatchesUpUnfollowingTellsDevices(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)

@@ -145,8 +145,7 @@ extension SQLiteDeltaStore {
         try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT t.id, t.name, COALESCE(s.followed, 1) AS followed,
-                           (SELECT COUNT(*) FROM briefs b WHERE b.topic_id = t.id AND b.retracted_at IS NULL) AS brief_count
+                    SELECT t.id, t.name, COALESCE(s.followed, 1) AS followed, t.live_briefs AS brief_count
                     FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.user_id = ?
                     WHERE ? IS NULL OR t.id = ?
                     ORDER BY t.id

@@ -414,8 +414,7 @@ extension PostgresDeltaStore {
     ) async throws -> [TopicStatusV1] {
         let rows = try await connection.query(
             """
-            SELECT t.id, t.name, COALESCE(s.followed, TRUE),
-                   (SELECT COUNT(*) FROM briefs b WHERE b.topic_id = t.id AND b.retracted_at IS NULL)
+            SELECT t.id, t.name, COALESCE(s.followed, TRUE), t.live_briefs
             FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.user_id = \(user)
             WHERE \(only?.rawValue)::text IS NULL OR t.id = \(only?.rawValue)
             ORDER BY t.id
