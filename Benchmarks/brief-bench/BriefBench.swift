@@ -65,16 +65,28 @@ struct ClientSync: AsyncParsableCommand {
     @Option(help: "Seconds downloading the same bytes from nginx takes (sync-references).") var referenceDownload:
         Double?
     @Option(help: "Content fetches in flight at once (the engine's contentFetches).") var contentFetches = 8
+    @Option(help: "The device's storage budget in days (keepDays; default: every date).") var keepDays: Int?
+    @Option(help: "The device's today, YYYY-MM-DD, which the budget counts back from (default: the clock's).")
+    var asOf: String?
 
     func run() async throws {
         guard let url = URL(string: server) else {
             throw ValidationError("--server is not a URL")
         }
+        let today = try asOf.map { text in
+            guard let date = CalendarDate(iso: text) else {
+                throw ValidationError("--as-of \(text) is not a date")
+            }
+            return Int64(date.daysSinceEpoch) * 86_400_000 + 12 * 3_600_000
+        }
         let library = try BriefLibrary.open(
             at: store,
             configuration: {
                 var configuration = BriefLibrary.Configuration()
-                configuration.keepDays = nil
+                configuration.keepDays = keepDays
+                if let today {
+                    configuration.now = { today }
+                }
                 configuration.sync.contentFetches = contentFetches
                 configuration.logger.logLevel = .warning
                 return configuration
