@@ -31,6 +31,7 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
     private var process: Process?
 
     public var skew: ClockSkewPolicy { http.skew }
+    public var ownsClock: Bool { false }
 
     private init(executable: URL, expiry: Bool, requester: any HTTPRequester) async throws {
         self.executable = executable

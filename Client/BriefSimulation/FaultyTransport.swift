@@ -36,7 +36,14 @@ final class FaultyTransport: SyncTransport, @unchecked Sendable {
     func push(_ request: PushRequestV1) async throws -> PushResultV1 {
         try await misbehave(push: request, noting: "push \(request.mutations.first?.id ?? 0)") {
             let result = try await self.base.push(request)
-            self.ledger.delivered(request, of: self.user, answer: result, at: self.server.now(), skew: self.server.skew)
+            self.ledger.delivered(
+                request,
+                of: self.user,
+                answer: result,
+                at: self.server.now(),
+                exactly: self.server.ownsClock,
+                skew: self.server.skew
+            )
             return result
         }
     }

@@ -15,6 +15,7 @@ public struct HTTPSimulationServer: SimulationServer {
     let allowInsecureHTTP: Bool
     let publisherKey: String?
     public let skew = ClockSkewPolicy()
+    public var ownsClock: Bool { false }
 
     public init(baseURL: URL, requester: any HTTPRequester, allowInsecureHTTP: Bool, publisherKey: String?) {
         self.baseURL = baseURL

@@ -21,6 +21,7 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
     let clock: ManualWallClock
     let configuration: ServerConfiguration
     public var skew: ClockSkewPolicy { configuration.clockSkew }
+    public var ownsClock: Bool { true }
 
     private let lock = NSLock()
     private var client: (any TestClientProtocol)?

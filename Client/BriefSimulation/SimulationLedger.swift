@@ -43,17 +43,23 @@ final class SimulationLedger: @unchecked Sendable {
 
     /// Notes that a push of `user`'s the server answered with `result` carried these mutations:
     /// a stamp is admitted (``ClockSkewPolicy``) when the server first takes it for that user,
-    /// at the server's time then. A server whose clock this process does not own (over HTTP)
-    /// took the push a little before `now`; where it pulled a stamp back, its answer shows the
-    /// time exactly (a clamped stamp's wall time is the server's time plus the bound). A stamp
-    /// kept as it was is the same at either time.
+    /// at the server's time then: `now` `exactly` when this process moves the server's clock. A
+    /// server whose clock this process does not own (over HTTP) took the push a little before
+    /// `now`; where it pulled a stamp back, its answer shows the time exactly (a clamped stamp's
+    /// wall time is the server's time plus the bound). A stamp kept as it was is the same at
+    /// either time.
     func delivered(
         _ push: PushRequestV1,
         of user: String,
         answer result: PushResultV1,
         at now: Int64,
+        exactly: Bool,
         skew: ClockSkewPolicy
     ) {
+        guard !exactly else {
+            record(push, of: user, at: { _ in now })
+            return
+        }
         let states = Dictionary(result.states.map { ($0.briefID, $0) }, uniquingKeysWith: { first, _ in first })
         // each stamp the answer shows pulled back, with the time it was admitted at: this push's
         // time, or an earlier one for a stamp admitted before (the latest is this push's)
@@ -69,12 +75,16 @@ final class SimulationLedger: @unchecked Sendable {
         }
         // why: one whose clamp a newer edit of the same field hides was admitted at this push's time
         let pushedAt = clamps.values.max() ?? now
+        record(push, of: user, at: { clamps[$0.stamp] ?? pushedAt })
+    }
+
+    private func record(_ push: PushRequestV1, of user: String, at time: (MutationV1) -> Int64) {
         lock.withLock {
             for mutation in push.mutations {
                 taken.insert(Taken(user: user, value: mutation))
                 let stamp = Taken(user: user, value: mutation.stamp)
                 if applied[stamp] == nil {
-                    applied[stamp] = clamps[mutation.stamp] ?? pushedAt
+                    applied[stamp] = time(mutation)
                 }
             }
         }

@@ -28,6 +28,9 @@ public protocol SimulationServer: Sendable {
     func advance(by milliseconds: Int64)
     /// The bound the server puts on stamps ahead of its clock.
     var skew: ClockSkewPolicy { get }
+    /// Whether ``now()`` is the very time the server takes requests at (a clock this process
+    /// moves, in process); otherwise the verdict reads that time from the server's answers.
+    var ownsClock: Bool { get }
 
     /// Purges tombstones retracted more than `age` milliseconds ago (the `expiry` fault); how
     /// many, or `nil` when this server purges on its own schedule.

@@ -93,7 +93,8 @@ import Testing
         #expect(report.faults["server restarts", default: 0] > 0, "\(report.faults)")
         #expect(report.faults["answers lost", default: 0] > 0 && report.faults["clocks skewed", default: 0] > 0)
         // a purge shows as tokens expired, or as edits of purged briefs refused
-        let purges = report.faults["tokens expired (started over)", default: 0]
+        let purges =
+            report.faults["tokens expired (started over)", default: 0]
             + report.faults["edits refused (brief purged)", default: 0]
         #expect(purges > 0, "\(report.faults)")
     }
@@ -194,6 +195,7 @@ struct LosingServer: SimulationServer {
     func now() -> Int64 { base.now() }
     func advance(by milliseconds: Int64) { base.advance(by: milliseconds) }
     var skew: ClockSkewPolicy { base.skew }
+    var ownsClock: Bool { base.ownsClock }
     func purgeTombstones(olderThan age: Int64) async throws -> Int? { try await base.purgeTombstones(olderThan: age) }
     func restart() async throws -> Bool { try await base.restart() }
 }
@@ -236,6 +238,7 @@ final class CrossedServer: SimulationServer, @unchecked Sendable {
     func now() -> Int64 { base.now() }
     func advance(by milliseconds: Int64) { base.advance(by: milliseconds) }
     var skew: ClockSkewPolicy { base.skew }
+    var ownsClock: Bool { base.ownsClock }
     func purgeTombstones(olderThan age: Int64) async throws -> Int? { try await base.purgeTombstones(olderThan: age) }
     func restart() async throws -> Bool { try await base.restart() }
 }
