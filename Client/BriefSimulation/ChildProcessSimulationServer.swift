@@ -19,7 +19,7 @@ import NIOPosix
 /// Its clock is the machine's. For the `expiry` fault it keeps tombstones two seconds and purges
 /// every second, so that a device offline longer than that comes back to an expired token.
 public final class ChildProcessSimulationServer: SimulationServer, @unchecked Sendable {
-    static let publisherKey = "simulation-publisher-key-0123456789"
+    static let publisherKey = InProcessSimulationServer.publisherKey
 
     private let executable: URL
     private let expiry: Bool

@@ -224,19 +224,39 @@ struct SimulationRun {
         report.elapsed = ContinuousClock.now - started
         // an edit the server refused (its brief retracted and purged meanwhile) is dropped by the
         // device that made it, and shown to its reader as dropped: never taken, it is no loss
-        var dropped = Set<String>()
+        // a drop names the device, the account, the mutation id, the brief and the action: a store
+        // and its copies share a device id and mutation ids
+        struct Drop: Hashable {
+            var device: DeviceID
+            var account: String?
+            var id: UInt64
+            var brief: String
+            var action: String
+        }
+        var dropped = Set<Drop>()
         for device in devices {
             for drop in try await device.library.store.droppedMutations() {
                 dropped.insert(
-                    "\(device.library.store.deviceID)|\(drop.account ?? "")|\(drop.mutationId)|\(drop.briefId)|\(drop.action)"
+                    Drop(
+                        device: device.library.store.deviceID,
+                        account: drop.account,
+                        id: drop.mutationId,
+                        brief: drop.briefId,
+                        action: drop.action
+                    )
                 )
             }
         }
         let ledger = self.ledger
         let refused = { (user: String, mutation: MutationV1) in
-            let key =
-                "\(mutation.stamp.device)|\(Self.account(user).rawValue)|\(mutation.id)|\(mutation.briefID)|\(mutation.action.name)"
-            return !ledger.took(mutation, of: user) && dropped.contains(key)
+            let drop = Drop(
+                device: mutation.stamp.device,
+                account: Self.account(user).rawValue,
+                id: mutation.id,
+                brief: mutation.briefID.rawValue,
+                action: mutation.action.name
+            )
+            return !ledger.took(mutation, of: user) && dropped.contains(drop)
         }
         if !dropped.isEmpty {
             ledger.count("edits refused (brief purged)", by: dropped.count)
