@@ -1,9 +1,8 @@
 import BriefClient
 import BriefHTTP
 import BriefModel
+import BriefServer
 import Foundation
-import NIOCore
-import NIOPosix
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -41,10 +40,18 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
             "brief-simulation-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        port = try await Self.freePort()
-        guard let url = URL(string: "http://127.0.0.1:\(port)") else {
-            throw SimulationError("no URL for port \(port)")
+        // why --port 0: a port found free here could be bound by another process before the
+        // server binds it, and the devices would then talk to that process
+        let portFile = folder.appendingPathComponent("server.port")
+        let first = try Self.launch(executable, port: 0, portFile: portFile, expiry: expiry, in: folder)
+        process = first
+        guard let port = try await PortFile.port(in: portFile, while: { first.isRunning }),
+            let url = URL(string: "http://127.0.0.1:\(port)")
+        else {
+            Self.kill(first)
+            throw SimulationError("\(executable.path) did not start: \(Self.logTail(in: folder))")
         }
+        self.port = port
         http = HTTPSimulationServer(
             baseURL: url,
             requester: requester,
@@ -72,15 +79,21 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
             server.kill()
             try? FileManager.default.removeItem(at: server.folder)
         }
-        try await server.start()
+        try await server.waitUntilReady()
         for brief in briefs {
             _ = try await server.publish(brief)
         }
         return try await body(server)
     }
 
-    /// Starts the server and waits until it answers `GET /readyz`.
-    private func start() async throws {
+    /// Starts a server: on `port`, or with `--port 0` writing the port it picked to `portFile`.
+    private static func launch(
+        _ executable: URL,
+        port: Int,
+        portFile: URL?,
+        expiry: Bool,
+        in folder: URL
+    ) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments =
@@ -92,9 +105,10 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
                 "--bcrypt-cost", "4",
                 "--log-level", "error",
             ] + (expiry ? ["--tombstone-retention", "2s", "--purge-interval", "1s"] : [])
+            + (portFile.map { ["--port-file", $0.path] } ?? [])
         let log = folder.appendingPathComponent("server.log")
         if !FileManager.default.fileExists(atPath: log.path) {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
         let output = try FileHandle(forWritingTo: log)
         output.seekToEndOfFile()
@@ -102,10 +116,19 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        lock.withLock { self.process = process }
+        return process
+    }
+
+    private static func logTail(in folder: URL) -> Substring {
+        (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8))?.suffix(2_000) ?? ""
+    }
+
+    /// Waits until the server answers `GET /readyz`.
+    private func waitUntilReady() async throws {
+        let process = lock.withLock { self.process }
         let started = ContinuousClock.now
         while ContinuousClock.now - started < .seconds(60) {
-            guard process.isRunning else {
+            guard let process, process.isRunning else {
                 break
             }
             if let url = URL(string: "http://127.0.0.1:\(port)/readyz"),
@@ -116,14 +139,19 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let tail = (try? String(contentsOf: log, encoding: .utf8))?.suffix(2_000) ?? ""
         kill()
-        throw SimulationError("\(executable.path) did not start on port \(port): \(tail)")
+        throw SimulationError("\(executable.path) did not start on port \(port): \(Self.logTail(in: folder))")
     }
 
     /// Kills the child, if it runs, and waits for it to end.
     private func kill() {
-        guard let process = lock.withLock({ self.process.take() }), process.isRunning else {
+        if let process = lock.withLock({ self.process.take() }) {
+            Self.kill(process)
+        }
+    }
+
+    private static func kill(_ process: Process) {
+        guard process.isRunning else {
             return
         }
         #if canImport(Glibc)
@@ -134,24 +162,13 @@ public final class ChildProcessSimulationServer: SimulationServer, @unchecked Se
         process.waitUntilExit()
     }
 
-    /// A port free on loopback now, which the server is then told to listen on: it keeps it
-    /// across restarts, so the devices' transports go on reaching it.
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else {
-            throw SimulationError("no free port on 127.0.0.1")
-        }
-        return port
-    }
-
+    /// Kills the server and starts it again on the same file and port, so that the devices'
+    /// transports go on reaching it.
     public func restart() async throws -> Bool {
         kill()
-        try await start()
+        let process = try Self.launch(executable, port: port, portFile: nil, expiry: expiry, in: folder)
+        lock.withLock { self.process = process }
+        try await waitUntilReady()
         return true
     }
 

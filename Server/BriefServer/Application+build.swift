@@ -19,6 +19,8 @@ import ServiceLifecycle
 ///   - waitClock: The monotonic time long-polls are held by; tests pass a ``ManualWaitClock``.
 ///   - registry: Where metrics go and `/metrics` reads from; `nil` serves an empty `/metrics`.
 ///   - logger: The application's logger; its level is the configuration's.
+///   - onListening: Called with the port the server listens on, once it does (the one chosen
+///     for a configured port 0).
 /// - Throws: When the token secret is too short or the database cannot be read.
 public func buildApplication(
     configuration: ServerConfiguration,
@@ -26,7 +28,8 @@ public func buildApplication(
     clock: any WallClock = SystemWallClock(),
     waitClock: any WaitClock = SystemWaitClock(),
     registry: PrometheusCollectorRegistry? = nil,
-    logger: Logger
+    logger: Logger,
+    onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var logger = logger
     logger.logLevel = configuration.logLevel
@@ -76,6 +79,11 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: serverName
         ),
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port {
+                await onListening(port)
+            }
+        },
         logger: logger
     )
     app.addServices(

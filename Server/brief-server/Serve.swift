@@ -20,6 +20,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one (BRIEFSYNC_PORT).") var port: Int?
     @Option(
         help: """
+            File to write the port to once the server listens, replacing it whole: how a script that \
+            passed --port 0 learns the port, and that it is this server's (BRIEFSYNC_PORT_FILE).
+            """
+    )
+    var portFile: String?
+    @Option(
+        help: """
             sqlite:PATH, sqlite::memory:, or postgres://USER@HOST:PORT/DB[?sslmode=require] for several \
             instances; the password in the URL or BRIEFSYNC_DATABASE_PASSWORD (BRIEFSYNC_DATABASE).
             """
@@ -95,6 +102,18 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("brief-server: \(error.message)\n".utf8))
             throw ExitCode(2)
         }
+        // why removed first: a script waiting for the file must never read the port of a run before
+        let portFile = (portFile ?? ProcessInfo.processInfo.environment["BRIEFSYNC_PORT_FILE"]).map {
+            URL(fileURLWithPath: $0)
+        }
+        if let portFile, FileManager.default.fileExists(atPath: portFile.path) {
+            do {
+                try FileManager.default.removeItem(at: portFile)
+            } catch {
+                FileHandle.standardError.write(Data("brief-server: cannot replace --port-file: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = configuration.logLevel
@@ -121,7 +140,20 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration,
             store: store,
             registry: registry,
-            logger: logger
+            logger: logger,
+            onListening: { port in
+                guard let portFile else {
+                    return
+                }
+                do {
+                    try PortFile.write(port, to: portFile)
+                } catch {
+                    logger.error(
+                        "Cannot write the port file",
+                        metadata: ["file": "\(portFile.path)", "error": "\(error)"]
+                    )
+                }
+            }
         )
         logger.info(
             "Starting",

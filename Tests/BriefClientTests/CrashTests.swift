@@ -1,6 +1,7 @@
 import BriefClient
 import BriefHTTP
 import BriefModel
+import BriefServer
 import BriefStore
 import BriefTestSupport
 import Foundation
@@ -25,25 +26,49 @@ import Testing
         let database: String
         var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-        func start() async throws -> BackgroundProcess {
-            let server = try BackgroundProcess(
+        /// Starts the server on a port it picks (a port found free here could be bound by another
+        /// test before the server binds it).
+        static func start(in folder: TemporaryHome) async throws -> (ServerProcess, BackgroundProcess) {
+            let database = "sqlite:\(folder.path)/server.sqlite"
+            let portFile = folder.url.appendingPathComponent("server.port")
+            let running = try launch(database: database, port: 0, portFile: portFile)
+            guard let port = try await PortFile.port(in: portFile, while: { running.isRunning }) else {
+                running.kill()
+                throw CLIFailure("brief-server did not start: \(running.output)")
+            }
+            let server = ServerProcess(port: port, database: database)
+            try await server.waitUntilReady(running)
+            return (server, running)
+        }
+
+        /// Starts it again, on the same port, so that devices go on reaching it.
+        func restart() async throws -> BackgroundProcess {
+            let running = try Self.launch(database: database, port: port, portFile: nil)
+            try await waitUntilReady(running)
+            return running
+        }
+
+        private static func launch(database: String, port: Int, portFile: URL?) throws -> BackgroundProcess {
+            try BackgroundProcess(
                 CrashTests.serverExecutable,
                 [
                     "serve", "--demo", "--host", "127.0.0.1", "--port", String(port), "--database", database,
                     "--bcrypt-cost", "4", "--log-level", "warning",
-                ]
+                ] + (portFile.map { ["--port-file", $0.path] } ?? [])
             )
+        }
+
+        private func waitUntilReady(_ running: BackgroundProcess) async throws {
             try await Deployment.waitUntilReady("\(url)/readyz", requester: URLSessionRequester()) {
-                "brief-server did not start: \(server.output)"
+                "brief-server did not start: \(running.output)"
             }
-            return server
         }
     }
 
     @Test func killingTheServerMidPushLosesNothingAcknowledgedAndAppliesNothingTwice() async throws {
         let folder = try TemporaryHome()
-        let server = ServerProcess(port: try LoopbackPort.free(), database: "sqlite:\(folder.path)/server.sqlite")
-        var running = try await server.start()
+        let (server, started) = try await ServerProcess.start(in: folder)
+        var running = started
         defer { running.kill() }
 
         var configuration = BriefLibrary.Configuration()
@@ -79,7 +104,7 @@ import Testing
         #expect(pendingAtKill > 0, "the pushes ended before the kill: the test proved nothing")
 
         // Then after a restart, the next sync pushes what was not acknowledged, as retries
-        running = try await server.start()
+        running = try await server.restart()
         if case .success = interrupted {
             Issue.record("the sync finished before the server died")
         }
@@ -114,8 +139,7 @@ import Testing
 
     @Test func killingTheDeviceMidSyncLeavesAWholeStoreThatFinishesTheSync() async throws {
         let folder = try TemporaryHome()
-        let server = ServerProcess(port: try LoopbackPort.free(), database: "sqlite:\(folder.path)/server.sqlite")
-        let running = try await server.start()
+        let (server, running) = try await ServerProcess.start(in: folder)
         defer { running.kill() }
         let (phone, tablet) = (try TemporaryHome(), try TemporaryHome())
         func device(_ home: TemporaryHome, _ arguments: String...) async throws -> BriefDeviceProcess.Output {

@@ -430,26 +430,32 @@ struct Deployment {
         chmod(folder.path, 0o755)
         let caFile = try makeCertificates(in: folder)
 
-        let ports = try (0..<4).map { _ in try LoopbackPort.free() }
-        let instancePorts = Array(ports[0..<2])
+        // why --port 0: a port found free here could be taken by another test before an instance binds it
         var instances: [BackgroundProcess] = []
-        for port in instancePorts {
-            instances.append(
-                try BackgroundProcess(
-                    serverExecutable,
-                    [
-                        "serve", "--host", "127.0.0.1", "--port", String(port), "--database", database,
-                        "--publisher-key", EndToEndTests.publisherKey, "--trusted-proxies", "127.0.0.1",
-                        "--log-level", "warning",
-                    ]
-                )
+        var instancePorts: [Int] = []
+        for index in 0..<2 {
+            let portFile = folder.appendingPathComponent("instance-\(index).port")
+            let instance = try BackgroundProcess(
+                serverExecutable,
+                [
+                    "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.path, "--database", database,
+                    "--publisher-key", EndToEndTests.publisherKey, "--trusted-proxies", "127.0.0.1",
+                    "--log-level", "warning",
+                ]
             )
+            instances.append(instance)
+            guard let port = try await PortFile.port(in: portFile, while: { instance.isRunning }) else {
+                instances.forEach { $0.kill() }
+                throw CLIFailure("brief-server did not start: \(instance.output)")
+            }
+            instancePorts.append(port)
         }
         for (port, instance) in zip(instancePorts, instances) {
             try await waitUntilReady("http://127.0.0.1:\(port)/readyz", requester: URLSessionRequester()) {
                 "brief-server on \(port) did not start: \(instance.output)"
             }
         }
+        let ports = instancePorts + [try LoopbackPort.free(), try LoopbackPort.free()]
 
         // The shipped configuration, with throwaway addresses and certificate paths.
         var site = try String(

@@ -1,5 +1,11 @@
+import BriefHTTP
+import BriefServer
 import Foundation
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `brief-server serve` refuses an unusable setting before it opens anything: exit 2 and one line
 /// that names the flag, so that a typo in a unit file is found at once, not at the first request.
@@ -48,6 +54,49 @@ import Testing
             ["serve", "--database", "sqlite::memory:", "--publisher-key", key, "--tombstone-retention", "soon"],
             executable: server
         )
-        #expect(serve.code == 2 && serve.stderr.contains("--tombstone-retention") && !serve.stderr.contains("publisher"))
+        #expect(
+            serve.code == 2 && serve.stderr.contains("--tombstone-retention") && !serve.stderr.contains("publisher")
+        )
+    }
+
+    /// `--port 0 --port-file F`: the server picks a port and writes it to F once it listens, so
+    /// that whoever started it reaches this server, not one that took a port found free before.
+    @Test func aServerOnPortZeroWritesThePortItListensOn() async throws {
+        let home = try TemporaryHome()
+        let portFile = home.url.appendingPathComponent("server.port")
+        let server = try BackgroundProcess(
+            BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server"),
+            [
+                "serve", "--database", "sqlite::memory:", "--host", "127.0.0.1", "--port", "0", "--port-file",
+                portFile.path,
+            ]
+        )
+        defer { server.kill() }
+        let port = try #require(try await PortFile.port(in: portFile, while: { server.isRunning }), "\(server.output)")
+        let (_, response) = try await URLSessionRequester().data(
+            for: URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/readyz")))
+        )
+        #expect(response.statusCode == 200)
+        #expect(try String(contentsOf: portFile, encoding: .utf8) == "\(port)\n")
+    }
+
+    /// A port file left by an earlier run is removed at start, before anything can fail, so that
+    /// nobody waiting for the new server's port reads the old one.
+    @Test func aStalePortFileIsRemovedEvenWhenTheServerCannotStart() async throws {
+        let home = try TemporaryHome()
+        let portFile = home.url.appendingPathComponent("server.port")
+        try PortFile.write(8081, to: portFile)
+        let blocker = home.url.appendingPathComponent("a-file")
+        try Data().write(to: blocker)  // a database under a file cannot be opened
+        let run = try await BriefDeviceProcess.run(
+            [
+                "serve", "--database", "sqlite:\(blocker.path)/server.sqlite", "--port", "0",
+                "--port-file", portFile.path,
+            ],
+            executable: BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+        )
+        #expect(run.code == 2 && run.stderr.contains("cannot open the database"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: portFile.path))
+        #expect(try await PortFile.port(in: portFile, timeout: .milliseconds(100), while: { true }) == nil)
     }
 }

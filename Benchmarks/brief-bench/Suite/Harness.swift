@@ -313,23 +313,28 @@ struct Fixture {
             }
             try await prepare(store, database)
         }
+        // why --port 0: a port found free here could be bound by another process (a test beside
+        // the smoke test, another benchmark) before the instance binds it
         var ports: [Int] = []
         var instances: [Child] = []
-        for _ in 0..<count {
-            let port = try Bench.freePort()
-            ports.append(port)
-            instances.append(
-                try Child(
-                    "brief-server",
-                    Bench.binaries.appendingPathComponent("brief-server").path,
-                    [
-                        "serve", "--port", String(port), "--database", database.description, "--publisher-key",
-                        Bench.publisherKey, "--log-level", "error", "--trusted-proxies", "127.0.0.1",
-                        // why no cap: one bench account stands for the devices of many users
-                        "--bcrypt-cost", "4", "--max-long-polls-per-user", "1000000",
-                    ] + serverArguments
-                )
+        for index in 0..<count {
+            let portFile = folder.appendingPathComponent("instance-\(index).port")
+            let instance = try Child(
+                "brief-server",
+                Bench.binaries.appendingPathComponent("brief-server").path,
+                [
+                    "serve", "--port", "0", "--port-file", portFile.path, "--database", database.description,
+                    "--publisher-key", Bench.publisherKey, "--log-level", "error", "--trusted-proxies", "127.0.0.1",
+                    // why no cap: one bench account stands for the devices of many users
+                    "--bcrypt-cost", "4", "--max-long-polls-per-user", "1000000",
+                ] + serverArguments
             )
+            instances.append(instance)
+            guard let port = try await PortFile.port(in: portFile, while: { instance.process.isRunning }) else {
+                instances.forEach { $0.stop() }
+                throw BenchError("brief-server did not start (exit \(instance.process.terminationStatus))")
+            }
+            ports.append(port)
         }
         for port in ports {
             try await Bench.waitUntilReady("http://127.0.0.1:\(port)/readyz")

@@ -94,6 +94,13 @@ struct Nginx {
             ["-p", folder.path, "-c", folder.appendingPathComponent("nginx.conf").path, "-e", "stderr"]
         )
         usleep(300_000)
+        // why: nginx retries a port taken by another process for seconds, and until it gives up
+        // that process would be measured in its place
+        let errors = (try? String(contentsOf: folder.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
+        guard child.process.isRunning, !errors.contains("bind()") else {
+            child.forceStop()
+            throw BenchError("nginx did not start: \(errors.suffix(500))")
+        }
         return Nginx(child: child, folder: folder)
     }
 
