@@ -266,8 +266,8 @@ extension PostgresDeltaStore {
         let device = push.deviceID.rawValue
         return try await feedWrite(label: "push \(device)", plane: .user(user)) { feed in
             let connection = feed.connection
-            // why three statements (the head's lock, one read, one write): every one is a round
-            // trip made while holding the user's lock. The push cursor and the clamped stamps need
+            // why three statements (the head's lock, one read, one write), prepared (PushStatements):
+            // every one is a round trip made while holding the user's lock. The push cursor and the clamped stamps need
             // no lock of their own: every push of the user holds the user's head first.
             var existing = Set<String>()
             var current: [BriefID: ReadState] = [:]
@@ -276,20 +276,17 @@ extension PostgresDeltaStore {
             let decoder = WireCoding.decoder(unknownFields: .ignore)
             var clamped: [HybridTimestamp: Int64] = [:]
             let walls = Array(Set(push.mutations.map(\.stamp.wall)))
-            for try await (id, json, last, recent, counter, admitted) in try await connection.query(
-                """
-                SELECT b.id, r.state, NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint FROM briefs b
-                LEFT JOIN read_states r ON r.user_id = \(user) AND r.brief_id = b.id
-                WHERE b.id = ANY(\(named))
-                UNION ALL
-                SELECT NULL, NULL, last_applied_id, recent, NULL, NULL FROM push_cursors
-                WHERE user_id = \(user) AND device_id = \(device) AND incarnation = \(incarnation)
-                UNION ALL
-                SELECT NULL, NULL, wall, NULL, counter, admitted_wall FROM clamped_stamps
-                WHERE user_id = \(user) AND device_id = \(device) AND wall = ANY(\(walls))
-                """,
+            let reading = PushStatements.Read(
+                user: user,
+                briefs: named,
+                device: device,
+                incarnation: incarnation,
+                walls: walls
+            )
+            for try await (id, json, last, recent, counter, admitted) in try await connection.execute(
+                reading,
                 logger: logger
-            ).decode((String?, String?, Int64?, ByteBuffer?, Int64?, Int64?).self) {
+            ) {
                 if let last, let counter, let admitted {
                     let stamp = HybridTimestamp(
                         wall: last,
@@ -334,43 +331,25 @@ extension PostgresDeltaStore {
             }
             // the states, the cursor, the head and the notification in one statement (every
             // data-modifying WITH runs, whether or not its rows are read)
-            let next = outcome.cursor
-            let head = feed.headToWrite
             let clampedStamps = outcome.clamped.sorted { $0.key < $1.key }
-            let clampedWalls = clampedStamps.map(\.key.wall)
-            let clampedCounters = clampedStamps.map { Int64($0.key.counter) }
-            let admittedWalls = clampedStamps.map(\.value)
-            try await connection.query(
-                """
-                WITH states AS (
-                    INSERT INTO read_states (user_id, brief_id, state, position, saved, is_read)
-                    SELECT \(user), changed.brief_id, changed.state, changed.position, changed.saved, changed.is_read
-                    FROM unnest(
-                        \(ids)::text[], \(states)::text[], \(positions)::bigint[], \(saved)::boolean[],
-                        \(read)::boolean[]) AS changed(brief_id, state, position, saved, is_read)
-                    ON CONFLICT (user_id, brief_id) DO UPDATE
-                    SET state = excluded.state, position = excluded.position, saved = excluded.saved,
-                        is_read = excluded.is_read
-                ), pushed AS (
-                    INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
-                    SELECT \(user), \(device), \(incarnation), \(next.map { Int64($0.lastAppliedID) }),
-                        \(next.map { ByteBuffer(bytes: $0.recentBytes) })
-                    WHERE \(next != nil)
-                    ON CONFLICT (user_id, device_id, incarnation)
-                    DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
-                ), clamps AS (
-                    INSERT INTO clamped_stamps (user_id, device_id, wall, counter, admitted_wall)
-                    SELECT \(user), \(device), stamp.wall, stamp.counter, stamp.admitted_wall
-                    FROM unnest(\(clampedWalls)::bigint[], \(clampedCounters)::bigint[], \(admittedWalls)::bigint[])
-                        AS stamp(wall, counter, admitted_wall)
-                    ON CONFLICT DO NOTHING
-                ), head AS (
-                    UPDATE user_heads SET position = \(head) WHERE user_id = \(user) AND \(head != nil)
-                )
-                SELECT pg_notify(\(PostgresDeltaStore.channel), payload) FROM unnest(\(feed.payloads)::text[]) AS payload
-                """,
-                logger: logger
+            let write = PushStatements.Write(
+                user: user,
+                ids: ids,
+                states: states,
+                positions: positions,
+                saved: saved,
+                read: read,
+                device: device,
+                incarnation: incarnation,
+                cursor: outcome.cursor.map { (Int64($0.lastAppliedID), ByteBuffer(bytes: $0.recentBytes)) },
+                clampedWalls: clampedStamps.map(\.key.wall),
+                clampedCounters: clampedStamps.map { Int64($0.key.counter) },
+                admittedWalls: clampedStamps.map(\.value),
+                head: feed.headToWrite,
+                channel: PostgresDeltaStore.channel,
+                payloads: feed.payloads
             )
+            for try await _ in try await connection.execute(write, logger: logger) {}
             feed.wroteHeadAndNotified()
             return outcome
         }

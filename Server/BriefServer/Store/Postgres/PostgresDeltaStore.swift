@@ -346,20 +346,19 @@ final class FeedTransaction {
     /// Takes the row lock on the plane's head; held until the transaction ends. A user's head
     /// row is made with the user.
     func lockHead() async throws {
-        let rows: PostgresRowSequence
+        let position: Int64?
         switch plane {
         case .content:
-            rows = try await connection.query(
+            position = try await connection.query(
                 "SELECT position FROM content_head WHERE id = 1 FOR UPDATE",
                 logger: logger
-            )
+            ).decode(Int64.self).first { _ in true }
         case .user(let user):
-            rows = try await connection.query(
-                "SELECT position FROM user_heads WHERE user_id = \(user) FOR UPDATE",
-                logger: logger
-            )
+            // why prepared: every push and follow takes it (see PushStatements)
+            position = try await connection.execute(PushStatements.LockUserHead(user: user), logger: logger)
+                .first { _ in true }
         }
-        guard let position = try await rows.decode(Int64.self).first(where: { _ in true }) else {
+        guard let position else {
             throw PostgresStoreError("the head of the feed's plane is missing")
         }
         head = position
