@@ -195,7 +195,8 @@ let package = Package(
         .executableTarget(
             name: "brief-bench",
             dependencies: [
-                "BriefClient", "BriefHTTP", "BriefModel", "BriefServer", "BriefStore", "BriefTestSupport",
+                "BriefClient", "BriefHTTP", "BriefHTTPNIO", "BriefModel", "BriefServer", "BriefStore",
+                "BriefTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BriefClient
 import BriefHTTP
+import BriefHTTPNIO
 import BriefModel
 import BriefServer
 import BriefStore
@@ -65,6 +66,13 @@ struct ClientSync: AsyncParsableCommand {
     @Option(help: "Seconds downloading the same bytes from nginx takes (sync-references).") var referenceDownload:
         Double?
     @Option(help: "Content fetches in flight at once (the engine's contentFetches).") var contentFetches = 8
+    @Option(
+        help: """
+            The device's HTTP stack: urlsession (Foundation's URLSession, what an app on Apple's systems \
+            uses; on Linux it runs on libcurl) or nio (BriefHTTPNIO's AsyncHTTPClient).
+            """
+    )
+    var http = "urlsession"
     @Option(help: "The device's storage budget in days (keepDays; default: every date).") var keepDays: Int?
     @Option(help: "The device's today, YYYY-MM-DD, which the budget counts back from (default: the clock's).")
     var asOf: String?
@@ -92,6 +100,16 @@ struct ClientSync: AsyncParsableCommand {
                 return configuration
             }()
         )
+        let nio = http == "nio" ? try NIOHTTPRequester(additionalCAFile: nil) : nil
+        guard nio != nil || http == "urlsession" else {
+            throw ValidationError("--http is urlsession or nio")
+        }
+        let requester: any HTTPRequester = nio ?? URLSessionRequester()
+        defer {
+            if let nio {
+                Task { try? await nio.shutdown() }
+            }
+        }
         let session = try await BriefServiceClient(baseURL: url).login(
             username: user,
             password: BenchPassword.plain,
@@ -99,7 +117,7 @@ struct ClientSync: AsyncParsableCommand {
         )
         try await library.signIn(
             AccountID(server: url.absoluteString, username: session.username),
-            transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, timeout: 120)
+            transport: HTTPSyncTransport(baseURL: url, sessionToken: session.token, requester: requester, timeout: 120)
         )
         let started = ContinuousClock.now
         // the first page committed holds the newest brief: pages of a fresh device come newest first
