@@ -11,6 +11,8 @@ import Foundation
 /// BriefSync server; see `HTTPConnection` for what it refuses.
 public struct HTTPSyncTransport: SyncTransport {
     private let connection: HTTPConnection
+    /// The content pass of the last manifest page that carried one (``ChangesPageV2/contentPass``).
+    private let pass = ContentPassBox()
 
     /// - Parameters:
     ///   - baseURL: The server, such as `https://briefs.example.com`.
@@ -61,13 +63,17 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func changes(_ request: ChangesRequest) async throws -> ChangesPageV2 {
-        try await connection.send(
+        let page = try await connection.send(
             "GET",
             "v1/changes",
             query: Self.query(request),
             extraTimeout: TimeInterval(request.wait),
             as: ChangesPageV2.self
         )
+        if let query = page.contentPass.flatMap(ContentPassBox.items) {
+            pass.items = query
+        }
+        return page
     }
 
     /// The edition's bytes. Both HTTP stacks ask for gzip and undo it (URLSession on every
@@ -78,7 +84,9 @@ public struct HTTPSyncTransport: SyncTransport {
             // why: the digest goes into the path; a manifest must not be able to steer the request
             throw TransportError(.malformedResponse, message: "The server named content by a malformed digest.")
         }
-        return try await connection.sendRaw("GET", "v1/content/\(digest)")
+        // with the page's pass, a proxy that checks passes answers without asking for the session;
+        // one that does not (or finds it expired) asks, as without it
+        return try await connection.sendRaw("GET", "v1/content/\(digest)", query: pass.items)
     }
 
     private static func query(_ request: ChangesRequest) -> [URLQueryItem] {
@@ -202,5 +210,37 @@ public struct BriefServiceClient: Sendable {
             timeout: timeout,
             allowInsecureHTTP: allowInsecureHTTP
         )
+    }
+}
+
+/// The content pass a transport appends to its content fetches, from the last page that had one.
+final class ContentPassBox: @unchecked Sendable {
+    // why a lock: a sync's content fetches run at once, on several tasks, while a page is read
+    private let lock = NSLock()
+    private var kept: [URLQueryItem] = []
+
+    var items: [URLQueryItem] {
+        get { lock.withLock { kept } }
+        set { lock.withLock { kept = newValue } }
+    }
+
+    /// A pass's query as items: `name=value` pairs of letters, digits, `-` and `_`, or `nil` for
+    /// anything else (a server must not be able to steer the request with it).
+    static func items(_ query: String) -> [URLQueryItem]? {
+        func plain(_ text: Substring) -> Bool {
+            !text.isEmpty && text.utf8.count <= 256
+                && text.unicodeScalars.allSatisfy {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+                }
+        }
+        var items: [URLQueryItem] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, plain(parts[0]), plain(parts[1]) else {
+                return nil
+            }
+            items.append(URLQueryItem(name: String(parts[0]), value: String(parts[1])))
+        }
+        return items.isEmpty || items.count > 4 ? nil : items
     }
 }

@@ -77,6 +77,16 @@ struct Serve: AsyncParsableCommand {
     var contentAccess: String?
     @Option(
         help: """
+            With --content-access session: a secret of 32+ bytes that signs the content pass of each \
+            manifest page, which nginx checks itself (secure_link, deploy/nginx) instead of asking an \
+            instance at every fetch; the same secret goes in nginx's site (BRIEFSYNC_CONTENT_PASS_SECRET).
+            """
+    )
+    var contentPassSecret: String?
+    @Option(help: "How long a content pass stays good, e.g. 1h; at least 1m (BRIEFSYNC_CONTENT_PASS_LIFETIME).")
+    var contentPassLifetime: String?
+    @Option(
+        help: """
             on (the default) or off: answer the polls of devices already up to date on the event loop, \
             before the routes; off only to measure what that saves (BRIEFSYNC_EVENT_LOOP_POLLS).
             """
@@ -317,6 +327,24 @@ struct Serve: AsyncParsableCommand {
         }
         if let access = try parsed(value(contentAccess, "CONTENT_ACCESS"), "content-access", ContentAccess.init) {
             configuration.contentAccess = access
+        }
+        if let secret = value(contentPassSecret, "CONTENT_PASS_SECRET") {
+            guard configuration.contentAccess == .session else {
+                throw SettingError(
+                    message: "--content-pass-secret needs --content-access session (public content needs no pass)"
+                )
+            }
+            if let problem = ContentPass.problem(withSecret: secret) {
+                throw SettingError(message: "--content-pass-secret \(problem)")
+            }
+            configuration.contentPassSecret = secret
+        }
+        if let lifetime = try parsed(
+            value(contentPassLifetime, "CONTENT_PASS_LIFETIME"),
+            "content-pass-lifetime",
+            { ConfigurationValue.duration($0).flatMap { $0 >= 60_000 ? $0 : nil } }
+        ) {
+            configuration.contentPassLifetime = lifetime
         }
         if let answers = try parsed(
             value(eventLoopPolls, "EVENT_LOOP_POLLS"),

@@ -23,6 +23,8 @@ import Testing
 /// Needs `BRIEFSYNC_TEST_POSTGRES` and `BRIEFSYNC_TEST_NGINX` (scripts/test provides both).
 @Suite struct EndToEndTests {
     static let publisherKey = "end-to-end-publisher-key-0123456789"
+    /// What the instances sign content passes with, and nginx checks them with.
+    static let contentPassSecret = "end-to-end-content-pass-secret-0123456789"
 
     @Test(
         .enabled(if: TestServices.nginx, "needs nginx (BRIEFSYNC_TEST_NGINX; scripts/test finds it)"),
@@ -237,6 +239,20 @@ import Testing
             Issue.record("no nextToken in \(String(decoding: head.body, as: UTF8.self).prefix(300))")
             return
         }
+
+        // A page naming content carries a pass, which nginx checks itself: with it, content comes
+        // from nginx's cache without a session (none is asked for); forged or expired, the fetch
+        // is checked for a session as any other, and has none.
+        guard case .string(let pass)? = head.json?["contentPass"] else {
+            Issue.record("no contentPass in \(String(decoding: head.body, as: UTF8.self).prefix(300))")
+            return
+        }
+        let passed = try await send("GET", "\(https)/v1/content/\(digest)?\(pass)", with: publisher)
+        #expect(passed.status == 200 && passed.headers["x-cache-status"] == "HIT", "\(passed.status) \(passed.headers)")
+        let forgedPass = pass.replacingOccurrences(of: "expires=", with: "expires=1")
+        #expect(try await send("GET", "\(https)/v1/content/\(digest)?\(forgedPass)", with: publisher).status == 401)
+        let expired = ContentPass.query(now: 0, lifetime: 60_000, secret: Self.contentPassSecret)
+        #expect(try await send("GET", "\(https)/v1/content/\(digest)?\(expired)", with: publisher).status == 401)
         let started = ContinuousClock.now
         async let held = send("GET", "\(https)/v1/changes?since=\(since)&wait=30", with: publisher, token: token)
         try await Task.sleep(for: .milliseconds(500))
@@ -440,7 +456,7 @@ struct Deployment {
                 [
                     "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", portFile.path, "--database", database,
                     "--publisher-key", EndToEndTests.publisherKey, "--trusted-proxies", "127.0.0.1",
-                    "--log-level", "warning",
+                    "--content-pass-secret", EndToEndTests.contentPassSecret, "--log-level", "warning",
                 ]
             )
             instances.append(instance)
@@ -471,6 +487,13 @@ struct Deployment {
             ("/etc/ssl/briefsync/fullchain.pem", folder.appendingPathComponent("server.pem").path),
             ("/etc/ssl/briefsync/privkey.pem", folder.appendingPathComponent("server.key").path),
             ("/var/cache/nginx/briefsync", folder.appendingPathComponent("content-cache").path),
+            // content passes on, as the file says to turn them on
+            ("#secure_link $arg_pass", "secure_link $arg_pass"),
+            (
+                "#secure_link_md5 \"$secure_link_expires SECRET\";",
+                "secure_link_md5 \"$secure_link_expires \(EndToEndTests.contentPassSecret)\";"
+            ),
+            ("#if ($secure_link = \"1\")", "if ($secure_link = \"1\")"),
         ] {
             guard site.contains(shipped) else {
                 throw CLIFailure("deploy/nginx/briefsync.conf no longer contains \"\(shipped)\"")

@@ -21,6 +21,13 @@ import Testing
         (["--publisher-key", String(repeating: "a1", count: 20)], "--publisher-key has fewer than 12 different"),
         (["--publisher-key", "demo-publisher-key-not-for-production"], "the demo's key, which everyone knows"),
         (["--demo", "--host", "0.0.0.0"], "--demo publishes with a key everyone knows"),
+        (["--content-pass-secret", "short"], "--content-pass-secret must be 32 to 256 characters"),
+        (["--content-pass-secret", String(repeating: "a$", count: 20)], "--content-pass-secret may contain only"),
+        (
+            ["--content-access", "public", "--content-pass-secret", String(repeating: "ab", count: 20)],
+            "--content-pass-secret needs --content-access session"
+        ),
+        (["--content-pass-lifetime", "10s"], "--content-pass-lifetime \"10s\" is not usable"),
     ])
     func unusableSettingsStopTheServerWithOneLine(_ flags: [String], _ message: String) async throws {
         let run = try await BriefDeviceProcess.run(

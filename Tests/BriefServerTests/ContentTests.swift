@@ -127,4 +127,30 @@ import Testing
             #expect(answer.headers[.cacheControl] == "public, max-age=31536000, immutable")
         }
     }
+
+    /// With `--content-pass-secret`, a page naming content carries a pass that nginx's
+    /// `secure_link` accepts: the MD5 of "expiry secret" in base64url, the expiry an hour on,
+    /// rounded up to the minute. The signature here is Python's `hashlib.md5` of the same text, an
+    /// implementation other than the server's; the end-to-end test shows nginx accepting passes.
+    @Test func aPageNamingContentCarriesAPassThatNginxChecks() async throws {
+        let secret = "test-content-pass-secret-0123456789abcdef"
+        try await TestServer { $0.contentPassSecret = secret }.test { client in
+            let token = try await client.register("anna")
+            _ = try await client.publish(try TestServer.example())
+            let page = try await client.changes(token).decode(ChangesPageV2.self)
+            #expect(!page.briefs.isEmpty)
+            // the clock stands at 2026-06-26T08:00Z: an hour on is 1782464400
+            #expect(page.contentPass == "expires=1782464400&pass=40WM1NMH5_F9xutuKuAseg")
+
+            // a page that names no content has none, so that an up-to-date answer stays the same
+            let upToDate = try await client.changes(token, since: page.nextToken).decode(ChangesPageV2.self)
+            #expect(upToDate.briefs.isEmpty && upToDate.contentPass == nil)
+        }
+        // without a secret, no page carries one
+        try await TestServer().test { client in
+            let token = try await client.register("anna")
+            _ = try await client.publish(try TestServer.example())
+            #expect(try await client.changes(token).decode(ChangesPageV2.self).contentPass == nil)
+        }
+    }
 }

@@ -72,6 +72,12 @@ public struct ServerConfiguration: Sendable {
     /// Who may fetch editions from `GET /v1/content/{digest}`: anyone (so that a CDN or a shared
     /// proxy cache may keep them), or holders of a session (briefs that are paid for).
     public var contentAccess = ContentAccess.session
+    /// With `session` access, the secret that signs each manifest page's content pass
+    /// (``ContentPass``), which the proxy in front checks itself (nginx's `secure_link`) instead of
+    /// asking an instance for every fetch; `nil` (the default) sends no pass.
+    public var contentPassSecret: String?
+    /// How long a content pass stays good, in milliseconds.
+    public var contentPassLifetime: Int64 = 60 * 60 * 1000
     /// How long a connection may take to send a request's head, counted from its opening or
     /// from the end of its previous answer, before it is closed.
     public var requestHeadTimeout = Duration.seconds(30)

@@ -78,10 +78,27 @@ struct ChangesRoutes {
             followedTopics: batch.followedTopics,
             unfollowedTopics: batch.unfollowedTopics,
             nextToken: nextToken,
-            hasMore: batch.hasMore
+            hasMore: batch.hasMore,
+            contentPass: contentPass(for: batch.briefs)
         )
         let body = try WireCoding.encoder().encode(page)
         return UpToDateCache.Answer(body: ByteBuffer(bytes: body), etag: Self.etag(of: body), nextToken: nextToken)
+    }
+
+    /// The content pass of a page naming these editions (``ContentPass``); none when the server
+    /// signs none, or the page names no content to fetch.
+    private func contentPass(for briefs: [BriefRefV2]) -> String? {
+        let configuration = environment.configuration
+        guard let secret = configuration.contentPassSecret, configuration.contentAccess == .session,
+            briefs.contains(where: { $0.digest != nil })
+        else {
+            return nil
+        }
+        return ContentPass.query(
+            now: environment.clock.now(),
+            lifetime: configuration.contentPassLifetime,
+            secret: secret
+        )
     }
 
     /// 200 with the page, or 304 when the client already has it (`If-None-Match`).

@@ -63,6 +63,10 @@ public struct ChangesPageV2: Sendable, Hashable, Codable {
     public var nextToken: String
     /// Whether another page follows at once.
     public var hasMore: Bool
+    /// A query to append to this page's content fetches (`GET /v1/content/{digest}?…`), when the
+    /// server signs content passes: the proxy in front then serves the editions without asking
+    /// for the session. Opaque, and good for a limited time; absent from pages that name no content.
+    public var contentPass: String?
 
     /// Creates a page.
     public init(
@@ -72,7 +76,8 @@ public struct ChangesPageV2: Sendable, Hashable, Codable {
         followedTopics: [TopicID] = [],
         unfollowedTopics: [TopicID] = [],
         nextToken: String,
-        hasMore: Bool
+        hasMore: Bool,
+        contentPass: String? = nil
     ) {
         self.protocol = `protocol`
         self.briefs = briefs
@@ -81,5 +86,6 @@ public struct ChangesPageV2: Sendable, Hashable, Codable {
         self.unfollowedTopics = unfollowedTopics
         self.nextToken = nextToken
         self.hasMore = hasMore
+        self.contentPass = contentPass
     }
 }
