@@ -337,6 +337,11 @@ struct Serve: AsyncParsableCommand {
             if let problem = ContentPass.problem(withSecret: secret) {
                 throw SettingError(message: "--content-pass-secret \(problem)")
             }
+            guard secret != configuration.publisherKey else {
+                throw SettingError(
+                    message: "--content-pass-secret must not be the publisher key (nginx's site holds it)"
+                )
+            }
             configuration.contentPassSecret = secret
         }
         if let lifetime = try parsed(

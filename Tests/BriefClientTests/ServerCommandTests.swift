@@ -28,6 +28,13 @@ import Testing
             "--content-pass-secret needs --content-access session"
         ),
         (["--content-pass-lifetime", "10s"], "--content-pass-lifetime \"10s\" is not usable"),
+        (
+            [
+                "--publisher-key", "k7Qm2xV9pL4wR8tZ3nB6cY1dF5gH0jS2aE7uI9oP4", "--content-pass-secret",
+                "k7Qm2xV9pL4wR8tZ3nB6cY1dF5gH0jS2aE7uI9oP4",
+            ],
+            "--content-pass-secret must not be the publisher key"
+        ),
     ])
     func unusableSettingsStopTheServerWithOneLine(_ flags: [String], _ message: String) async throws {
         let run = try await BriefDeviceProcess.run(

@@ -5,9 +5,10 @@ import Foundation
 
 /// Figure 10: a second device's content fetches through the shipped nginx configuration
 /// (`deploy/nginx/briefsync.conf`, its cache warm), next to the same nginx serving the same
-/// bytes as a static file; in both `--content-access` modes. In session mode every fetch first
-/// asks an instance whether its session is live (`auth_request`), so that mode is bounded by the
-/// instance's session check, not by the cache.
+/// bytes as a static file; in both `--content-access` modes, and in session mode with content
+/// passes turned on. In session mode without passes every fetch first asks an instance whether
+/// its session is live (`auth_request`), so that mode is bounded by the instance's session
+/// check, not by the cache; with a pass, nginx checks the fetch itself.
 struct ContentCacheBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "content-cache",
@@ -23,17 +24,21 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
     func measure() async throws -> [ResultRow] {
         var rows: [ResultRow] = []
         for access in ["public", "session"] {
-            rows.append(try await measure(access: access))
+            rows.append(try await measure(access: access, pass: false))
         }
+        rows.append(try await measure(access: "session", pass: true))
         return rows
     }
 
-    private func measure(access: String) async throws -> ResultRow {
+    /// What the instances sign content passes with in the pass rows, and nginx checks them with.
+    static let passSecret = "bench-content-pass-secret-0123456789abcdef"
+
+    private func measure(access: String, pass: Bool) async throws -> ResultRow {
         let fixture = try await Fixture.start(
             "content-\(access)",
             postgres: options.postgres,
             briefs: 3,
-            serverArguments: ["--content-access", access]
+            serverArguments: ["--content-access", access] + (pass ? ["--content-pass-secret", Self.passSecret] : [])
         )
         var nginx: Nginx?
         defer { nginx?.stop() }
@@ -44,7 +49,13 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
             guard let digest = manifest.briefs.first?.digest else {
                 throw BenchError("the first page names no content")
             }
-            let path = "/v1/content/\(digest)"
+            var path = "/v1/content/\(digest)"
+            if pass {
+                guard let query = manifest.contentPass else {
+                    throw BenchError("the first page carries no content pass")
+                }
+                path += "?" + query
+            }
             let gzip = try Bench.runData(
                 "/usr/bin/curl",
                 ["-sf", "-H", "Accept-Encoding: gzip", "-H", "Authorization: Bearer \(token)", fixture.server + path]
@@ -61,7 +72,8 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
                     instance: fixture.ports[0],
                     port: proxyPort,
                     folder: folder,
-                    access: access
+                    access: access,
+                    pass: pass
                 )
             )
             let headers = ["Authorization: Bearer \(token)", "Accept-Encoding: gzip"]
@@ -92,7 +104,9 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
             await fixture.stop()
             return ResultRow(
                 benchmark:
-                    "10. content fetches/s through the shipped nginx cache, --content-access \(access) (\(options.connections) connections, \(gzip.count) bytes)",
+                    "10. content fetches/s through the shipped nginx cache, --content-access \(access)"
+                    + (pass ? " with content passes" : "")
+                    + " (\(options.connections) connections, \(gzip.count) bytes)",
                 store: fixture.database.kind,
                 figure: rate.description,
                 reference: "the same nginx, the same bytes as a static file: \(reference)",
@@ -107,7 +121,14 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
     /// The shipped site on plain HTTP (so that TLS does not weigh on either side) with its
     /// upstream, port and cache folder swapped for this run's; in public mode without the
     /// session check, as the file says to do.
-    static func plainHTTP(_ shipped: String, instance: Int, port: Int, folder: URL, access: String) throws -> String {
+    static func plainHTTP(
+        _ shipped: String,
+        instance: Int,
+        port: Int,
+        folder: URL,
+        access: String,
+        pass: Bool = false
+    ) throws -> String {
         var site = shipped
         var swaps = [
             ("server 127.0.0.1:8081 max_fails=3 fail_timeout=10s;", "server 127.0.0.1:\(instance);"),
@@ -122,6 +143,17 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
         ]
         if access == "public" {
             swaps.append(("        auth_request /_briefsync/session;\n", ""))
+        }
+        if pass {
+            // turned on as the file says
+            swaps += [
+                ("#secure_link $arg_pass", "secure_link $arg_pass"),
+                (
+                    "#secure_link_md5 \"$secure_link_expires SECRET\";",
+                    "secure_link_md5 \"$secure_link_expires \(passSecret)\";"
+                ),
+                ("#if ($secure_link = \"1\")", "if ($secure_link = \"1\")"),
+            ]
         }
         for (from, to) in swaps {
             guard site.contains(from) else {
