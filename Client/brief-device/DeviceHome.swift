@@ -144,14 +144,19 @@ extension DeviceHome {
         caFile ?? session?.caFile ?? HTTPStack.environmentCAFile
     }
 
-    /// The HTTP stack for this device's server: URLSession, or AsyncHTTPClient when a private CA
-    /// must be trusted (URLSession on Linux reads no per-process CA setting).
+    /// The HTTP stack for this device's server (``HTTPStack``).
     func requester(for session: Session?) throws -> any HTTPRequester {
         try HTTPStack.requester(trusting: trustedCAFile(for: session))
     }
 }
 
-/// One HTTP stack per process and CA file.
+/// One HTTP stack per process and CA file: on Linux always AsyncHTTPClient (`BriefHTTPNIO`),
+/// elsewhere URLSession unless a private CA must be trusted.
+///
+/// why not URLSession on Linux: it runs on libcurl there and reads no per-process CA setting, and
+/// an initial sync of 10,000 briefs took 12.3 s on it against 8.0 s on AsyncHTTPClient, with 1.5×
+/// the device's CPU (`brief-bench client-sync --http`, BENCHMARKS.md). An app on Apple's systems
+/// keeps URLSession, the library's default.
 enum HTTPStack {
     private static let cache = Mutex<[String: NIOHTTPRequester]>([:])
 
@@ -161,16 +166,19 @@ enum HTTPStack {
     }
 
     static func requester(trusting caFile: String?) throws -> any HTTPRequester {
-        guard let caFile else {
-            return URLSessionRequester()
-        }
+        #if !os(Linux)
+            guard caFile != nil else {
+                return URLSessionRequester()
+            }
+        #endif
         return try cache.withLock { cache in
-            if let existing = cache[caFile] {
+            // "" is the system's trust alone
+            if let existing = cache[caFile ?? ""] {
                 return existing
             }
             // why kept for the process's life: a requester must be shut down before it is released
             let requester = try NIOHTTPRequester(additionalCAFile: caFile)
-            cache[caFile] = requester
+            cache[caFile ?? ""] = requester
             return requester
         }
     }

@@ -132,7 +132,7 @@ struct Simulate: AsyncParsableCommand {
                 executable: try serverExecutableURL(),
                 briefs: try Self.exampleBriefs(),
                 expiry: plan.faults.contains(.expiry),
-                requester: URLSessionRequester()
+                requester: try HTTPStack.requester(trusting: nil)
             ) { server in
                 try await Simulation.run(plan, on: server, progress: progress)
             }
