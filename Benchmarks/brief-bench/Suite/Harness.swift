@@ -331,8 +331,10 @@ struct Fixture {
             )
             instances.append(instance)
             guard let port = try await PortFile.port(in: portFile, while: { instance.process.isRunning }) else {
+                // why no exit status: a server that hangs is still running, and Foundation traps
+                // when asked for the status of a running process
                 instances.forEach { $0.stop() }
-                throw BenchError("brief-server did not start (exit \(instance.process.terminationStatus))")
+                throw BenchError("brief-server stopped, or did not listen within 60 s, before writing \(portFile.path)")
             }
             ports.append(port)
         }
