@@ -86,7 +86,7 @@ let package = Package(
         // library itself links no networking stack.
         .target(
             name: "BriefHTTP",
-            dependencies: ["BriefModel", "BriefClient", "BriefStore"],
+            dependencies: ["BriefModel", "BriefClient", "BriefStore", "BriefToken"],
             path: "Client/BriefHTTP",
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import BriefClient
 import BriefModel
 import BriefStore
+import BriefToken
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -228,10 +229,7 @@ final class ContentPassBox: @unchecked Sendable {
     /// anything else (a server must not be able to steer the request with it).
     static func items(_ query: String) -> [URLQueryItem]? {
         func plain(_ text: Substring) -> Bool {
-            !text.isEmpty && text.utf8.count <= 256
-                && text.unicodeScalars.allSatisfy {
-                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
-                }
+            !text.isEmpty && text.utf8.count <= 256 && Base64URL.isAlphabet(text)
         }
         var items: [URLQueryItem] = []
         for pair in query.split(separator: "&", omittingEmptySubsequences: false) {

@@ -20,9 +20,14 @@ public enum Base64URL {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// Whether every character of `text` is of base64url's alphabet: letters, digits, `-`, `_`.
+    public static func isAlphabet(_ text: some StringProtocol) -> Bool {
+        text.utf8.allSatisfy { $0.isBase64URL }
+    }
+
     /// The bytes `text` stands for; `nil` for anything outside the alphabet or not base64.
     public static func decode(_ text: String) -> Data? {
-        guard text.utf8.allSatisfy({ $0.isBase64URL }) else {
+        guard isAlphabet(text) else {
             return nil
         }
         var bytes = Array(text.utf8)

@@ -34,6 +34,14 @@ import Testing
 
     static let digest = String(repeating: "ab", count: 32)
 
+    static func transport(to server: Server) throws -> HTTPSyncTransport {
+        HTTPSyncTransport(
+            baseURL: try #require(URL(string: "http://127.0.0.1:9")),
+            sessionToken: "s",
+            requester: server
+        )
+    }
+
     static func page(pass: String?) -> ChangesPageV2 {
         ChangesPageV2(nextToken: "t", hasMore: false, contentPass: pass)
     }
@@ -43,11 +51,7 @@ import Testing
             Self.page(pass: nil), Self.page(pass: "expires=1782464400&pass=40WM1NMH5_F9xutuKuAseg"),
             Self.page(pass: nil),
         ])
-        let transport = HTTPSyncTransport(
-            baseURL: try #require(URL(string: "http://127.0.0.1:9")),
-            sessionToken: "s",
-            requester: server
-        )
+        let transport = try Self.transport(to: server)
         _ = try await transport.changes(ChangesRequest(since: nil, limit: 10))
         _ = try await transport.content(Self.digest)
         _ = try await transport.changes(ChangesRequest(since: "t", limit: 10))
@@ -68,11 +72,7 @@ import Testing
     ])
     func aPassThatIsNotPlainNameValuePairsIsIgnored(_ pass: String) async throws {
         let server = Server(pages: [Self.page(pass: pass)])
-        let transport = HTTPSyncTransport(
-            baseURL: try #require(URL(string: "http://127.0.0.1:9")),
-            sessionToken: "s",
-            requester: server
-        )
+        let transport = try Self.transport(to: server)
         _ = try await transport.changes(ChangesRequest(since: nil, limit: 10))
         _ = try await transport.content(Self.digest)
         let fetch = try #require(server.asked.withLockedValue { $0 }.last)

@@ -487,14 +487,7 @@ struct Deployment {
             ("/etc/ssl/briefsync/fullchain.pem", folder.appendingPathComponent("server.pem").path),
             ("/etc/ssl/briefsync/privkey.pem", folder.appendingPathComponent("server.key").path),
             ("/var/cache/nginx/briefsync", folder.appendingPathComponent("content-cache").path),
-            // content passes on, as the file says to turn them on
-            ("#secure_link $arg_pass", "secure_link $arg_pass"),
-            (
-                "#secure_link_md5 \"$secure_link_expires SECRET\";",
-                "secure_link_md5 \"$secure_link_expires \(EndToEndTests.contentPassSecret)\";"
-            ),
-            ("#if ($secure_link = \"1\")", "if ($secure_link = \"1\")"),
-        ] {
+        ] + ShippedSite.contentPasses(secret: EndToEndTests.contentPassSecret) {  // passes on, as the file says
             guard site.contains(shipped) else {
                 throw CLIFailure("deploy/nginx/briefsync.conf no longer contains \"\(shipped)\"")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BriefModel
 import BriefServer
+import BriefTestSupport
 import Foundation
 
 /// Figure 10: a second device's content fetches through the shipped nginx configuration
@@ -145,15 +146,7 @@ struct ContentCacheBenchmark: AsyncParsableCommand {
             swaps.append(("        auth_request /_briefsync/session;\n", ""))
         }
         if pass {
-            // turned on as the file says
-            swaps += [
-                ("#secure_link $arg_pass", "secure_link $arg_pass"),
-                (
-                    "#secure_link_md5 \"$secure_link_expires SECRET\";",
-                    "secure_link_md5 \"$secure_link_expires \(passSecret)\";"
-                ),
-                ("#if ($secure_link = \"1\")", "if ($secure_link = \"1\")"),
-            ]
+            swaps += ShippedSite.contentPasses(secret: passSecret)
         }
         for (from, to) in swaps {
             guard site.contains(from) else {

@@ -26,13 +26,8 @@ public enum ContentPass {
         guard (32...256).contains(secret.utf8.count) else {
             return "must be 32 to 256 characters (brief-server new-key prints one)"
         }
-        let allowed = secret.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
-                || byte == UInt8(ascii: "_")
-        }
-        return allowed ? nil : "may contain only letters, digits, '-' and '_' (it goes into nginx's configuration)"
+        return Base64URL.isAlphabet(secret)
+            ? nil : "may contain only letters, digits, '-' and '_' (it goes into nginx's configuration)"
     }
 
     /// The pass for a page served at `now` (milliseconds since 1970), good for `lifetime`

@@ -267,8 +267,8 @@ extension PostgresDeltaStore {
         return try await feedWrite(label: "push \(device)", plane: .user(user)) { feed in
             let connection = feed.connection
             // why three statements (the head's lock, one read, one write), prepared (PushStatements):
-            // every one is a round trip made while holding the user's lock. The push cursor and the clamped stamps need
-            // no lock of their own: every push of the user holds the user's head first.
+            // every one is a round trip made while holding the user's lock. The push cursor and the
+            // clamped stamps need no lock of their own: every push of the user holds the user's head first.
             var existing = Set<String>()
             var current: [BriefID: ReadState] = [:]
             var cursor = PushCursor.initial

@@ -67,7 +67,7 @@ enum PushStatements {
     }
 
     /// Everything a push writes, in one round trip: the changed states, the cursor (when
-    /// `writesCursor`), the newly clamped stamps, the head (when `head` is set) and the
+    /// `cursor` is set), the newly clamped stamps, the head (when `head` is set) and the
     /// notifications (every data-modifying WITH runs, whether or not its rows are read). Its one
     /// row counts the notifications sent.
     struct Write: PostgresPreparedStatement {
