@@ -105,17 +105,16 @@ struct Serve: AsyncParsableCommand {
     var allowRemoteDemo = false
 
     func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
         do {
-            configuration = try makeConfiguration(environment: ProcessInfo.processInfo.environment)
+            configuration = try makeConfiguration(environment: environment)
         } catch let error as SettingError {
             FileHandle.standardError.write(Data("brief-server: \(error.message)\n".utf8))
             throw ExitCode(2)
         }
         // why removed first: a script waiting for the file must never read the port of a run before
-        let portFile = (portFile ?? ProcessInfo.processInfo.environment["BRIEFSYNC_PORT_FILE"]).map {
-            URL(fileURLWithPath: $0)
-        }
+        let portFile = portFileLocation(environment: environment)
         if let portFile, FileManager.default.fileExists(atPath: portFile.path) {
             do {
                 try FileManager.default.removeItem(at: portFile)
@@ -175,6 +174,12 @@ struct Serve: AsyncParsableCommand {
         )
         try await app.runService()
         await store.shutdown()
+    }
+
+    /// Where to write the port (`--port-file`, then `BRIEFSYNC_PORT_FILE`): the command's, not
+    /// the server's, so it is not part of ``ServerConfiguration``.
+    func portFileLocation(environment: [String: String]) -> URL? {
+        (portFile ?? environment["BRIEFSYNC_PORT_FILE"]).map { URL(fileURLWithPath: $0) }
     }
 
     /// Flags first, then `BRIEFSYNC_…` variables, then the defaults.

@@ -23,6 +23,11 @@ import Testing
         (["--demo", "--host", "0.0.0.0"], "--demo publishes with a key everyone knows"),
         (["--content-pass-secret", "short"], "--content-pass-secret must be 32 to 256 characters"),
         (["--content-pass-secret", String(repeating: "a$", count: 20)], "--content-pass-secret may contain only"),
+        (["--content-pass-secret", String(repeating: "a", count: 40)], "--content-pass-secret has fewer than 12"),
+        (
+            ["--content-pass-secret", String(repeating: "abcdefghijklm", count: 3)],
+            "--content-pass-secret repeats a pattern of 13 characters"
+        ),
         (
             ["--content-access", "public", "--content-pass-secret", String(repeating: "ab", count: 20)],
             "--content-pass-secret needs --content-access session"

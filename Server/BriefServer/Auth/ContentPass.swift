@@ -21,13 +21,17 @@ import Crypto
 /// still opens content until then (`--content-pass-lifetime`, an hour by default).
 public enum ContentPass {
     /// Why `secret` cannot sign passes, or `nil` when it can: 32 to 256 characters of the
-    /// base64url alphabet, so that it goes into nginx's configuration unquoted and unescaped.
+    /// base64url alphabet, so that it goes into nginx's configuration unquoted and unescaped, and
+    /// no easier to guess than a publisher key (``GuessableSecret``): a guessed secret forges
+    /// passes that open every edition.
     public static func problem(withSecret secret: String) -> String? {
         guard (32...256).contains(secret.utf8.count) else {
             return "must be 32 to 256 characters (brief-server new-key prints one)"
         }
-        return Base64URL.isAlphabet(secret)
-            ? nil : "may contain only letters, digits, '-' and '_' (it goes into nginx's configuration)"
+        guard Base64URL.isAlphabet(secret) else {
+            return "may contain only letters, digits, '-' and '_' (it goes into nginx's configuration)"
+        }
+        return GuessableSecret.problem(with: secret)
     }
 
     /// The pass for a page served at `now` (milliseconds since 1970), good for `lifetime`

@@ -9,22 +9,14 @@ public enum PublisherKey {
     /// The fewest bytes a key may have.
     public static let minimumLength = 32
     /// The fewest distinct characters a key may have.
-    public static let minimumDistinctCharacters = 12
+    public static let minimumDistinctCharacters = GuessableSecret.minimumDistinctCharacters
 
     /// Why `key` is refused, or `nil` when it may be used.
     public static func problem(with key: String) -> String? {
         if key.utf8.count < minimumLength {
             return "must be at least \(minimumLength) bytes (brief-server new-key makes one)"
         }
-        if Set(key).count < minimumDistinctCharacters {
-            return "has fewer than \(minimumDistinctCharacters) different characters: too easy to guess"
-        }
-        let characters = Array(key)
-        for period in 1...(characters.count / 2)
-        where characters.indices.allSatisfy({ characters[$0] == characters[$0 % period] }) {
-            return "repeats a pattern of \(period) characters: too easy to guess"
-        }
-        return nil
+        return GuessableSecret.problem(with: key)
     }
 
     /// A new key: `bpk1_` and 32 random bytes in base64url (48 characters), drawn again in the
