@@ -4,12 +4,12 @@ import BriefServer
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The server in this process (`brief-device simulate --in-process`): a real `brief-server` on an
-/// in-memory SQLite store, reached through its router (Hummingbird's test client, no sockets),
+/// in-memory SQLite store, reached through its router (``RouterClient``, no sockets),
 /// so every request goes through the same routes, middleware and store, with a clock the
 /// simulation moves. A restart builds the application again on the same store: its caches and
 /// sessions' cache start empty, what the database holds stays.
@@ -24,9 +24,9 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
     public var ownsClock: Bool { true }
 
     private let lock = NSLock()
-    private var client: (any TestClientProtocol)?
-    private var stopping: AsyncStream<Void>.Continuation?
-    private var hosting: Task<Void, any Error>?
+    private var client: (any RouterRequesting)?
+    private var services: ServiceGroup?
+    private var running: Task<Void, any Error>?
 
     private init(briefs: [Brief]) async throws {
         var configuration = ServerConfiguration()
@@ -61,7 +61,8 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
         }
     }
 
-    /// Builds the application and serves it through its router until ``stop()``.
+    /// Builds the application, starts its services and serves it through its router until
+    /// ``stop()``.
     private func host() async throws {
         let app = try await buildApplication(
             configuration: configuration,
@@ -69,35 +70,35 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
             clock: clock,
             logger: Logger(label: "simulation.server")
         )
-        let (clients, ready) = AsyncStream<any TestClientProtocol>.makeStream()
-        let (stop, stopping) = AsyncStream<Void>.makeStream()
-        let hosting = Task {
-            defer { ready.finish() }  // why: a start that fails must not leave the wait below hanging
-            try await app.test(.router) { client in
-                ready.yield(client)
-                ready.finish()
-                for await _ in stop {}
-            }
+        let client = try await RouterClient(app)
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let services = ServiceGroup(
+            configuration: .init(services: app.services + [StartedService(starting)], logger: app.logger)
+        )
+        let running = Task {
+            defer { starting.finish() }  // why: a group that fails to start must not leave the wait below hanging
+            try await services.run()
         }
-        var first: (any TestClientProtocol)?
-        for await client in clients {
-            first = client
-        }
-        guard let first else {
-            _ = try await hosting.value
-            throw SimulationError("the in-process server did not start")
+        // why wait: the services (the change relay among them) must be up before the first request
+        for await _ in started {}
+        for process in app.processesRunBeforeServerStart {
+            try await process()
         }
         lock.withLock {
-            self.client = first
-            self.stopping = stopping
-            self.hosting = hosting
+            self.client = client
+            self.services = services
+            self.running = running
         }
     }
 
     private func stop() async {
-        let (stopping, hosting) = lock.withLock { (self.stopping, self.hosting) }
-        stopping?.finish()
-        _ = try? await hosting?.value
+        let (client, services, running) = lock.withLock {
+            defer { (self.client, self.services, self.running) = (nil, nil, nil) }
+            return (self.client, self.services, self.running)
+        }
+        await services?.triggerGracefulShutdown()
+        _ = try? await running?.value
+        await client?.close()
     }
 
     public func restart() async throws -> Bool {
@@ -178,7 +179,7 @@ public final class InProcessSimulationServer: SimulationServer, @unchecked Senda
             method: method,
             headers: headers,
             body: body.map { ByteBuffer(bytes: $0) }
-        ) { ($0.status, $0.headers, Data($0.body.readableBytesView)) }
+        )
         if let error = Self.refusal(status: status.code, retryAfter: fields[.retryAfter], body: data) {
             throw error
         }
@@ -218,5 +219,19 @@ struct RouterTransport: SyncTransport {
 
     func content(_ digest: String) async throws -> Data {
         try await server.raw(.get, "/v1/content/\(digest)", token: token)
+    }
+}
+
+/// Tells ``InProcessSimulationServer/host()`` that the service group has started the services.
+private struct StartedService: Service {
+    let starting: AsyncStream<Void>.Continuation
+
+    init(_ starting: AsyncStream<Void>.Continuation) {
+        self.starting = starting
+    }
+
+    func run() async throws {
+        starting.finish()
+        try? await gracefulShutdown()
     }
 }
