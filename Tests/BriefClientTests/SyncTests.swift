@@ -58,6 +58,37 @@ import Testing
         }
     }
 
+    /// A page that confirms what the device already holds (here a start over sends the state
+    /// again) changes neither state, only when the server last confirmed it; a newer state from
+    /// another device is still merged.
+    @Test func aStateConfirmedAgainOnlyMovesWhenItWasConfirmed() async throws {
+        try await InProcessServer().run { server in
+            try await server.publish(try Briefs.small("b-1"))
+            let (phone, _) = try await server.device("phone")
+            let (tablet, _) = try await server.device("tablet")
+            try await phone.sync()
+            try await phone.markRead(b1)
+            try await phone.sync()
+            let first = try await phone.explain(b1)
+            let confirmedAt = try #require(first.confirmedAt)
+            #expect(first.confirmed?.isRead == true && first.pending.isEmpty)
+
+            server.server.clock.advance(by: 60_000)
+            try await phone.store.beginFullResync()
+            try await phone.sync()
+            let again = try await phone.explain(b1)
+            #expect(again.confirmed == first.confirmed)
+            #expect(again.confirmedAt == confirmedAt + 60_000)
+
+            try await tablet.sync()
+            try await tablet.save(b1)
+            try await tablet.sync()
+            try await phone.sync()
+            let state = try #require(try await phone.brief(b1)?.readState)
+            #expect(state.isRead && state.isSaved)
+        }
+    }
+
     @Test func aNewDeviceIsSentItsWindowAndSavedBriefsNotWhatItWouldEvict() async throws {
         try await InProcessServer().run { server in
             // the server's clock says 2026-06-26; a 30-day budget keeps briefs from 2026-05-27 on
