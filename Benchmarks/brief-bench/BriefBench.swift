@@ -100,16 +100,26 @@ struct ClientSync: AsyncParsableCommand {
                 return configuration
             }()
         )
+        // why shut down here, not in a defer: AsyncHTTPClient must be shut down before it is
+        // released, and that is awaited; a task started in a defer may never run before exit
         let nio = http == "nio" ? try NIOHTTPRequester(additionalCAFile: nil) : nil
-        guard nio != nil || http == "urlsession" else {
+        do {
+            try await sync(library, from: url, through: nio ?? URLSessionRequester())
+        } catch {
+            try? await nio?.shutdown()
+            throw error
+        }
+        try await nio?.shutdown()
+    }
+
+    func validate() throws {
+        guard ["urlsession", "nio"].contains(http) else {
             throw ValidationError("--http is urlsession or nio")
         }
-        let requester: any HTTPRequester = nio ?? URLSessionRequester()
-        defer {
-            if let nio {
-                Task { try? await nio.shutdown() }
-            }
-        }
+    }
+
+    /// Signs the device in, syncs it once, and prints what it took.
+    private func sync(_ library: BriefLibrary, from url: URL, through requester: any HTTPRequester) async throws {
         let session = try await BriefServiceClient(baseURL: url).login(
             username: user,
             password: BenchPassword.plain,

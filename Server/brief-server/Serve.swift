@@ -77,9 +77,10 @@ struct Serve: AsyncParsableCommand {
     var contentAccess: String?
     @Option(
         help: """
-            With --content-access session: a secret of 32+ bytes that signs the content pass of each \
-            manifest page, which nginx checks itself (secure_link, deploy/nginx) instead of asking an \
-            instance at every fetch; the same secret goes in nginx's site (BRIEFSYNC_CONTENT_PASS_SECRET).
+            With --content-access session: a secret that signs the content pass of each manifest page, \
+            which nginx checks itself (secure_link, deploy/nginx) instead of asking an instance at every \
+            fetch; the same secret goes in nginx's site. 32 to 256 letters, digits, '-' and '_', not easy \
+            to guess: brief-server new-key prints one (BRIEFSYNC_CONTENT_PASS_SECRET).
             """
     )
     var contentPassSecret: String?
