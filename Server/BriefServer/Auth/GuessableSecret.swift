@@ -8,12 +8,13 @@ enum GuessableSecret {
     /// Why `secret` is too easy to guess, or `nil` when it is not.
     static func problem(with secret: String) -> String? {
         if Set(secret).count < minimumDistinctCharacters {
-            return "has fewer than \(minimumDistinctCharacters) different characters: too easy to guess"
+            return
+                "has fewer than \(minimumDistinctCharacters) different characters: too easy to guess (brief-server new-key prints one)"
         }
         let characters = Array(secret)
         for period in 1...max(1, characters.count / 2)
         where characters.indices.allSatisfy({ characters[$0] == characters[$0 % period] }) {
-            return "repeats a pattern of \(period) characters: too easy to guess"
+            return "repeats a pattern of \(period) characters: too easy to guess (brief-server new-key prints one)"
         }
         return nil
     }
