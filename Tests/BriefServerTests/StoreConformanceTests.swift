@@ -408,6 +408,58 @@ import Testing
         }
     }
 
+    /// Eight devices of one user push at once, eight pushes each, every one moving the progress
+    /// of one shared brief and marking a brief of its own read. Every mutation is applied once
+    /// and none is lost: the shared brief ends at the furthest progress pushed, every brief of
+    /// its own is read, and each device's cursor stands at its last push. (On PostgreSQL, pushes
+    /// read without the user's lock and write only if no other push came between: a write on a
+    /// stale read would lose a progress or a mark here.)
+    @Test(arguments: Kind.available) func aUsersDevicesPushingAtOnceLoseNothing(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
+            let (devices, pushes) = (8, 8)
+            _ = try await store.publish(try Self.brief("shared"), now: 1)
+            for device in 0..<devices {
+                for push in 1...pushes {
+                    _ = try await store.publish(try Self.brief("b-\(device)-\(push)"), now: 1)
+                }
+            }
+            let (_, start) = try await Self.drain(store, user: anna.id)
+            func batch(_ device: Int, _ push: Int) -> PushRequestV1 {
+                Self.push(
+                    [
+                        (UInt64(2 * push - 1), "b-\(device)-\(push)", .markRead),
+                        (UInt64(2 * push), "shared", .progress(Double(push * devices + device) / 100)),
+                    ],
+                    device: DeviceID(rawValue: "device-\(device)")!
+                )
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for device in 0..<devices {
+                    group.addTask {
+                        for push in 1...pushes {
+                            let outcome = try await store.push(batch(device, push), for: anna.id, applier: PushApplier(), now: 10)
+                            #expect(outcome.appliedCount == 2)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let (pages, _) = try await Self.drain(store, user: anna.id, after: start, limit: 7)
+            var latest: [String: ReadState] = [:]
+            for state in pages.flatMap(\.readStates) {
+                latest[state.briefID.rawValue] = state
+            }
+            #expect(latest["shared"]?.progressValue == Double(pushes * devices + devices - 1) / 100)
+            let own = latest.filter { $0.key != "shared" }
+            #expect(own.count == devices * pushes && own.values.allSatisfy(\.isRead))
+            for device in 0..<devices {
+                let retry = try await store.push(batch(device, pushes), for: anna.id, applier: PushApplier(), now: 11)
+                #expect(retry.appliedCount == 0 && retry.lastAppliedID == UInt64(2 * pushes))
+            }
+        }
+    }
+
     @Test(arguments: Kind.available) func eachIncarnationHasACursorAndACopysReuseIsRefused(kind: Kind) async throws {
         try await Self.withStore(kind) { store in
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)

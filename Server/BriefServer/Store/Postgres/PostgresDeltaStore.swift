@@ -19,7 +19,9 @@ import PostgresNIO
 /// Here every transaction that hands out positions first takes the row lock on the head of its
 /// plane (`SELECT … FOR UPDATE`): `content_head` for publishing and retracting, the user's
 /// `user_heads` row for a push or a follow. It numbers its changes from the head it read, writes
-/// the new head back, and keeps the lock until it commits. So, on each plane:
+/// the new head back, and keeps the lock until it commits. (A push reads the head without the
+/// lock and takes it in its one write, which writes nothing unless the head is still the one it
+/// read: the same order, in two round trips; see `PostgresDeltaStore+Push.swift`.) So, on each plane:
 /// 1. Two such transactions never overlap between taking the lock and committing: B cannot read
 ///    the head until A has committed (or rolled back), so every position of B is greater than
 ///    every position of A *and* B commits after A.
@@ -354,7 +356,7 @@ final class FeedTransaction {
                 logger: logger
             ).decode(Int64.self).first { _ in true }
         case .user(let user):
-            // why prepared: every push and follow takes it (see PushStatements)
+            // why prepared: every follow and every push overtaken too often takes it (see PushStatements)
             position = try await connection.execute(PushStatements.LockUserHead(user: user), logger: logger)
                 .first { _ in true }
         }
@@ -441,6 +443,10 @@ protocol FeedNumbering: Sendable {
     func next(_ feed: FeedTransaction) async throws -> Int64
     /// After the transaction wrote its changes and its head, just before it commits.
     func beforeCommit(_ feed: FeedTransaction, label: String) async throws
+    /// Whether ``beforeCommit(_:label:)`` does anything. A push that would otherwise commit in
+    /// its one write statement then runs in a transaction of its own, so that the pause falls
+    /// between its write and its commit (see `PostgresDeltaStore+Push.swift`).
+    var pausesBeforeCommit: Bool { get }
 }
 
 /// Positions numbered from the head under its row lock, held to the commit: commit order.
@@ -457,6 +463,8 @@ struct HeadLockNumbering: FeedNumbering {
     }
 
     func beforeCommit(_ feed: FeedTransaction, label: String) async throws {}
+
+    var pausesBeforeCommit: Bool { false }
 }
 
 /// A store failure that is not the caller's: a broken invariant, or what PostgreSQL answered.

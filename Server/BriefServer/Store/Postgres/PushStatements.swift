@@ -24,28 +24,42 @@ enum PushStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
     }
 
-    /// What a push needs to read, in one round trip: each brief it names that exists (with the
-    /// user's state of it, if any), the device's push cursor, and the stamps of the push that were
-    /// clamped before. A row is one of the three by which columns are set.
+    /// What a push needs to read, in one round trip and one snapshot: the user's head, each brief
+    /// it names that exists (with the user's state of it, if any), the device's push cursor, and
+    /// the stamps of the push that were clamped before. Each row says which of the four it is
+    /// (``Kind``).
     ///
     /// why the state in a subquery, not a join: the plan is made once for every push, without
     /// the values, and a join was planned as a hash of all the user's states; the subquery is
     /// an index lookup per brief named, however many states the user has.
     struct Read: PostgresPreparedStatement {
         static let sql = """
-            SELECT b.id, (SELECT r.state FROM read_states r WHERE r.user_id = $1 AND r.brief_id = b.id),
-                NULL::bigint, NULL::bytea, NULL::bigint, NULL::bigint
+            SELECT 0, NULL, NULL, position, NULL::bytea, NULL::bigint, NULL::bigint FROM user_heads WHERE user_id = $1
+            UNION ALL
+            SELECT 1, b.id, (SELECT r.state FROM read_states r WHERE r.user_id = $1 AND r.brief_id = b.id),
+                NULL, NULL, NULL, NULL
             FROM briefs b WHERE b.id = ANY($2)
             UNION ALL
-            SELECT NULL, NULL, last_applied_id, recent, NULL, NULL FROM push_cursors
+            SELECT 2, NULL, NULL, last_applied_id, recent, NULL, NULL FROM push_cursors
             WHERE user_id = $1 AND device_id = $3 AND incarnation = $4
             UNION ALL
-            SELECT NULL, NULL, wall, NULL, counter, admitted_wall FROM clamped_stamps
+            SELECT 3, NULL, NULL, wall, NULL, counter, admitted_wall FROM clamped_stamps
             WHERE user_id = $1 AND device_id = $3 AND wall = ANY($5)
             """
         static let bindingDataTypes: [PostgresDataType] = [.int8, .textArray, .text, .text, .int8Array]
-        /// A brief (id, state), a cursor (last applied id, recent) or a clamped stamp (wall, counter, admitted wall).
-        typealias Row = (String?, String?, Int64?, ByteBuffer?, Int64?, Int64?)
+        typealias Row = (Int32, String?, String?, Int64?, ByteBuffer?, Int64?, Int64?)
+
+        /// What a row of ``Read`` holds, by its first column.
+        enum Kind: Int32 {
+            /// The user's head: (position in the fourth column).
+            case head = 0
+            /// A brief the push names: (id, the user's state of it or `NULL`).
+            case brief = 1
+            /// The incarnation's cursor: (last applied id, recent).
+            case cursor = 2
+            /// A stamp clamped before: (wall, counter, admitted wall).
+            case clampedStamp = 3
+        }
 
         var user: Int64
         var briefs: [String]
@@ -66,41 +80,56 @@ enum PushStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// Everything a push writes, in one round trip: the changed states, the cursor (when
-    /// `cursor` is set), the newly clamped stamps, the head (when `head` is set) and the
-    /// notifications (every data-modifying WITH runs, whether or not its rows are read). Its one
-    /// row counts the notifications sent.
+    /// Everything a push writes, in one statement, and only if the user's head still stands where
+    /// the push read it (`expectedHead`): the head's row lock is taken first, by the guard, and
+    /// the states, the cursor, the newly clamped stamps, the head (when `head` is set) and the
+    /// notifications are written only when it holds (every data-modifying WITH runs, whether or
+    /// not its rows are read, so each is made conditional). Its one row says whether the guard
+    /// held and counts the notifications sent.
+    ///
+    /// Sent on its own, outside a transaction, it commits at once: a push then costs two round
+    /// trips (``Read`` and this) and holds the user's lock only while PostgreSQL runs this
+    /// statement and commits. A `NULL` `expectedHead` writes with no guard (a test numbering
+    /// positions from a plain counter; see `FeedNumbering.writesHead`).
     struct Write: PostgresPreparedStatement {
         static let sql = """
-            WITH states AS (
+            WITH head AS (
+                UPDATE user_heads SET position = COALESCE($15, position)
+                WHERE user_id = $1 AND position = $18
+                RETURNING position
+            ), guard AS (
+                SELECT $18::bigint IS NULL OR EXISTS (SELECT 1 FROM head) AS holds
+            ), states AS (
                 INSERT INTO read_states (user_id, brief_id, state, position, saved, is_read)
                 SELECT $1, changed.brief_id, changed.state, changed.position, changed.saved, changed.is_read
                 FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::boolean[])
                     AS changed(brief_id, state, position, saved, is_read)
+                WHERE (SELECT holds FROM guard)
                 ON CONFLICT (user_id, brief_id) DO UPDATE
                 SET state = excluded.state, position = excluded.position, saved = excluded.saved,
                     is_read = excluded.is_read
             ), pushed AS (
                 INSERT INTO push_cursors (user_id, device_id, incarnation, last_applied_id, recent)
                 SELECT $1, $7, $8, $9, $10
-                WHERE $11
+                WHERE $11 AND (SELECT holds FROM guard)
                 ON CONFLICT (user_id, device_id, incarnation)
                 DO UPDATE SET last_applied_id = excluded.last_applied_id, recent = excluded.recent
             ), clamps AS (
                 INSERT INTO clamped_stamps (user_id, device_id, wall, counter, admitted_wall)
                 SELECT $1, $7, stamp.wall, stamp.counter, stamp.admitted_wall
                 FROM unnest($12::bigint[], $13::bigint[], $14::bigint[]) AS stamp(wall, counter, admitted_wall)
+                WHERE (SELECT holds FROM guard)
                 ON CONFLICT DO NOTHING
-            ), head AS (
-                UPDATE user_heads SET position = $15 WHERE user_id = $1 AND $15 IS NOT NULL
             )
-            SELECT count(pg_notify($16, payload)) FROM unnest($17::text[]) AS payload
+            SELECT holds, (SELECT count(pg_notify($16, payload)) FROM unnest($17::text[]) AS payload WHERE holds)
+            FROM guard
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .int8, .textArray, .textArray, .int8Array, .boolArray, .boolArray, .text, .text, .int8, .bytea, .bool,
-            .int8Array, .int8Array, .int8Array, .int8, .text, .textArray,
+            .int8Array, .int8Array, .int8Array, .int8, .text, .textArray, .int8,
         ]
-        typealias Row = Int64
+        /// Whether the guard held (and so everything was written), and the notifications sent.
+        typealias Row = (Bool, Int64)
 
         var user: Int64
         var ids: [String]
@@ -118,9 +147,11 @@ enum PushStatements {
         var head: Int64?
         var channel: String
         var payloads: [String]
+        /// The head as the push read it: nothing is written unless it still stands there.
+        var expectedHead: Int64?
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 17)
+            var bindings = PostgresBindings(capacity: 18)
             bindings.append(user)
             bindings.append(ids)
             bindings.append(states)
@@ -138,9 +169,10 @@ enum PushStatements {
             bindings.append(head)
             bindings.append(channel)
             bindings.append(payloads)
+            bindings.append(expectedHead)
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 }
