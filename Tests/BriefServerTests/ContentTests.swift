@@ -16,6 +16,28 @@ import Testing
         try #require(try answer.decode(PublishResultV1.self).digest)
     }
 
+    /// `Accept-Encoding` as RFC 9110 12.5.3 reads it: codings by name in any case (or `*`), with
+    /// spaces around the separators, refused only at quality zero.
+    @Test(arguments: [
+        ("gzip", true), ("GZip", true), ("x-gzip", true), ("*", true), ("br, gzip", true),
+        ("br;q=1, gzip;q=0.8", true), ("gzip ; q=0.001", true), ("deflate,gzip", true), (" gzip ", true),
+        ("gzip;q=0", false), ("gzip; q=0.0", false), ("gzip;Q = 0.000", false), ("gzip;q=0.", false),
+        ("br", false), ("gzipped", false), ("", false), ("identity, deflate", false), ("*;q=0", false),
+    ])
+    func acceptEncodingTakesGzipWhenListedWithAQualityAboveZero(header: String, takes: Bool) {
+        #expect(ContentRoutes.acceptsGzip(header) == takes)
+    }
+
+    @Test func ifNoneMatchNamesATagInAListWeakOrStrongOrAsAWildcard() {
+        let tag = "\"abc\""
+        #expect(ContentRoutes.names(tag, in: tag))
+        #expect(ContentRoutes.names(tag, in: "\"x\", W/\"abc\""))
+        #expect(ContentRoutes.names(tag, in: " \"x\" ,\t\"abc\" "))
+        #expect(ContentRoutes.names(tag, in: "*"))
+        #expect(!ContentRoutes.names(tag, in: "\"abcd\", \"ab\""))
+        #expect(!ContentRoutes.names(tag, in: ""))
+    }
+
     @Test func anEditionIsServedByTheDigestOfItsBytesAndNeverChanges() async throws {
         try await TestServer().test { client in
             let token = try await client.register("anna")

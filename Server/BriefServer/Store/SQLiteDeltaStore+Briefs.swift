@@ -56,10 +56,13 @@ extension SQLiteDeltaStore {
 
     public func content(digest: [UInt8]) async throws -> StoredContent? {
         try await read { db in
-            try Row.fetchOne(
+            // why a cursor, and columns by index: `Row.fetchOne` copies the row with its column
+            // names, a tenth of the server's CPU for a content fetch (perf)
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: "SELECT document, gzip FROM contents WHERE digest = ?"),
                 arguments: [Data(digest)]
-            ).map { StoredContent(document: $0["document"], gzip: ($0["gzip"] as Data?).map { [UInt8]($0) }) }
+            )
+            return try rows.next().map { StoredContent(document: $0[0], gzip: ($0[1] as Data?).map { [UInt8]($0) }) }
         }
     }
 
