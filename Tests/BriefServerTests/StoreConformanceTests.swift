@@ -1,6 +1,7 @@
 import BriefModel
 import BriefServer
 import BriefTestSupport
+import Crypto
 import Foundation
 import Logging
 import Testing
@@ -236,7 +237,7 @@ import Testing
             // every edition stays on the content plane under its digest
             for edition in [first, corrected] {
                 let digest = try #require(edition.digest.flatMap { ContentDigest.parse(Substring($0)) })
-                #expect(try await store.content(digest: digest) != nil)
+                #expect(try await store.content(digest: digest, gzip: true) != nil)
             }
             let retracted = try await store.retract(BriefID(rawValue: "b-1")!, now: 4)
             #expect(retracted?.version == 3 && retracted?.changed == true)
@@ -457,6 +458,26 @@ import Testing
                 let retry = try await store.push(batch(device, pushes), for: anna.id, applier: PushApplier(), now: 11)
                 #expect(retry.appliedCount == 0 && retry.lastAppliedID == UInt64(2 * pushes))
             }
+        }
+    }
+
+    /// A store reads an edition in the one encoding a fetch takes: the gzip kept at publish, or
+    /// the canonical JSON whose SHA-256 is the digest.
+    @Test(arguments: Kind.available) func contentIsReadInTheEncodingAFetchTakes(kind: Kind) async throws {
+        try await Self.withStore(kind) { store in
+            let digest = try #require(try await store.publish(try Self.brief("b-1"), now: 1).digest)
+            let bytes = try #require(ContentDigest.parse(Substring(digest)))
+            guard case .gzip(let gzip)? = try await store.content(digest: bytes, gzip: true) else {
+                Issue.record("a fetch taking gzip did not get the gzip kept at publish")
+                return
+            }
+            #expect(gzip.starts(with: [0x1f, 0x8b]), "gzip's magic number")
+            guard case .document(let document)? = try await store.content(digest: bytes, gzip: false) else {
+                Issue.record("a fetch taking no gzip did not get the document")
+                return
+            }
+            #expect(ContentDigest.hex(Array(SHA256.hash(data: Data(document.utf8)))) == digest)
+            #expect(try await store.content(digest: [UInt8](repeating: 0, count: 32), gzip: true) == nil)
         }
     }
 

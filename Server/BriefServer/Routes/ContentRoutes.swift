@@ -37,26 +37,24 @@ struct ContentRoutes {
         if request.headers[.ifNoneMatch].map({ Self.names(etag, in: $0) }) == true {
             return Response(status: .notModified, headers: headers)
         }
-        guard let content = try await environment.store.content(digest: digest) else {
+        let takesGzip = Self.acceptsGzip(request.headers[.acceptEncoding])
+        guard let content = try await environment.store.content(digest: digest, gzip: takesGzip) else {
             throw APIError.notFound("No brief edition has the digest \(text).")
         }
         headers[.contentType] = "application/json; charset=utf-8"
-        guard Self.acceptsGzip(request.headers[.acceptEncoding]) else {
-            return Response(
-                status: .ok,
-                headers: headers,
-                body: .init(byteBuffer: ByteBuffer(string: content.document))
-            )
-        }
-        var gzip = content.gzip
-        if gzip == nil {
+        let gzip: [UInt8]
+        switch content {
+        case .gzip(let stored):
+            gzip = stored
+        case .document(let document) where takesGzip:
             // published before gzips were kept: compressed this once, and kept
-            let made = try Gzip.compress(Array(content.document.utf8))
-            try await environment.store.keepCompressed(made, digest: digest)
-            gzip = made
+            gzip = try Gzip.compress(Array(document.utf8))
+            try await environment.store.keepCompressed(gzip, digest: digest)
+        case .document(let document):
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document)))
         }
         headers[.contentEncoding] = "gzip"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: gzip ?? [])))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: gzip)))
     }
 
     /// Whether an `If-None-Match` list names the tag (or is `*`).

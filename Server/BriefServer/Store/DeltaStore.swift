@@ -16,7 +16,7 @@ import Foundation
 /// - Sessions: ``createSession(_:)``, ``session(tokenHash:)``, ``sessions(of:)``,
 ///   ``touchSession(tokenHash:now:)``, ``revokeSession(tokenHash:now:)``, ``revokeSession(id:of:now:)``
 /// - Publishing: ``publish(_:now:)``, ``retract(_:now:)``
-/// - Content: ``content(digest:)``, ``keepCompressed(_:digest:)``
+/// - Content: ``content(digest:gzip:)``, ``keepCompressed(_:digest:)``
 /// - Feed: ``changes(for:after:window:limit:maxBytes:)``, ``feedState()``, ``purgeTombstones(retractedBefore:)``
 /// - Read-state: ``push(_:for:applier:now:)``
 /// - Topics: ``topics(for:)``, ``setFollowing(_:_:for:)``
@@ -56,7 +56,11 @@ public protocol DeltaStore: Sendable {
     func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1?
     /// The edition whose canonical JSON has this SHA-256, if any was published (a corrected
     /// brief's earlier editions stay until the tombstone purge finds no brief pointing to them).
-    func content(digest: [UInt8]) async throws -> StoredContent?
+    ///
+    /// - Parameter gzip: Whether the fetch takes gzip: the gzip kept at publish then, or the
+    ///   document for an edition published before gzips were kept (to compress once and keep with
+    ///   ``keepCompressed(_:digest:)``); the document otherwise.
+    func content(digest: [UInt8], gzip: Bool) async throws -> StoredContent?
     /// Keeps the gzip of an edition stored without one (published before gzips were kept).
     func keepCompressed(_ gzip: [UInt8], digest: [UInt8]) async throws
     /// The newest `limit` live editions of a topic, newest first (by the brief's date, then by

@@ -22,18 +22,13 @@ struct Edition: Sendable {
     var hexDigest: String { ContentDigest.hex(digest) }
 }
 
-/// An edition's bytes as the content plane keeps them.
-public struct StoredContent: Sendable, Hashable {
+/// An edition's bytes as the content plane serves them, in one encoding: a store reads only the
+/// one a fetch takes (a brief's JSON is about twice its gzip).
+public enum StoredContent: Sendable, Hashable {
     /// The canonical JSON, as published.
-    public var document: String
-    /// The same, gzip-compressed when it was published; `nil` for an edition published before
-    /// the server kept them (the route compresses it once and has the store keep it).
-    public var gzip: [UInt8]?
-
-    public init(document: String, gzip: [UInt8]?) {
-        self.document = document
-        self.gzip = gzip
-    }
+    case document(String)
+    /// The same, gzip-compressed when it was published.
+    case gzip([UInt8])
 }
 
 /// gzip through CompressNIO (zlib), at its default level.

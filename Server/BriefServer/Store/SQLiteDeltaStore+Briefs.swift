@@ -54,15 +54,22 @@ extension SQLiteDeltaStore {
         }
     }
 
-    public func content(digest: [UInt8]) async throws -> StoredContent? {
+    public func content(digest: [UInt8], gzip: Bool) async throws -> StoredContent? {
         try await read { db in
             // why a cursor, and columns by index: `Row.fetchOne` copies the row with its column
             // names, a tenth of the server's CPU for a content fetch (perf)
             let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT document, gzip FROM contents WHERE digest = ?"),
-                arguments: [Data(digest)]
+                db.cachedStatement(
+                    sql: """
+                        SELECT CASE WHEN ?1 THEN gzip END, CASE WHEN NOT ?1 OR gzip IS NULL THEN document END
+                        FROM contents WHERE digest = ?2
+                        """
+                ),
+                arguments: [gzip, Data(digest)]
             )
-            return try rows.next().map { StoredContent(document: $0[0], gzip: ($0[1] as Data?).map { [UInt8]($0) }) }
+            return try rows.next().map { row in
+                if let bytes = row[0] as Data? { .gzip([UInt8](bytes)) } else { .document(row[1]) }
+            }
         }
     }
 

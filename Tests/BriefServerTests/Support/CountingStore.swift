@@ -75,9 +75,9 @@ final class CountingStore: DeltaStore {
     func deleteUser(_ user: UserID) async throws -> [[UInt8]] { try await base.deleteUser(user) }
     func publish(_ brief: Brief, now: Int64) async throws -> PublishResultV1 { try await base.publish(brief, now: now) }
     func retract(_ id: BriefID, now: Int64) async throws -> PublishResultV1? { try await base.retract(id, now: now) }
-    func content(digest: [UInt8]) async throws -> StoredContent? {
+    func content(digest: [UInt8], gzip: Bool) async throws -> StoredContent? {
         count("content")
-        return try await base.content(digest: digest)
+        return try await base.content(digest: digest, gzip: gzip)
     }
     func topicEditions(_ topic: TopicID, limit: Int) async throws -> TopicEditions? {
         count("topicEditions")

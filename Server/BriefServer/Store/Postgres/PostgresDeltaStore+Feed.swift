@@ -61,14 +61,24 @@ extension PostgresDeltaStore {
         }
     }
 
-    public func content(digest: [UInt8]) async throws -> StoredContent? {
+    public func content(digest: [UInt8], gzip: Bool) async throws -> StoredContent? {
         try await converting {
             let rows = try await client.query(
-                "SELECT document, gzip FROM contents WHERE digest = \(ByteBuffer(bytes: digest))",
+                """
+                SELECT CASE WHEN \(gzip) THEN gzip END,
+                    CASE WHEN NOT \(gzip) OR gzip IS NULL THEN document END
+                FROM contents WHERE digest = \(ByteBuffer(bytes: digest))
+                """,
                 logger: logger
             )
-            for try await (document, gzip) in rows.decode((String, ByteBuffer?).self) {
-                return StoredContent(document: document, gzip: gzip.map { Array($0.readableBytesView) })
+            for try await (compressed, document) in rows.decode((ByteBuffer?, String?).self) {
+                if let compressed {
+                    return .gzip(Array(compressed.readableBytesView))
+                }
+                guard let document else {
+                    throw PostgresStoreError("the content row \(ContentDigest.hex(digest)) has no document")
+                }
+                return .document(document)
             }
             return nil
         }
