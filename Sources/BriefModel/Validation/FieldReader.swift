@@ -79,7 +79,7 @@ struct FieldReader {
             report(path, "longer than \(maxLength) characters")
             valid = false
         }
-        if text.unicodeScalars.contains(where: Self.isForbiddenControl) {
+        if Self.containsForbiddenControl(text) {
             report(path, "contains control characters")
             valid = false
         }
@@ -97,6 +97,33 @@ struct FieldReader {
         case 0x0A, 0x09: false
         case 0x00...0x1F, 0x7F...0x9F: true
         default: false
+        }
+    }
+
+    /// Whether `text` holds a character ``isForbiddenControl(_:)`` refuses, read on its UTF-8
+    /// bytes: U+0000–U+001F and U+007F are one byte each, U+0080–U+009F are `C2 80`…`C2 9F`, and
+    /// in UTF-8 `C2` only ever starts a character.
+    ///
+    /// why bytes, not `unicodeScalars`: every text of every brief is checked, and decoding each
+    /// scalar was a quarter of checking a brief on a device's first sync (perf).
+    static func containsForbiddenControl(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = bytes.startIndex
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                if byte < 0x20 {
+                    if byte != 0x0A && byte != 0x09 {
+                        return true
+                    }
+                } else if byte == 0x7F {
+                    return true
+                } else if byte == 0xC2, index + 1 < bytes.endIndex, (0x80...0x9F).contains(bytes[index + 1]) {
+                    return true
+                }
+                index += 1
+            }
+            return false
         }
     }
 
