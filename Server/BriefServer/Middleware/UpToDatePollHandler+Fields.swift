@@ -49,9 +49,8 @@ extension UpToDatePollHandler {
         /// Whether swift-http-types keeps `value` as it is: no control character, and no space or
         /// tab at either end (it replaces the first and trims the second).
         static func isLegal(_ value: String) -> Bool {
-            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
             let bytes = value.utf8
-            if let first = bytes.first, let last = bytes.last, isBlank(first) || isBlank(last) {
+            if let first = bytes.first, let last = bytes.last, ASCII.isBlank(first) || ASCII.isBlank(last) {
                 return false
             }
             return !bytes.contains { ($0 < 0x20 && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }

@@ -60,7 +60,7 @@ struct ContentRoutes {
     /// Whether an `If-None-Match` list names the tag (or is `*`).
     static func names(_ etag: String, in header: String) -> Bool {
         header.utf8.split(separator: UInt8(ascii: ",")).contains { element in
-            let candidate = Self.trimmed(element)
+            let candidate = ASCII.trimmingBlanks(element)
             return candidate.elementsEqual("*".utf8) || candidate.elementsEqual(etag.utf8)
                 || (candidate.starts(with: "W/".utf8) && candidate.dropFirst(2).elementsEqual(etag.utf8))
         }
@@ -76,13 +76,13 @@ struct ContentRoutes {
         }
         return header.utf8.split(separator: UInt8(ascii: ",")).contains { element in
             var parameters = element.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)[...]
-            guard let coding = parameters.popFirst().map(Self.trimmed),
-                Self.equalsIgnoringCase(coding, "gzip") || Self.equalsIgnoringCase(coding, "x-gzip")
+            guard let coding = parameters.popFirst().map(ASCII.trimmingBlanks),
+                ASCII.equalsIgnoringCase(coding, "gzip".utf8) || ASCII.equalsIgnoringCase(coding, "x-gzip".utf8)
                     || coding.elementsEqual("*".utf8)
             else {
                 return false
             }
-            return !parameters.contains { Self.isZeroQuality(Self.trimmed($0)) }
+            return !parameters.contains { Self.isZeroQuality(ASCII.trimmingBlanks($0)) }
         }
     }
 
@@ -90,33 +90,15 @@ struct ContentRoutes {
     /// spaces around `=` allowed.
     private static func isZeroQuality(_ parameter: Substring.UTF8View.SubSequence) -> Bool {
         let parts = parameter.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, equalsIgnoringCase(trimmed(parts[0]), "q") else {
+        guard parts.count == 2, ASCII.equalsIgnoringCase(ASCII.trimmingBlanks(parts[0]), "q".utf8) else {
             return false
         }
-        let value = trimmed(parts[1])
+        let value = ASCII.trimmingBlanks(parts[1])
         guard value.first == UInt8(ascii: "0") else {
             return false
         }
-        let rest = value.dropFirst()
-        return rest.isEmpty || (rest.first == UInt8(ascii: ".") && rest.dropFirst().allSatisfy { $0 == UInt8(ascii: "0") })
-    }
-
-    /// The bytes without the spaces and tabs around them (HTTP's optional whitespace).
-    private static func trimmed<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bytes.SubSequence {
-        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
-            let last = bytes.lastIndex(where: { !isSpace($0) })
-        else {
-            return bytes[bytes.endIndex...]
-        }
-        return bytes[first...last]
-    }
-
-    /// Whether ASCII `bytes` spell `lowercase`, ignoring case.
-    private static func equalsIgnoringCase<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercase: String) -> Bool {
-        bytes.count == lowercase.utf8.count
-            && zip(bytes, lowercase.utf8).allSatisfy { byte, letter in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == letter
-            }
+        let fraction = value.dropFirst()
+        return fraction.isEmpty
+            || (fraction.first == UInt8(ascii: ".") && fraction.dropFirst().allSatisfy { $0 == UInt8(ascii: "0") })
     }
 }

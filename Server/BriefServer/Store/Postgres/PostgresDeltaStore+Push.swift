@@ -35,7 +35,10 @@ extension PostgresDeltaStore {
                 return outcome
             }
         }
-        logger.debug("push overtaken \(Self.optimisticAttempts) times; taking the user's lock", metadata: ["user": "\(user)"])
+        logger.debug(
+            "push overtaken \(Self.optimisticAttempts) times; taking the user's lock",
+            metadata: ["user": "\(user)"]
+        )
         return try await feedWrite(label: label, plane: .user(user)) { feed in
             guard let outcome = try await attempt(push, applier: applier, now: now, feed: feed) else {
                 throw PostgresStoreError("the user's head moved under its lock")
@@ -97,7 +100,13 @@ extension PostgresDeltaStore {
         feed.head = read.head
         let outcome: PushApplier.Outcome
         do {
-            outcome = try applier.apply(push, cursor: read.cursor, current: read.current, clamped: read.clamped, now: now)
+            outcome = try applier.apply(
+                push,
+                cursor: read.cursor,
+                current: read.current,
+                clamped: read.clamped,
+                now: now
+            )
         } catch let conflict as PushConflict {
             throw StoreError.incarnationConflict(conflict)
         }
@@ -189,7 +198,10 @@ extension PostgresDeltaStore {
                 }
             case .cursor:
                 if let number, let recent {
-                    read.cursor = PushCursor(lastAppliedID: UInt64(number), recentBytes: Array(recent.readableBytesView))
+                    read.cursor = PushCursor(
+                        lastAppliedID: UInt64(number),
+                        recentBytes: Array(recent.readableBytesView)
+                    )
                 }
             case .clampedStamp:
                 if let number, let counter, let admitted {
