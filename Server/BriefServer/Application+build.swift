@@ -102,10 +102,17 @@ public func buildApplication(
 
 /// Opens the store a configuration names: creates the SQLite file and its folder if needed, or
 /// connects to PostgreSQL; either way migrates the schema. Call ``DeltaStore/shutdown()`` when done.
-public func openStore(_ database: ServerConfiguration.Database, logger: Logger) async throws -> any DeltaStore {
+///
+/// - Parameter metrics: Where the store counts what only it sees (``PushContention`` on
+///   PostgreSQL); the server's own metrics are ``buildApplication(configuration:store:clock:waitClock:registry:logger:onListening:)``'s.
+public func openStore(
+    _ database: ServerConfiguration.Database,
+    logger: Logger,
+    metrics: any MetricsFactory = NOOPMetricsHandler.instance
+) async throws -> any DeltaStore {
     switch database {
     case .postgres(let settings):
-        return try await PostgresDeltaStore.connect(settings, logger: logger)
+        return try await PostgresDeltaStore.connect(settings, logger: logger, metrics: metrics)
     case .sqlite, .sqliteInMemory:
         return try openStore(database)
     }

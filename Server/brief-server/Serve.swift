@@ -130,12 +130,13 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(metrics)
         let logger = Logger(label: "brief-server")
 
         let store: any DeltaStore
         do {
-            store = try await openStore(configuration.database, logger: logger)
+            store = try await openStore(configuration.database, logger: logger, metrics: metrics)
             if demo {
                 try await Demo.load(into: store, configuration: configuration, logger: logger)
             }

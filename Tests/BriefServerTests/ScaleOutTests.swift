@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
+import Prometheus
 import Testing
 
 @testable import BriefServer
@@ -152,6 +153,7 @@ import Testing
     func aPushOvertakenBetweenItsReadAndItsWriteReadsAgain() async throws {
         try await TestPostgres.withDatabase { settings in
             let gate = Gate()
+            let registry = PrometheusCollectorRegistry()
             let store = try await PostgresDeltaStore.connect(
                 settings,
                 logger: Self.logger,
@@ -159,7 +161,8 @@ import Testing
                     if label == "push slow" {
                         await gate.arriveAndWait()
                     }
-                })
+                }),
+                metrics: PrometheusMetricsFactory(registry: registry)
             )
             defer { Task { await store.shutdown() } }
             let anna = try await store.createUser(username: "anna", passwordHash: "h", now: 1)
@@ -188,6 +191,12 @@ import Testing
             var reader = Reader()
             try await reader.page(store, user: anna.id)
             #expect(reader.readStates == ["b-1"])
+            // operators see it: one attempt overtaken, read again, and no push needed the lock
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            let metrics = Set(String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init))
+            #expect(metrics.contains("briefsync_push_overtaken_total 1"))
+            #expect(metrics.contains("briefsync_push_locked_total 0"))
         }
     }
 

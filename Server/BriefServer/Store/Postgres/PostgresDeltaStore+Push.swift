@@ -1,6 +1,7 @@
 import BriefModel
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import PostgresNIO
 
@@ -34,7 +35,9 @@ extension PostgresDeltaStore {
             if let outcome = try await pushUnlocked(push, for: user, applier: applier, now: now, label: label) {
                 return outcome
             }
+            contention.overtaken.increment()
         }
+        contention.locked.increment()
         logger.debug(
             "push overtaken \(Self.optimisticAttempts) times; taking the user's lock",
             metadata: ["user": "\(user)"]
@@ -224,5 +227,21 @@ extension PostgresDeltaStore {
             throw StoreError.unknownBriefs(unknown.map { .init(index: $0.offset, briefID: $0.element.briefID) })
         }
         return read
+    }
+}
+
+/// Pushes of one user that got in each other's way, for operators: many devices of one user
+/// pushing at once, or a client retrying in a tight loop, shows here before it shows as latency.
+struct PushContention: Sendable {
+    /// `briefsync_push_overtaken_total`: attempts that found another push of the user committed
+    /// between their read and their write, wrote nothing, and read again.
+    let overtaken: Counter
+    /// `briefsync_push_locked_total`: pushes overtaken ``PostgresDeltaStore/optimisticAttempts``
+    /// times in a row, which then took the user's lock first.
+    let locked: Counter
+
+    init(factory: any MetricsFactory) {
+        overtaken = Counter(label: "briefsync_push_overtaken_total", factory: factory)
+        locked = Counter(label: "briefsync_push_locked_total", factory: factory)
     }
 }

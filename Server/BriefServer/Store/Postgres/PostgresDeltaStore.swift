@@ -3,6 +3,7 @@ import BriefSchema
 import Crypto
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import PostgresNIO
 
@@ -52,6 +53,8 @@ public final class PostgresDeltaStore: DeltaStore {
     let logger: Logger
     /// How feed transactions hand out positions (``HeadLockNumbering``, but in tests).
     let numbering: any FeedNumbering
+    /// How often pushes of one user got in each other's way (`PostgresDeltaStore+Push.swift`).
+    let contention: PushContention
     /// Tells this instance's own notifications from other instances'.
     let instance = UUID().uuidString
 
@@ -59,24 +62,37 @@ public final class PostgresDeltaStore: DeltaStore {
     public var isShared: Bool { true }
     private let running: Task<Void, Never>
 
-    init(client: PostgresClient, logger: Logger, numbering: any FeedNumbering = HeadLockNumbering()) {
+    init(
+        client: PostgresClient,
+        logger: Logger,
+        numbering: any FeedNumbering = HeadLockNumbering(),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.client = client
         self.logger = logger
         self.numbering = numbering
+        self.contention = PushContention(factory: metrics)
         self.running = Task { await client.run() }
     }
 
     /// Connects, waits until the database answers, and creates or migrates the schema.
     ///
+    /// - Parameter metrics: Where the store counts pushes that got in each other's way
+    ///   (``PushContention``); nowhere by default.
     /// - Throws: When the database cannot be reached or migrated; the pool is shut down then.
-    public static func connect(_ settings: PostgresSettings, logger: Logger) async throws -> PostgresDeltaStore {
-        try await connect(settings, logger: logger, numbering: HeadLockNumbering())
+    public static func connect(
+        _ settings: PostgresSettings,
+        logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) async throws -> PostgresDeltaStore {
+        try await connect(settings, logger: logger, numbering: HeadLockNumbering(), metrics: metrics)
     }
 
     static func connect(
         _ settings: PostgresSettings,
         logger: Logger,
-        numbering: any FeedNumbering
+        numbering: any FeedNumbering,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) async throws -> PostgresDeltaStore {
         // why before the pool: a failure is then reported at once and plainly, and the pool's first
         // lease never races its own start (PostgresNIO warns when that happens)
@@ -91,7 +107,8 @@ public final class PostgresDeltaStore: DeltaStore {
         return PostgresDeltaStore(
             client: PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger),
             logger: logger,
-            numbering: numbering
+            numbering: numbering,
+            metrics: metrics
         )
     }
 
