@@ -69,6 +69,7 @@ import Testing
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stdout.contains("REFERENCE insert="), "\(run.stdout)")
         #expect(run.stdout.contains(" indexed="), "\(run.stdout)")
+        #expect(run.stdout.contains(" checked="), "\(run.stdout)")
     }
 
     @Test func syncBenchmarkRunsAtATinySize() async throws {
