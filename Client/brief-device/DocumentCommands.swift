@@ -16,7 +16,7 @@ func loadBrief(_ path: String) throws -> Brief {
     }
     let document: JSONValue
     do {
-        document = try JSONDecoder().decode(JSONValue.self, from: data)
+        document = try JSONValue(json: data)
     } catch {
         throw ValidationError("\(path) is not JSON")
     }

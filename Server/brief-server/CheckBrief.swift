@@ -20,7 +20,7 @@ struct CheckBrief: ParsableCommand {
                 continue
             }
             do {
-                let brief = try Brief.validate(try JSONDecoder().decode(JSONValue.self, from: data))
+                let brief = try Brief.validate(try JSONValue(json: data))
                 print("\(path): valid brief \(brief.id)")
             } catch let error as DocumentValidationError {
                 failed = true

@@ -13,7 +13,7 @@ public enum ExampleBriefs {
         }
         return try files.sorted().filter { $0.hasPrefix("brief-") && $0.hasSuffix(".json") }.map { file in
             let data = try Data(contentsOf: folder.appendingPathComponent(file))
-            return try Brief.validate(try JSONDecoder().decode(JSONValue.self, from: data))
+            return try Brief.validate(try JSONValue(json: data))
         }
     }
 }

@@ -30,6 +30,10 @@ extension Request {
             )
         }
         do {
+            // why not JSONValue(json:), which parses a brief twice as fast: it leaves any document
+            // with a decimal to JSONDecoder after parsing it once already, and pushes carry
+            // progress values (a throwaway swiftc -O timing: a push of 100 mutations, 13.5 KB,
+            // 2.8 ms this way and 3.4 ms that way; the seed brief 252 and 117 us)
             return try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError(.badRequest, .malformedRequest, "The body is not valid JSON (truncated or malformed).")
