@@ -78,6 +78,35 @@ import Testing
         )
     }
 
+    /// `check-brief` says of each file what publishing it would: valid, every issue with its
+    /// path, or not JSON; and exits 1 when any file is not a valid brief.
+    @Test func checkBriefValidatesAsPublishingWill() async throws {
+        let server = BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
+        let folder = try TemporaryHome()
+        let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json")
+        let valid = try await BriefDeviceProcess.run(["check-brief", seed.path], executable: server)
+        #expect(valid.code == 0, "\(valid.stderr)")
+        #expect(valid.stdout.contains("valid brief ai-tech-2026-06-26"), "\(valid.stdout)")
+
+        var document = try JSONSerialization.jsonObject(with: Data(contentsOf: seed)) as? [String: Any] ?? [:]
+        document["title"] = " "
+        document["takeaways"] = 3
+        let invalid = folder.url.appendingPathComponent("invalid.json")
+        try JSONSerialization.data(withJSONObject: document).write(to: invalid)
+        let truncated = folder.url.appendingPathComponent("truncated.json")
+        try Data(try Data(contentsOf: seed).prefix(100)).write(to: truncated)
+        let run = try await BriefDeviceProcess.run(
+            ["check-brief", seed.path, invalid.path, truncated.path],
+            executable: server
+        )
+        #expect(run.code == 1)
+        #expect(run.stdout.contains("\(invalid.path): 2 issue(s)"), "\(run.stdout)")
+        #expect(run.stdout.contains("title: empty"), "\(run.stdout)")
+        #expect(run.stdout.contains("takeaways: expected array, found number"), "\(run.stdout)")
+        #expect(run.stdout.contains("\(truncated.path): not JSON"), "\(run.stdout)")
+    }
+
     /// `--port 0 --port-file F`: the server picks a port and writes it to F once it listens, so
     /// that whoever started it reaches this server, not one that took a port found free before.
     @Test func aServerOnPortZeroWritesThePortItListensOn() async throws {
