@@ -104,7 +104,7 @@ public func buildApplication(
 /// connects to PostgreSQL; either way migrates the schema. Call ``DeltaStore/shutdown()`` when done.
 ///
 /// - Parameter metrics: Where the store counts what only it sees (``PushContention`` on
-///   PostgreSQL); the server's own metrics are ``buildApplication(configuration:store:clock:waitClock:registry:logger:onListening:)``'s.
+///   PostgreSQL); the server's own metrics go to the registry given to `buildApplication`.
 public func openStore(
     _ database: ServerConfiguration.Database,
     logger: Logger,

@@ -83,8 +83,7 @@ import Testing
     @Test func checkBriefValidatesAsPublishingWill() async throws {
         let server = BriefDeviceProcess.executable.deletingLastPathComponent().appendingPathComponent("brief-server")
         let folder = try TemporaryHome()
-        let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json")
+        let seed = DeployFileTests.repository.appendingPathComponent("Schema/examples/brief-ai-tech-2026-06-26.json")
         let valid = try await BriefDeviceProcess.run(["check-brief", seed.path], executable: server)
         #expect(valid.code == 0, "\(valid.stderr)")
         #expect(valid.stdout.contains("valid brief ai-tech-2026-06-26"), "\(valid.stdout)")

@@ -192,9 +192,7 @@ import Testing
             try await reader.page(store, user: anna.id)
             #expect(reader.readStates == ["b-1"])
             // operators see it: one attempt overtaken, read again, and no push needed the lock
-            var buffer: [UInt8] = []
-            registry.emit(into: &buffer)
-            let metrics = Set(String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init))
+            let metrics = Set(registry.exposition.split(separator: "\n").map(String.init))
             #expect(metrics.contains("briefsync_push_overtaken_total 1"))
             #expect(metrics.contains("briefsync_push_locked_total 0"))
         }

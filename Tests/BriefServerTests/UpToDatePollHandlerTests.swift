@@ -457,9 +457,7 @@ struct PollFixture {
     }
 
     func metricsText() -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        registry.exposition
     }
 }
 

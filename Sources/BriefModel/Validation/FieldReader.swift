@@ -68,7 +68,8 @@ struct FieldReader {
             report(path, "expected string, found \(value.typeName)")
             return nil
         }
-        if text.isEmpty || (Self.startsWithWhitespace(text) && text.allSatisfy(\.isWhitespace)) {
+        let leadingWhitespace = Self.startsWithWhitespace(text)
+        if text.isEmpty || (leadingWhitespace && text.allSatisfy(\.isWhitespace)) {
             report(path, "empty")
             return nil
         }
@@ -83,7 +84,7 @@ struct FieldReader {
             report(path, "contains control characters")
             valid = false
         }
-        if Self.startsWithWhitespace(text) || Self.endsWithWhitespace(text) {
+        if leadingWhitespace || Self.endsWithWhitespace(text) {
             report(path, "has leading or trailing white space")
             valid = false
         }

@@ -50,9 +50,7 @@ struct TestServer {
 
     /// The metrics as `/metrics` shows them.
     func metricsText() -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        registry.exposition
     }
 
     /// Long-polls held now, as the `briefsync_longpolls_held` gauge says.
@@ -223,4 +221,13 @@ extension ChangesPageV2 {
 extension ChangeBatch {
     var published: [BriefRefV2] { briefs.filter { !$0.retracted } }
     var retractions: [BriefRefV2] { briefs.filter(\.retracted) }
+}
+
+extension PrometheusCollectorRegistry {
+    /// The metrics in Prometheus' text format, as `/metrics` shows them.
+    var exposition: String {
+        var buffer: [UInt8] = []
+        emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
 }
